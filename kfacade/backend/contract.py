@@ -1,0 +1,579 @@
+"""The backend adapter contract: every function an adapter must provide.
+
+An adapter is a module (found through the ``kfacade.backends`` entry-point
+group) that defines each public function below with the same parameter
+names. ``kfacade`` calls nothing else of an adapter, and never imports a
+framework itself. ``tests/test_contract.py`` fails if an adapter lacks one.
+
+Conventions every adapter follows:
+
+- Tensors are the framework's own (``tf.Tensor``, ``torch.Tensor``,
+  ``jax.Array``): no wrapper class. Every tensor argument may also be a
+  NumPy array, a Python scalar, or a ``kfacade.Variable`` (read its
+  ``.value``); convert with the adapter's own ``convert_to_tensor``.
+- Dtypes are named by strings: ``"float32"``, ``"float64"``, ``"int32"``,
+  ``"int64"``, ``"bool"``, ``"uint8"``, ... ; ``None`` means "keep or infer".
+- ``axis`` is ``None``, an int, or a tuple of ints; negatives count from the end.
+- Shapes are tuples of ints (eager tensors always have a full static shape).
+- Semantics are NumPy's (broadcasting, dtype of the result), the reference
+  the conformance tests compare against; nn ops follow ``keras.ops``.
+- ``data_format`` is ``"channels_last"`` or ``"channels_first"``;
+  ``padding`` is ``"valid"`` or ``"same"``.
+- ``seed`` is a ``kfacade.random.SeedGenerator``, an int, or None. An adapter
+  draws a per-call seed with ``kfacade.random.draw_seed(seed)``, which returns
+  a ``(2,)`` uint32 tensor and advances the generator's state variable; that
+  keeps random ops pure inside compiled steps. An adapter whose framework
+  has a cheaper stateful generator (torch) may use it instead, seeded from
+  ``seed``.
+
+The functions are grouped as the adapter files are: ``variables.py``
+(tensors and variables), ``ops.py`` (numpy-like and nn ops), ``random.py``,
+``device.py`` and ``step.py`` (autodiff and compiled steps).
+"""
+
+# ---------------------------------------------------------------- identity
+
+#: The adapter's name as used in KERAS_BACKEND, e.g. "torch".
+NAME_ATTRIBUTE = "name"
+#: The pip requirement that installs the framework, e.g. "torch>=2.1".
+REQUIREMENT_ATTRIBUTE = "requirement"
+
+
+# ------------------------------------------------- tensors and variables
+
+
+def is_tensor(x):
+    """True if `x` is a native tensor of this framework (not a NumPy array)."""
+
+
+def convert_to_tensor(x, dtype=None):
+    """A native tensor from a tensor, array, scalar, nested list or Variable.
+
+    Python floats become float32 unless `dtype` says otherwise (Keras's floatx);
+    NumPy arrays keep their dtype unless `dtype` is given.
+    """
+
+
+def convert_to_numpy(x):
+    """A NumPy array with the values of tensor `x` (copies device memory to host)."""
+
+
+def shape(x):
+    """The static shape of `x` as a tuple of ints."""
+
+
+def dtype(x):
+    """The dtype name of `x` as a string, e.g. "float32"."""
+
+
+def cast(x, dtype):
+    """`x` converted to `dtype`."""
+
+
+def variable_create(value, dtype, trainable, name):
+    """The native storage for a new ``kfacade.Variable``.
+
+    `value` is a NumPy array or native tensor of the variable's full shape.
+    TensorFlow returns a ``tf.Variable``, torch a ``torch.nn.Parameter`` with
+    ``requires_grad=trainable``, JAX a ``jax.Array``. The storage must be
+    usable directly as a tensor by this adapter's ops.
+    """
+
+
+def variable_assign(handle, value):
+    """Writes `value` into the storage `handle`, returning the storage to keep.
+
+    Stateful frameworks update in place and return `handle`; JAX returns the
+    new array. Must not break gradient tracking of a trainable torch
+    parameter (write under ``torch.no_grad``).
+    """
+
+
+# ------------------------------------------------------------- creation
+
+
+def zeros(shape, dtype="float32"):
+    """A tensor of zeros."""
+
+
+def ones(shape, dtype="float32"):
+    """A tensor of ones."""
+
+
+def full(shape, fill_value, dtype="float32"):
+    """A tensor filled with `fill_value`."""
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    """Evenly spaced values as NumPy's ``arange``."""
+
+
+def eye(n, m=None, dtype="float32"):
+    """A 2-D identity-like tensor."""
+
+
+# ---------------------------------------------------- elementwise, unary
+
+
+def abs(x):
+    """Elementwise absolute value."""
+
+
+def negative(x):
+    """Elementwise negation."""
+
+
+def exp(x):
+    """Elementwise e**x."""
+
+
+def log(x):
+    """Elementwise natural logarithm."""
+
+
+def log1p(x):
+    """Elementwise log(1 + x)."""
+
+
+def expm1(x):
+    """Elementwise exp(x) - 1."""
+
+
+def sqrt(x):
+    """Elementwise square root."""
+
+
+def square(x):
+    """Elementwise x * x."""
+
+
+def sign(x):
+    """Elementwise sign (-1, 0, 1)."""
+
+
+def sin(x):
+    """Elementwise sine."""
+
+
+def cos(x):
+    """Elementwise cosine."""
+
+
+def tanh(x):
+    """Elementwise hyperbolic tangent."""
+
+
+def floor(x):
+    """Elementwise floor."""
+
+
+def ceil(x):
+    """Elementwise ceiling."""
+
+
+def round(x):
+    """Elementwise rounding to the nearest even integer (NumPy's rule)."""
+
+
+def logical_not(x):
+    """Elementwise boolean not."""
+
+
+def isnan(x):
+    """Elementwise test for NaN."""
+
+
+def isfinite(x):
+    """Elementwise test for finite values."""
+
+
+# --------------------------------------------------- elementwise, binary
+
+
+def add(x1, x2):
+    """Elementwise x1 + x2 with broadcasting."""
+
+
+def subtract(x1, x2):
+    """Elementwise x1 - x2."""
+
+
+def multiply(x1, x2):
+    """Elementwise x1 * x2."""
+
+
+def divide(x1, x2):
+    """Elementwise true division."""
+
+
+def floor_divide(x1, x2):
+    """Elementwise floor division."""
+
+
+def mod(x1, x2):
+    """Elementwise remainder with the sign of the divisor (NumPy's)."""
+
+
+def power(x1, x2):
+    """Elementwise x1 ** x2."""
+
+
+def maximum(x1, x2):
+    """Elementwise maximum."""
+
+
+def minimum(x1, x2):
+    """Elementwise minimum."""
+
+
+def equal(x1, x2):
+    """Elementwise ==, a bool tensor."""
+
+
+def not_equal(x1, x2):
+    """Elementwise !=."""
+
+
+def less(x1, x2):
+    """Elementwise <."""
+
+
+def less_equal(x1, x2):
+    """Elementwise <=."""
+
+
+def greater(x1, x2):
+    """Elementwise >."""
+
+
+def greater_equal(x1, x2):
+    """Elementwise >=."""
+
+
+def logical_and(x1, x2):
+    """Elementwise boolean and."""
+
+
+def logical_or(x1, x2):
+    """Elementwise boolean or."""
+
+
+def where(condition, x1, x2):
+    """Elements of `x1` where `condition` holds, else of `x2`."""
+
+
+def clip(x, x_min, x_max):
+    """`x` limited to [x_min, x_max]."""
+
+
+# ------------------------------------------------------------ reductions
+
+
+def sum(x, axis=None, keepdims=False):
+    """Sum over `axis`."""
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean over `axis`."""
+
+
+def max(x, axis=None, keepdims=False):
+    """Maximum over `axis`."""
+
+
+def min(x, axis=None, keepdims=False):
+    """Minimum over `axis`."""
+
+
+def prod(x, axis=None, keepdims=False):
+    """Product over `axis`."""
+
+
+def var(x, axis=None, keepdims=False):
+    """Population variance (ddof=0) over `axis`."""
+
+
+def any(x, axis=None, keepdims=False):
+    """True where any element over `axis` is true."""
+
+
+def all(x, axis=None, keepdims=False):
+    """True where all elements over `axis` are true."""
+
+
+def argmax(x, axis=None):
+    """Index of the maximum along `axis` (int64 in NumPy; int32 allowed)."""
+
+
+def argmin(x, axis=None):
+    """Index of the minimum along `axis`."""
+
+
+def cumsum(x, axis=None):
+    """Cumulative sum along `axis` (flattened when None)."""
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) over `axis`, computed stably."""
+
+
+# --------------------------------------------------------- shape and index
+
+
+def reshape(x, newshape):
+    """`x` with shape `newshape` (one entry may be -1)."""
+
+
+def transpose(x, axes=None):
+    """`x` with axes permuted (reversed when `axes` is None)."""
+
+
+def expand_dims(x, axis):
+    """`x` with a new axis of length 1 at `axis`."""
+
+
+def squeeze(x, axis=None):
+    """`x` without its length-1 axes (or only `axis`)."""
+
+
+def concatenate(xs, axis=0):
+    """The tensors in list `xs` joined along `axis`."""
+
+
+def stack(xs, axis=0):
+    """The tensors in list `xs` stacked along a new `axis`."""
+
+
+def split(x, indices_or_sections, axis=0):
+    """A list of pieces of `x`, as NumPy's ``split``."""
+
+
+def tile(x, repeats):
+    """`x` repeated `repeats` times per axis."""
+
+
+def repeat(x, repeats, axis=None):
+    """Each element of `x` repeated, as NumPy's ``repeat`` (int `repeats`)."""
+
+
+def broadcast_to(x, shape):
+    """`x` broadcast to `shape`."""
+
+
+def take(x, indices, axis=None):
+    """Elements of `x` at integer `indices` along `axis` (gather)."""
+
+
+def take_along_axis(x, indices, axis):
+    """As NumPy's ``take_along_axis``."""
+
+
+def slice(x, start_indices, shape):
+    """The block of `x` starting at `start_indices` of size `shape` (static ints)."""
+
+
+def pad(x, pad_width, mode="constant", constant_values=0):
+    """`x` padded; `pad_width` is a sequence of (before, after) per axis.
+
+    `mode` is "constant", "reflect" or "symmetric".
+    """
+
+
+def flip(x, axis=None):
+    """`x` reversed along `axis`."""
+
+
+def one_hot(x, num_classes, axis=-1, dtype="float32"):
+    """One-hot encoding of integer tensor `x`."""
+
+
+def top_k(x, k, sorted=True):
+    """(values, indices) of the `k` largest entries along the last axis."""
+
+
+def sort(x, axis=-1):
+    """`x` sorted ascending along `axis`."""
+
+
+def argsort(x, axis=-1):
+    """Indices that sort `x` ascending along `axis`."""
+
+
+def matmul(x1, x2):
+    """Matrix product with NumPy's batching rules."""
+
+
+def tensordot(x1, x2, axes=2):
+    """As NumPy's ``tensordot``."""
+
+
+def einsum(subscripts, *operands):
+    """As NumPy's ``einsum``."""
+
+
+def stop_gradient(x):
+    """`x`, with no gradient flowing back through it."""
+
+
+# ------------------------------------------------------------------- nn
+
+
+def relu(x):
+    """max(x, 0)."""
+
+
+def relu6(x):
+    """min(max(x, 0), 6)."""
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x))."""
+
+
+def softplus(x):
+    """log(1 + exp(x)), computed stably."""
+
+
+def softsign(x):
+    """x / (1 + |x|)."""
+
+
+def elu(x, alpha=1.0):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+
+
+def selu(x):
+    """Scaled ELU with Keras's constants (alpha=1.67326324, scale=1.05070098)."""
+
+
+def gelu(x, approximate=True):
+    """Gaussian error linear unit (tanh approximation when `approximate`)."""
+
+
+def silu(x):
+    """x * sigmoid(x)."""
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """x if x >= 0 else negative_slope * x."""
+
+
+def hard_sigmoid(x):
+    """Keras's piecewise-linear sigmoid: clip(x / 6 + 0.5, 0, 1)."""
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along `axis`, computed stably."""
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) along `axis`, computed stably."""
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last", dilation_rate=1, groups=1):
+    """N-D convolution (N = 1, 2, 3) as ``keras.ops.conv`` (cross-correlation).
+
+    `kernel` has Keras's layout ``spatial... + (in_channels // groups, out_channels)``
+    whatever `data_format` is. `strides` and `dilation_rate` are an int or a
+    tuple of N ints.
+    """
+
+
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last", dilation_rate=1):
+    """Depthwise N-D convolution; `kernel` is ``spatial... + (in_channels, multiplier)``."""
+
+
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format="channels_last", dilation_rate=1):
+    """Transposed N-D convolution as ``keras.ops.conv_transpose``.
+
+    `kernel` is ``spatial... + (out_channels, in_channels)`` (Keras's layout).
+    """
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format="channels_last"):
+    """N-D max pooling; `strides` defaults to `pool_size`."""
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format="channels_last"):
+    """N-D average pooling; with "same" padding the padded cells are not counted."""
+
+
+def moments(x, axes, keepdims=False):
+    """(mean, variance) of `x` over `axes`, variance with ddof=0."""
+
+
+def dropout(x, rate, noise_shape=None, seed=None):
+    """`x` with each element zeroed with probability `rate`, the rest scaled by 1/(1-rate).
+
+    `noise_shape` broadcasts one mask over some axes (None entries take x's size).
+    """
+
+
+# ---------------------------------------------------------------- loops
+
+
+def scan(f, init, xs, length=None, reverse=False, unroll=1):
+    """As ``jax.lax.scan``: ``carry, y = f(carry, x)`` over the leading axis of `xs`.
+
+    `init` and the carry are lists or tuples of tensors; `xs` a tensor or a
+    list of tensors (leading axis = time); returns ``(final_carry, stacked_ys)``
+    with `ys` stacked on a new leading axis. With `reverse` the steps run from
+    the last element to the first and `ys` keep their input positions.
+    """
+
+
+# --------------------------------------------------------------- random
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
+    """Uniform samples in [minval, maxval)."""
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
+    """Normal samples."""
+
+
+def set_global_seed(seed):
+    """Seeds the framework's own global generator (``kfacade.utils.set_random_seed``)."""
+
+
+# --------------------------------------------------------------- devices
+
+
+def device_scope(device_name):
+    """A context manager under which new tensors and variables live on `device_name`.
+
+    Names are Keras's: "cpu", "cpu:0", "gpu:1". Variables created under it
+    must still be trainable (a torch parameter stays a leaf that requires grad).
+    """
+
+
+def list_devices(device_type=None):
+    """The devices the framework sees, as names like "cpu:0" and "gpu:0"."""
+
+
+# ------------------------------------------------------- autodiff and steps
+
+
+def value_and_grad(fn, variables):
+    """Calls ``fn()`` and differentiates its first output w.r.t. `variables`.
+
+    `fn` takes no argument and returns ``(loss, aux)``; `variables` is a list
+    of ``kfacade.Variable``. Returns ``((loss, aux), grads)`` with one native
+    tensor per variable. Inside a stateless scope (JAX) `fn` reads variable
+    values from the scope; the adapter differentiates with respect to those.
+    """
+
+
+def compile_function(fn, state_variables, jit_compile):
+    """Wraps `fn(data) -> logs` as this backend's compiled step.
+
+    `fn` is written statefully: it reads and assigns ``kfacade.Variable``\\s.
+    `state_variables` lists every variable `fn` may read or assign (model,
+    optimizer, metrics, seeds). TensorFlow wraps it in ``tf.function``
+    (``jit_compile`` -> XLA); torch runs it eagerly, or through
+    ``torch.compile`` when `jit_compile` is True; JAX turns it into a pure
+    function of the state values under ``jax.jit`` (donating the state) and
+    writes the new values back into the variables after each call.
+    Returns a callable ``step(data) -> logs`` (logs: dict of native tensors).
+    """

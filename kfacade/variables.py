@@ -1,0 +1,250 @@
+"""Variables, and the stateless scope that makes stateful code pure.
+
+A ``Variable`` owns the adapter's native storage (``tf.Variable``,
+``torch.nn.Parameter``, ``jax.Array``) and is read through ``.value``.
+Inside a ``StatelessScope`` reads return the values the scope was given and
+assignments are recorded in the scope instead of changing the variable: this
+is how one stateful implementation of a layer, an optimizer or a metric also
+serves as the pure function that ``jax.jit`` compiles (``stateless_call``).
+"""
+import itertools
+
+import numpy as np
+
+from kfacade.backend import adapter as _B
+from kfacade.backend.config import floatx
+from kfacade.backend.dtypes import standardize_dtype
+
+_scope = None  # the innermost active StatelessScope, or None
+_uid = itertools.count()
+
+
+def active_stateless_scope():
+    """The innermost active ``StatelessScope``, or None."""
+    return _scope
+
+
+class StatelessScope:
+    """Reads variables from given values and records assignments.
+
+    Args:
+        state_mapping: iterable of ``(variable, value)`` pairs the scope reads.
+
+    Example:
+        >>> with StatelessScope([(layer.kernel, new_kernel)]) as scope:
+        ...     y = layer(x)
+        >>> scope.get_current_value(some_variable)  # its value after the call
+    """
+
+    def __init__(self, state_mapping=()):
+        self._values = {}  # id(variable) -> value given to the scope
+        self._updates = {}  # id(variable) -> (variable, value) assigned inside
+        self._parent = None
+        for variable, value in state_mapping:
+            if not isinstance(variable, Variable):
+                raise ValueError(
+                    f"StatelessScope maps Variables to values. Received: {variable!r}"
+                )
+            self._values[id(variable)] = value
+
+    def get_current_value(self, variable):
+        """The value this scope (or an enclosing one) holds for `variable`, else None."""
+        key = id(variable)
+        scope = self
+        while scope is not None:
+            update = scope._updates.get(key)
+            if update is not None:
+                return update[1]
+            value = scope._values.get(key)
+            if value is not None:
+                return value
+            scope = scope._parent
+        return None
+
+    def add_update(self, variable, value):
+        """Records an assignment made inside the scope."""
+        self._updates[id(variable)] = (variable, value)
+
+    def updates(self):
+        """The ``(variable, value)`` pairs assigned inside this scope, in order."""
+        return list(self._updates.values())
+
+    def __enter__(self):
+        global _scope
+        self._parent = _scope
+        _scope = self
+        return self
+
+    def __exit__(self, *exc):
+        global _scope
+        _scope = self._parent
+        return False
+
+
+class Variable:
+    """A named, mutable tensor with Keras's attributes.
+
+    Args:
+        initializer: an initializer (callable ``(shape, dtype) -> array``) or
+            an initial value (array-like or native tensor).
+        shape: the shape, required when `initializer` is callable.
+        dtype: dtype name; defaults to floatx for callables, else the value's.
+        trainable: whether optimizers update it.
+        name: a name for weight files and messages.
+
+    Example:
+        >>> v = kfacade.Variable(np.zeros((2, 3)), name="w")
+        >>> v.assign(np.ones((2, 3)))
+    """
+
+    __array_priority__ = 100  # NumPy defers to our operators
+
+    def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None):
+        self.name = name or f"variable_{next(_uid)}"
+        self.path = self.name
+        self.trainable = bool(trainable)
+        if callable(initializer):
+            if shape is None:
+                raise ValueError(
+                    f"Variable {self.name!r}: a callable initializer needs a shape. "
+                    f"Received: shape=None"
+                )
+            dtype = standardize_dtype(dtype) or floatx()
+            value = initializer(tuple(shape), dtype=dtype)
+        else:
+            value = initializer
+            if dtype is None:
+                dtype = (
+                    _B.dtype(value) if _B.is_tensor(value)
+                    else standardize_dtype(np.asarray(value).dtype)
+                )
+            dtype = standardize_dtype(dtype)
+        if _B.is_tensor(value) or isinstance(value, Variable):
+            value = _B.convert_to_tensor(value, dtype=dtype)
+        else:
+            value = np.asarray(value, dtype=dtype if dtype != "bfloat16" else None)
+        self._dtype = dtype
+        self._shape = tuple(
+            int(d) for d in (_B.shape(value) if _B.is_tensor(value) else value.shape)
+        )
+        if shape is not None and tuple(shape) != self._shape:
+            raise ValueError(
+                f"Variable {self.name!r}: the initial value has shape {self._shape}, "
+                f"expected {tuple(shape)}."
+            )
+        self._handle = _B.variable_create(value, dtype, self.trainable, self.name)
+
+    # ------------------------------------------------------------- reads
+    @property
+    def value(self):
+        """The current value as a native tensor (the scope's inside a StatelessScope)."""
+        if _scope is not None:
+            value = _scope.get_current_value(self)
+            if value is not None:
+                return value
+        return self._handle
+
+    def numpy(self):
+        """The current value as a NumPy array."""
+        return _B.convert_to_numpy(self.value)
+
+    @property
+    def shape(self):
+        return self._shape
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def ndim(self):
+        return len(self._shape)
+
+    @property
+    def handle(self):
+        """The adapter's native storage (what a stateful step differentiates)."""
+        return self._handle
+
+    # ------------------------------------------------------------ writes
+    def assign(self, value):
+        """Sets the value; inside a StatelessScope the scope records it instead.
+
+        Raises:
+            ValueError: `value` has another shape than the variable.
+        """
+        if isinstance(value, Variable):
+            value = value.value
+        value = _B.convert_to_tensor(value, dtype=self._dtype)
+        if _B.shape(value) != self._shape:
+            raise ValueError(
+                f"Cannot assign a value of shape {tuple(_B.shape(value))} to variable "
+                f"{self.path!r} of shape {self._shape}."
+            )
+        if _scope is not None:
+            _scope.add_update(self, value)
+        else:
+            self._handle = _B.variable_assign(self._handle, value)
+        return value
+
+    def assign_add(self, delta):
+        """Adds `delta` to the value."""
+        return self.assign(_B.add(self.value, delta))
+
+    def assign_sub(self, delta):
+        """Subtracts `delta` from the value."""
+        return self.assign(_B.subtract(self.value, delta))
+
+    # ------------------------------------------------ tensor behaviour
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array.astype(dtype) if dtype is not None else array
+
+    def __repr__(self):
+        return (
+            f"<Variable path={self.path}, shape={self._shape}, dtype={self._dtype}, "
+            f"value={self.numpy()!r}>"
+        )
+
+    def __len__(self):
+        return self._shape[0]
+
+    def __getitem__(self, key):
+        return self.value[key]
+
+    def __neg__(self):
+        return _B.negative(self.value)
+
+    def __add__(self, other):
+        return _B.add(self.value, other)
+
+    def __radd__(self, other):
+        return _B.add(other, self.value)
+
+    def __sub__(self, other):
+        return _B.subtract(self.value, other)
+
+    def __rsub__(self, other):
+        return _B.subtract(other, self.value)
+
+    def __mul__(self, other):
+        return _B.multiply(self.value, other)
+
+    def __rmul__(self, other):
+        return _B.multiply(other, self.value)
+
+    def __truediv__(self, other):
+        return _B.divide(self.value, other)
+
+    def __rtruediv__(self, other):
+        return _B.divide(other, self.value)
+
+    def __pow__(self, other):
+        return _B.power(self.value, other)
+
+    def __matmul__(self, other):
+        return _B.matmul(self.value, other)
+
+    def __rmatmul__(self, other):
+        return _B.matmul(other, self.value)
+
+    __hash__ = object.__hash__
