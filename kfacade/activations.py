@@ -1,0 +1,118 @@
+"""Activation functions by name or callable (``Dense(activation="relu")``)."""
+from kfacade import ops
+
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """max(x, 0), with Keras's optional slope, cap and threshold."""
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return ops.relu(x)
+    if negative_slope != 0.0:
+        negative = ops.multiply(negative_slope, ops.subtract(x, threshold))
+    else:
+        negative = 0.0
+    positive = ops.where(ops.greater(x, threshold), x, negative)
+    if max_value is not None:
+        positive = ops.minimum(positive, max_value)
+    return positive
+
+
+def sigmoid(x):
+    return ops.sigmoid(x)
+
+
+def tanh(x):
+    return ops.tanh(x)
+
+
+def softmax(x, axis=-1):
+    return ops.softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    return ops.log_softmax(x, axis=axis)
+
+
+def linear(x):
+    """The identity."""
+    return x
+
+
+def elu(x, alpha=1.0):
+    return ops.elu(x, alpha=alpha)
+
+
+def selu(x):
+    return ops.selu(x)
+
+
+def softplus(x):
+    return ops.softplus(x)
+
+
+def softsign(x):
+    return ops.softsign(x)
+
+
+def hard_sigmoid(x):
+    return ops.hard_sigmoid(x)
+
+
+def exponential(x):
+    return ops.exp(x)
+
+
+def gelu(x, approximate=False):
+    return ops.gelu(x, approximate=approximate)
+
+
+def silu(x):
+    return ops.silu(x)
+
+
+def relu6(x):
+    return ops.relu6(x)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return ops.leaky_relu(x, negative_slope=negative_slope)
+
+
+swish = silu
+
+_BY_NAME = {
+    fn.__name__: fn
+    for fn in (relu, sigmoid, tanh, softmax, log_softmax, linear, elu, selu, softplus,
+               softsign, hard_sigmoid, exponential, gelu, silu, relu6, leaky_relu)
+}
+_BY_NAME["swish"] = silu
+
+
+def serialize(activation):
+    """The name of a built-in activation, else the callable's name."""
+    for name, fn in _BY_NAME.items():
+        if fn is activation:
+            return name
+    return getattr(activation, "__name__", str(activation))
+
+
+def get(identifier):
+    """An activation function from a name, None (linear) or a callable.
+
+    Raises:
+        ValueError: an unknown name, listing the known ones.
+    """
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        fn = _BY_NAME.get(identifier)
+        if fn is None:
+            raise ValueError(
+                f"Could not interpret activation function identifier: {identifier!r}. "
+                f"Expected one of {sorted(_BY_NAME)} or a callable."
+            )
+        return fn
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        return get(identifier["class_name"] if "config" not in identifier else identifier["config"].get("name", identifier["class_name"]))
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")

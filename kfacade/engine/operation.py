@@ -1,0 +1,147 @@
+"""Operations and nodes: the units a functional graph is made of.
+
+An ``Operation`` (every ``Layer``, and every ``kfacade.ops`` function called on
+a symbolic tensor) computes eagerly on native tensors, and symbolically on
+``KerasTensor``s, where it records a ``Node`` linking its inputs to its
+outputs. Output shapes come from ``compute_output_spec``: by default the
+call is run on small zero-filled tensors (unknown dims filled with 2, then 3,
+to tell fixed dims from unknown ones) under a stateless scope, so no state
+changes; layers that know their shape rule override ``compute_output_shape``.
+"""
+from kfacade.backend import adapter as _B
+from kfacade.engine import tree
+from kfacade.engine.keras_tensor import KerasTensor
+
+
+def has_symbolic(args, kwargs=None):
+    """True if any argument, one level into lists/tuples/dicts, is a KerasTensor."""
+    for arg in args:
+        if type(arg) is KerasTensor:
+            return True
+        if isinstance(arg, (list, tuple)):
+            for item in arg:
+                if type(item) is KerasTensor or (
+                    isinstance(item, (list, tuple, dict)) and has_symbolic((item,))
+                ):
+                    return True
+        elif isinstance(arg, dict) and has_symbolic(tuple(arg.values())):
+            return True
+    if kwargs:
+        return has_symbolic(tuple(kwargs.values()))
+    return False
+
+
+class Node:
+    """One call of an operation on symbolic tensors.
+
+    Attributes:
+        operation: the Operation called.
+        call_args, call_kwargs: the arguments, KerasTensors in place.
+        input_tensors: the KerasTensors among the arguments, flattened.
+        outputs: the output KerasTensors, flattened; ``output_structure`` nests them.
+    """
+
+    def __init__(self, operation, call_args, call_kwargs, outputs):
+        self.operation = operation
+        self.call_args = call_args
+        self.call_kwargs = call_kwargs
+        self.input_tensors = [
+            x for x in tree.flatten((call_args, call_kwargs)) if type(x) is KerasTensor
+        ]
+        self.output_structure = outputs
+        self.outputs = tree.flatten(outputs)
+        node_index = len(operation._inbound_nodes)
+        operation._inbound_nodes.append(self)
+        for i, tensor in enumerate(self.outputs):
+            tensor._keras_history = (operation, node_index, i)
+        # Fast path for the common call: one tensor in, nothing else.
+        self.single_input = (
+            len(call_args) == 1 and type(call_args[0]) is KerasTensor and not call_kwargs
+        )
+
+    @property
+    def parent_nodes(self):
+        """The nodes that produced this node's inputs."""
+        parents = []
+        for tensor in self.input_tensors:
+            if tensor._keras_history is not None:
+                operation, node_index, _ = tensor._keras_history
+                parents.append(operation._inbound_nodes[node_index])
+        return parents
+
+
+def _dummy_value(tensor, fill):
+    shape = tuple(fill if d is None else d for d in tensor.shape)
+    return _B.zeros(shape, dtype=tensor.dtype)
+
+
+def run_on_dummies(fn, args, kwargs):
+    """The KerasTensor outputs of `fn` inferred by running it on zero tensors."""
+    from kfacade.variables import StatelessScope
+
+    runs = []
+    for fill in (2, 3):
+        concrete = tree.map_structure(
+            lambda x: _dummy_value(x, fill) if type(x) is KerasTensor else x, (args, kwargs)
+        )
+        with StatelessScope():
+            runs.append(fn(*concrete[0], **concrete[1]))
+
+    def spec(first, second):
+        if first is None:
+            return None
+        shape_a, shape_b = _B.shape(first), _B.shape(second)
+        shape = tuple(a if a == b else None for a, b in zip(shape_a, shape_b))
+        return KerasTensor(shape, dtype=_B.dtype(first))
+
+    leaves = [spec(a, b) for a, b in zip(tree.flatten(runs[0]), tree.flatten(runs[1]))]
+    return tree.pack_sequence_as(runs[0], leaves)
+
+
+class Operation:
+    """A computation usable eagerly and symbolically.
+
+    Subclasses implement ``call``; ``__call__`` records a node when given
+    KerasTensors.
+    """
+
+    def __init__(self, name=None):
+        self.name = name
+        self._inbound_nodes = []
+
+    def __call__(self, *args, **kwargs):
+        if has_symbolic(args, kwargs):
+            return self.symbolic_call(*args, **kwargs)
+        return self.call(*args, **kwargs)
+
+    def symbolic_call(self, *args, **kwargs):
+        """Computes output KerasTensors and records the node that links them."""
+        outputs = self.compute_output_spec(*args, **kwargs)
+        Node(self, args, kwargs, outputs)
+        return outputs
+
+    def compute_output_spec(self, *args, **kwargs):
+        """The output KerasTensor(s) for symbolic inputs."""
+        return run_on_dummies(self.call, args, kwargs)
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement call().")
+
+
+class OpCall(Operation):
+    """A ``kfacade.ops`` function called on symbolic tensors, as a graph node."""
+
+    def __init__(self, fn, name):
+        super().__init__(name=name)
+        self.fn = fn
+
+    def call(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<OpCall {self.name}>"
+
+
+def symbolic_op(fn, name, args, kwargs):
+    """Records a call of the op `fn` on KerasTensors and returns its outputs."""
+    return OpCall(fn, name).symbolic_call(*args, **kwargs)

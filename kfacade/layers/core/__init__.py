@@ -1,0 +1,1 @@
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Lambda."""

@@ -1,0 +1,579 @@
+"""The Layer: a thin stateful shell over a pure computation.
+
+A layer owns variables (``add_weight``) and sub-layers (found by looking at
+its attributes), and computes with ``call``. ``stateless_call`` runs the same
+``call`` with weight values given from outside, inside a ``StatelessScope``,
+and returns the outputs with the updated non-trainable values: that is the
+pure function JAX's ``jit`` compiles, and the stateful path is the same code
+with the variables read directly. Per-class facts (does ``call`` take
+``training``, ``mask``?) are computed once per class, so the eager
+``__call__`` does a handful of checks and then runs ``call``.
+"""
+import inspect
+import re
+from collections import defaultdict
+
+from kfacade.backend import adapter as _B
+from kfacade.backend.config import floatx
+from kfacade.backend.dtypes import is_float_dtype, standardize_dtype
+from kfacade.engine import call_context, tree
+from kfacade.engine.input_spec import InputSpec, assert_input_compatibility
+from kfacade.engine.keras_tensor import KerasTensor
+from kfacade.engine.operation import Node, Operation, has_symbolic, run_on_dummies
+from kfacade.random import SeedGenerator
+from kfacade.variables import StatelessScope, Variable
+
+_name_counts = defaultdict(int)
+_training_flag = call_context._training
+_depth = call_context._depth
+
+
+def clear_session():
+    """Resets the automatic layer-name counters (``keras.backend.clear_session``)."""
+    _name_counts.clear()
+
+
+def to_snake_case(name):
+    """"MyLayer" -> "my_layer", as Keras names layers."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    return "_private" + name[1:] if name[0] == "_" else name
+
+
+def unique_name(base):
+    """`base` the first time, then `base_1`, `base_2`, ... (Keras 3's rule)."""
+    count = _name_counts[base]
+    _name_counts[base] += 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+_LAYER_KWARGS = {
+    "input_shape", "batch_input_shape", "batch_size", "input_dim", "weights",
+    "activity_regularizer", "autocast", "input_length",
+}
+
+
+class Layer(Operation):
+    """The base class of all layers.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: a unique name; defaults to the snake-cased class name.
+        dtype: the dtype of the weights and computations (default floatx).
+        input_shape / input_dim / batch_input_shape / batch_size: the input
+            of the first layer of a ``Sequential`` model (Keras 2 style).
+        activity_regularizer: a regularizer applied to the outputs.
+
+    Example:
+        >>> class MyLayer(Layer):
+        ...     def build(self, input_shape):
+        ...         self.kernel = self.add_weight(name="kernel",
+        ...             shape=(input_shape[-1], 4), initializer="uniform")
+        ...     def call(self, x):
+        ...         return kfacade.ops.matmul(x, self.kernel)
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._call_signature_facts = None  # computed lazily per class
+
+    @classmethod
+    def _call_facts(cls):
+        facts = cls.__dict__.get("_call_signature_facts")
+        if facts is None:
+            params = inspect.signature(cls.call).parameters
+            var_kwargs = any(p.kind is p.VAR_KEYWORD for p in params.values())
+            facts = (
+                "training" in params or var_kwargs,
+                "mask" in params or var_kwargs,
+                cls.compute_output_shape is not Layer.compute_output_shape,
+            )
+            cls._call_signature_facts = facts
+        return facts
+
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, name=None, **kwargs):
+        unknown = set(kwargs) - _LAYER_KWARGS
+        if unknown:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                f"{ {k: kwargs[k] for k in sorted(unknown)} }"
+            )
+        super().__init__(name=name or unique_name(to_snake_case(type(self).__name__)))
+        if not isinstance(self.name, str) or "/" in self.name:
+            raise ValueError(
+                f"Layer names must be strings without '/'. Received: name={self.name!r}"
+            )
+        self._dtype = standardize_dtype(getattr(dtype, "name", dtype)) or floatx()
+        self.trainable = trainable
+        self.built = False
+        self.input_spec = None
+        self.supports_masking = getattr(self, "supports_masking", False)
+        self._trainable_weights = []
+        self._non_trainable_weights = []
+        self._losses = []
+        self._layers_override = None  # models set their layer list explicitly
+        from kfacade import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._call_has_training, self._call_has_mask, self._has_shape_rule = self._call_facts()
+        # Keras 2 style input declarations for the first layer of a model.
+        batch_input_shape = kwargs.get("batch_input_shape")
+        if batch_input_shape is None:
+            input_shape = kwargs.get("input_shape")
+            if input_shape is None and kwargs.get("input_dim") is not None:
+                input_length = kwargs.get("input_length")
+                input_shape = (
+                    (input_length, kwargs["input_dim"]) if input_length else (kwargs["input_dim"],)
+                )
+            if input_shape is not None:
+                batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
+        self._batch_input_shape = (
+            tuple(batch_input_shape) if batch_input_shape is not None else None
+        )
+        self._initial_weights = kwargs.get("weights")
+
+    # ------------------------------------------------------------ dtypes
+    @property
+    def dtype(self):
+        """The dtype of the layer's weights."""
+        return self._dtype
+
+    @property
+    def compute_dtype(self):
+        """The dtype of the layer's computations."""
+        return self._dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype
+
+    # ------------------------------------------------------------ weights
+    def add_weight(self, *args, **kwargs):
+        """Creates a weight variable owned by this layer.
+
+        Accepts Keras 3's order ``(shape, initializer, dtype, trainable,
+        autocast, regularizer, constraint, aggregation, name)`` and, when the
+        first positional argument is a string, Keras 2's
+        ``(name, shape, dtype, initializer, regularizer, trainable, constraint)``.
+
+        Returns:
+            The new ``Variable``; its ``path`` is "<layer name>/<name>".
+        """
+        if args and isinstance(args[0], str):
+            order = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
+        else:
+            order = ("shape", "initializer", "dtype", "trainable", "autocast", "regularizer",
+                     "constraint", "aggregation", "name")
+        if len(args) > len(order):
+            raise TypeError(f"add_weight() takes at most {len(order)} positional arguments")
+        for key, value in zip(order, args):
+            if key in kwargs:
+                raise TypeError(f"add_weight() got multiple values for argument {key!r}")
+            kwargs[key] = value
+        from kfacade import constraints, initializers, regularizers
+
+        allowed = {"name", "shape", "dtype", "initializer", "regularizer", "trainable",
+                   "constraint", "autocast", "aggregation", "synchronization", "use_resource",
+                   "experimental_autocast", "partitioner", "caching_device", "getter"}
+        unknown = set(kwargs) - allowed
+        if unknown:
+            raise TypeError(f"add_weight() got unexpected keyword arguments {sorted(unknown)}")
+        shape = tuple(kwargs.get("shape") or ())
+        dtype = standardize_dtype(kwargs.get("dtype")) or self._dtype
+        initializer = kwargs.get("initializer")
+        if initializer is None:
+            initializer = "glorot_uniform" if is_float_dtype(dtype) else "zeros"
+        initializer = initializers.get(initializer)
+        trainable = bool(kwargs.get("trainable", True)) if kwargs.get("trainable") is not None else True
+        name = kwargs.get("name") or f"variable_{len(self._trainable_weights) + len(self._non_trainable_weights)}"
+        if any(d is None for d in shape):
+            raise ValueError(
+                f"Layer {self.name!r}: cannot create weight {name!r} with an unknown "
+                f"dimension. Received: shape={shape}"
+            )
+        variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name)
+        variable.path = f"{self.name}/{name}"
+        variable.regularizer = regularizers.get(kwargs.get("regularizer"))
+        variable.constraint = constraints.get(kwargs.get("constraint"))
+        (self._trainable_weights if trainable else self._non_trainable_weights).append(variable)
+        return variable
+
+    def _sublayers(self):
+        """Directly tracked sub-layers, in attribute order (lists and dicts included)."""
+        if self._layers_override is not None:
+            return list(self._layers_override)
+        found, seen = [], set()
+
+        def visit(value):
+            if isinstance(value, Layer):
+                if id(value) not in seen and value is not self:
+                    seen.add(id(value))
+                    found.append(value)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    visit(item)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    visit(item)
+
+        for key, value in vars(self).items():
+            if not key.startswith("_inbound") and key not in ("_layers_override",):
+                visit(value)
+        return found
+
+    def _own_variables(self):
+        """Variables this layer holds outside add_weight (attributes, seed states)."""
+        extra = []
+        for key, value in vars(self).items():
+            if isinstance(value, Variable) and not any(
+                value is w for w in self._trainable_weights + self._non_trainable_weights
+            ):
+                extra.append(value)
+        return extra
+
+    def _seed_states(self):
+        return [v.state for v in vars(self).values() if isinstance(v, SeedGenerator)]
+
+    @property
+    def layers(self):
+        """The layers this layer holds directly."""
+        return self._sublayers()
+
+    @property
+    def trainable_weights(self):
+        """Trainable weights of this layer and its sub-layers (none when frozen)."""
+        if not self.trainable:
+            return []
+        own = self._trainable_weights + [v for v in self._own_variables() if v.trainable]
+        return _unique(own + [w for layer in self._sublayers() for w in layer.trainable_weights])
+
+    @property
+    def non_trainable_weights(self):
+        """Weights not updated by optimizers (all of them when the layer is frozen)."""
+        own_extra = self._own_variables()
+        if not self.trainable:
+            own = self._trainable_weights + self._non_trainable_weights + own_extra
+            return _unique(own + [w for layer in self._sublayers() for w in layer.weights])
+        own = self._non_trainable_weights + [v for v in own_extra if not v.trainable]
+        return _unique(own + [w for layer in self._sublayers() for w in layer.non_trainable_weights])
+
+    @property
+    def weights(self):
+        """All weights in Keras's order: own trainable, own non-trainable, then sub-layers'."""
+        own = self._trainable_weights + self._non_trainable_weights + self._own_variables()
+        return _unique(own + [w for layer in self._sublayers() for w in layer.weights])
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        """Non-trainable weights plus internal state (random seed states)."""
+        states = self._seed_states() + [s for layer in self._all_sublayers() for s in layer._seed_states()]
+        return _unique(self.non_trainable_weights + states)
+
+    @property
+    def variables(self):
+        """Every variable: weights and internal state."""
+        return _unique(self.weights + self.non_trainable_variables)
+
+    def _all_sublayers(self):
+        result = []
+        for layer in self._sublayers():
+            result.append(layer)
+            result.extend(layer._all_sublayers())
+        return result
+
+    def get_weights(self):
+        """The weights' values as NumPy arrays, in ``weights`` order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Sets the weights from NumPy arrays given in ``weights`` order.
+
+        Raises:
+            ValueError: the number of arrays or a shape does not match, naming
+                the weight and both shapes. Nothing is changed then.
+        """
+        params = self.weights
+        if len(params) != len(weights):
+            raise ValueError(
+                f"Layer {self.name!r} expected {len(params)} weights, but received "
+                f"{len(weights)} input weights."
+            )
+        for variable, value in zip(params, weights):
+            shape = tuple(getattr(value, "shape", ()))
+            if tuple(variable.shape) != shape:
+                raise ValueError(
+                    f"Layer {self.name!r} weight shape {variable.shape} is not compatible "
+                    f"with provided weight shape {shape} (weight {variable.path!r})."
+                )
+        for variable, value in zip(params, weights):
+            variable.assign(value)
+
+    def count_params(self):
+        """The number of scalars in the layer's weights.
+
+        Raises:
+            ValueError: the layer is not built yet.
+        """
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer {self.name!r}, but the "
+                f"layer isn't built. You can build it manually via: "
+                f"`{self.name}.build(batch_input_shape)`."
+            )
+        total = 0
+        for w in self.weights:
+            n = 1
+            for d in w.shape:
+                n *= d
+            total += n
+        return total
+
+    # ------------------------------------------------------------ losses
+    def add_loss(self, loss):
+        """Adds a loss tensor (e.g. an activity penalty) computed in ``call``."""
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """Losses added in the last call plus the weight-regularization penalties."""
+        losses = list(self._losses)
+        for w in self._trainable_weights + self._non_trainable_weights:
+            if getattr(w, "regularizer", None) is not None:
+                losses.append(w.regularizer(w.value))
+        for layer in self._sublayers():
+            losses.extend(layer.losses)
+        return losses
+
+    def _clear_losses(self):
+        self._losses = []
+        for layer in self._sublayers():
+            layer._clear_losses()
+
+    # ------------------------------------------------------------- build
+    def build(self, input_shape):
+        """Creates the weights for inputs of `input_shape`. The default creates none."""
+        self.built = True
+
+    def _maybe_build(self, shapes):
+        if self.built:
+            return
+        input_shape = shapes[0] if len(shapes) == 1 else list(shapes)
+        self.build(input_shape)
+        self.built = True
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for `input_shape`; by default inferred by running the layer."""
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (list, tuple)):
+            inputs = [KerasTensor(s, self.compute_dtype) for s in input_shape]
+        else:
+            inputs = KerasTensor(tuple(input_shape), self.compute_dtype)
+        if not self.built:
+            self._maybe_build([x.shape for x in tree.flatten(inputs)])
+        outputs = run_on_dummies(lambda *a: self._call_with_context(a, {}), (inputs,), {})
+        return tree.map_structure(lambda x: x.shape, outputs)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of the outputs: the input mask for layers that support masking."""
+        if not self.supports_masking:
+            return None
+        return previous_mask
+
+    # -------------------------------------------------------------- call
+    def call(self, inputs, *args, **kwargs):
+        """The layer's computation; identity by default."""
+        return inputs
+
+    def __call__(self, *args, **kwargs):
+        if has_symbolic(args, kwargs):
+            return self._symbolic_call(args, kwargs)
+        if args and not _B.is_tensor(args[0]) and not isinstance(args[0], (list, tuple, dict)):
+            args = (self._convert_input(args[0]),) + args[1:]
+        if not self.built:
+            self._maybe_build([tuple(_B.shape(x)) for x in _tensor_leaves(args[0] if args else kwargs.get("inputs"))])
+        if self.input_spec is not None:
+            assert_input_compatibility(
+                self.input_spec,
+                [tuple(_B.shape(x)) for x in _tensor_leaves(args[0] if args else kwargs.get("inputs"))],
+                self.name,
+            )
+        return self._call_with_context(args, kwargs)
+
+    def _convert_input(self, x):
+        if isinstance(x, Variable):
+            return x.value
+        import numpy as np
+
+        array = np.asarray(x)
+        dtype = self.compute_dtype if array.dtype.kind == "f" else None
+        return _B.convert_to_tensor(array, dtype=dtype)
+
+    def _call_with_context(self, args, kwargs):
+        training = kwargs.get("training")
+        if training is None:
+            if self._call_has_training and _training_flag[0] is not None:
+                kwargs["training"] = _training_flag[0]
+        elif not self._call_has_training:
+            del kwargs["training"]
+        if not self._call_has_mask:
+            kwargs.pop("mask", None)
+        outer = _depth[0]
+        if outer == 0:
+            self._clear_losses()
+        _depth[0] = outer + 1
+        saved = _training_flag[0]
+        if training is not None:
+            _training_flag[0] = bool(training)
+        try:
+            outputs = self.call(*args, **kwargs)
+        finally:
+            _training_flag[0] = saved
+            _depth[0] = outer
+        if self.activity_regularizer is not None:
+            for output in tree.flatten(outputs):
+                self.add_loss(
+                    _B.divide(self.activity_regularizer(output), _B.shape(output)[0])
+                )
+        return outputs
+
+    def _symbolic_call(self, args, kwargs):
+        inputs = args[0] if args else kwargs.get("inputs")
+        leaves = [x for x in tree.flatten(inputs) if isinstance(x, KerasTensor)]
+        if not self.built:
+            self._maybe_build([x.shape for x in leaves])
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, [x.shape for x in leaves], self.name)
+        if self._has_shape_rule:
+            input_shape = leaves[0].shape if len(leaves) == 1 else [x.shape for x in leaves]
+            output_shape = self.compute_output_shape(input_shape)
+            if isinstance(output_shape, list) and output_shape and isinstance(output_shape[0], (list, tuple)):
+                outputs = [KerasTensor(s, self.compute_dtype) for s in output_shape]
+            else:
+                outputs = KerasTensor(tuple(output_shape), self.compute_dtype)
+        else:
+            outputs = run_on_dummies(
+                lambda *a, **k: self._call_with_context(a, dict(k)), args, kwargs
+            )
+        mask = kwargs.get("mask")
+        if mask is None:
+            masks = [getattr(x, "_keras_mask", None) for x in leaves]
+            mask = masks[0] if len(masks) == 1 else (masks if any(m is not None for m in masks) else None)
+        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+            output_mask = self.compute_mask(inputs, mask)
+            if output_mask is not None:
+                for output, m in zip(tree.flatten(outputs), _broadcast_masks(output_mask, outputs)):
+                    output._keras_mask = m
+        Node(self, args, kwargs, outputs)
+        return outputs
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
+        """Runs the layer with given weight values, changing no variable.
+
+        Args:
+            trainable_variables: values for ``self.trainable_variables``, in order.
+            non_trainable_variables: values for ``self.non_trainable_variables``.
+            *args, **kwargs: the call's inputs and options (``training=...``).
+            return_losses: also return the losses computed in the call.
+
+        Returns:
+            ``(outputs, non_trainable_values)`` (and ``losses`` when asked): the
+            non-trainable values after the call, e.g. BatchNorm's updated
+            moving statistics, in ``non_trainable_variables`` order.
+        """
+        trainable = self.trainable_variables
+        non_trainable = self.non_trainable_variables
+        if len(trainable_variables) != len(trainable) or len(non_trainable_variables) != len(non_trainable):
+            raise ValueError(
+                f"stateless_call of {self.name!r} expects {len(trainable)} trainable and "
+                f"{len(non_trainable)} non-trainable values; received "
+                f"{len(trainable_variables)} and {len(non_trainable_variables)}."
+            )
+        mapping = list(zip(trainable, trainable_variables)) + list(zip(non_trainable, non_trainable_variables))
+        with StatelessScope(mapping) as scope:
+            outputs = self(*args, **kwargs)
+            losses = self.losses if return_losses else None
+        new_values = [scope.get_current_value(v) for v in non_trainable]
+        if return_losses:
+            return outputs, new_values, losses
+        return outputs, new_values
+
+    # ------------------------------------------------------------ graph
+    def _node_tensor(self, attribute, node_index=0):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer {self.name!r} has never been called and thus has no defined {attribute}."
+            )
+        node = self._inbound_nodes[node_index]
+        values = node.input_tensors if attribute == "input" else node.outputs
+        return values[0] if len(values) == 1 else list(values)
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call."""
+        return self._node_tensor("input")
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call."""
+        return self._node_tensor("output")
+
+    def get_input_at(self, node_index):
+        return self._node_tensor("input", node_index)
+
+    def get_output_at(self, node_index):
+        return self._node_tensor("output", node_index)
+
+    @property
+    def input_shape(self):
+        value = self.input
+        return [x.shape for x in value] if isinstance(value, list) else value.shape
+
+    @property
+    def output_shape(self):
+        value = self.output
+        return [x.shape for x in value] if isinstance(value, list) else value.shape
+
+    # ----------------------------------------------------- serialization
+    def get_config(self):
+        """The constructor arguments that recreate this layer (without weights)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """A new layer from ``get_config()``'s output."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unique(variables):
+    seen, result = set(), []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            result.append(v)
+    return result
+
+
+def _tensor_leaves(inputs):
+    return [x for x in tree.flatten(inputs) if x is not None and not isinstance(x, (int, float, str, bool))]
+
+
+def _broadcast_masks(mask, outputs):
+    n = len(tree.flatten(outputs))
+    if isinstance(mask, (list, tuple)):
+        return list(mask) + [None] * (n - len(mask))
+    return [mask] * n
+
+
+__all__ = ["Layer", "InputSpec", "clear_session"]

@@ -1,0 +1,123 @@
+"""BatchNormalization: batch statistics in training, moving ones in inference."""
+from kfacade import constraints, initializers, ops, regularizers
+from kfacade.backend import adapter as _B
+from kfacade.engine.input_spec import InputSpec
+from kfacade.layers.layer import Layer
+
+
+class BatchNormalization(Layer):
+    """Normalizes inputs along `axis` with batch or moving statistics.
+
+    In training (``fit``, or ``training=True``) it normalizes with the batch's
+    mean and variance and moves the moving statistics towards them:
+    ``moving = moving * momentum + batch * (1 - momentum)``. In inference it
+    uses the moving statistics.
+
+    Args:
+        axis: the features axis (int or list), default -1.
+        momentum: of the moving statistics, default 0.99.
+        epsilon: added to the variance, default 1e-3.
+        center, scale: whether to learn ``beta`` and ``gamma``.
+
+    Weights, in Keras's order: ``gamma``, ``beta`` (trainable),
+    ``moving_mean``, ``moving_variance`` (non-trainable), each of the
+    features' size.
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
+                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+                 beta_constraint=None, gamma_constraint=None, synchronized=False, fused=None,
+                 renorm=False, virtual_batch_size=None, adjustment=None, **kwargs):
+        super().__init__(**kwargs)
+        if renorm or virtual_batch_size is not None or adjustment is not None:
+            raise ValueError(
+                "BatchNormalization: renorm, virtual_batch_size and adjustment are Keras 2 "
+                "TensorFlow-only options and are not supported."
+            )
+        self.axis = list(axis) if isinstance(axis, (list, tuple)) else [int(axis)]
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = center
+        self.scale = scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        self._axes = sorted(a % ndim for a in self.axis)
+        for a in self._axes:
+            if input_shape[a] is None:
+                raise ValueError(
+                    f"BatchNormalization {self.name!r}: axis {a} of the input must be known. "
+                    f"Received: input_shape={tuple(input_shape)}"
+                )
+        shape = tuple(input_shape[a] for a in self._axes)
+        self.gamma = (
+            self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
+                            regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
+            if self.scale else None
+        )
+        self.beta = (
+            self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
+                            regularizer=self.beta_regularizer, constraint=self.beta_constraint)
+            if self.center else None
+        )
+        self.moving_mean = self.add_weight(name="moving_mean", shape=shape,
+                                           initializer=self.moving_mean_initializer, trainable=False)
+        self.moving_variance = self.add_weight(name="moving_variance", shape=shape,
+                                               initializer=self.moving_variance_initializer, trainable=False)
+        self._reduction_axes = tuple(i for i in range(ndim) if i not in self._axes)
+        self._broadcast = [1] * ndim
+        for a in self._axes:
+            self._broadcast[a] = input_shape[a]
+        self._needs_reshape = not (len(self._axes) == 1 and self._axes[0] == ndim - 1)
+        self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in self._axes})
+        self.built = True
+
+    def _shaped(self, v):
+        if v is None:
+            return None
+        v = v.value if hasattr(v, "_handle") else v
+        return _B.reshape(v, self._broadcast) if self._needs_reshape else v
+
+    def call(self, inputs, training=None, mask=None):
+        if training and self.trainable:
+            mean, variance = ops.moments(inputs, self._reduction_axes, keepdims=False)
+            m = self.momentum
+            self.moving_mean.assign(
+                _B.add(_B.multiply(self.moving_mean.value, m), _B.multiply(mean, 1.0 - m)))
+            self.moving_variance.assign(
+                _B.add(_B.multiply(self.moving_variance.value, m), _B.multiply(variance, 1.0 - m)))
+        else:
+            mean, variance = self.moving_mean.value, self.moving_variance.value
+        inv = _B.divide(1.0, _B.sqrt(_B.add(self._shaped(variance), self.epsilon)))
+        if self.gamma is not None:
+            inv = _B.multiply(inv, self._shaped(self.gamma))
+        outputs = _B.multiply(_B.subtract(inputs, self._shaped(mean)), inv)
+        if self.beta is not None:
+            outputs = _B.add(outputs, self._shaped(self.beta))
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis if len(self.axis) > 1 else self.axis[0],
+            "momentum": self.momentum, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+        })
+        return config

@@ -1,0 +1,26 @@
+"""Layer configs: ``{"class_name", "config"}`` dicts and back, by class name."""
+
+
+def serialize_layer(layer):
+    """The Keras-style serialized form of `layer`."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize_layer(config, custom_objects=None):
+    """A new layer from ``serialize_layer``'s output.
+
+    Raises:
+        ValueError: an unknown class name, naming it and how to register it.
+    """
+    from kfacade import layers as layer_module
+    from kfacade import models
+
+    class_name = config["class_name"]
+    cls = (custom_objects or {}).get(class_name) or getattr(layer_module, class_name, None) \
+        or getattr(models, class_name, None)
+    if cls is None:
+        raise ValueError(
+            f"Unknown layer: {class_name!r}. Please ensure you are using a "
+            f"`kfacade.layers` layer, or pass your class in `custom_objects`."
+        )
+    return cls.from_config(dict(config["config"]))

@@ -1,0 +1,16 @@
+"""``kfacade.ops``: backend-agnostic ops with ``keras.ops``'s names.
+
+Every function takes native tensors, NumPy arrays, scalars or Variables and
+returns a native tensor of the active backend; called on ``KerasTensor``s it
+builds a functional graph node instead.
+
+Example:
+    >>> from kfacade import ops
+    >>> ops.softmax(ops.matmul(x, w), axis=-1)
+"""
+from kfacade.ops.core import *  # noqa: F401,F403
+from kfacade.ops.core import cast, convert_to_numpy, convert_to_tensor, dtype, is_tensor, scan, stop_gradient  # noqa: F401
+from kfacade.ops.nn import *  # noqa: F401,F403
+from kfacade.ops.numpy import *  # noqa: F401,F403
+from kfacade.ops.numpy import _NAMES as _NUMPY_NAMES  # noqa: F401
+from kfacade.ops import nn, numpy, core  # noqa: F401

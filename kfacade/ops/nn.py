@@ -1,0 +1,141 @@
+"""Neural-network ops (``keras.ops.nn``): activations, losses' building
+blocks, convolution, pooling, normalisation."""
+from kfacade.backend import adapter as _B
+from kfacade.backend.config import epsilon as _epsilon
+from kfacade.ops.dispatch import make_op, symbolic_or
+
+_NAMES = """
+relu relu6 sigmoid softplus softsign elu selu gelu silu leaky_relu hard_sigmoid
+softmax log_softmax moments dropout
+""".split()
+
+for _name in _NAMES:
+    globals()[_name] = make_op(_name)
+
+swish = silu
+
+_PADDINGS = ("valid", "same")
+_FORMATS = ("channels_last", "channels_first")
+
+
+def _check_conv_args(op, inputs, kernel_rank, padding, data_format):
+    if not isinstance(padding, str) or padding.lower() not in _PADDINGS:
+        raise ValueError(
+            f"Invalid padding for {op}. Received: padding={padding!r}; "
+            f"expected one of 'valid', 'same'."
+        )
+    if data_format not in _FORMATS:
+        raise ValueError(
+            f"Invalid data_format for {op}. Received: data_format={data_format!r}; "
+            f"expected one of 'channels_last', 'channels_first'."
+        )
+
+
+def _conv_op(name, kernel_arg=True):
+    impl = getattr(_B, name)
+
+    def op(inputs, *args, padding="valid", data_format="channels_last", **kwargs):
+        _check_conv_args(name, inputs, None, padding, data_format)
+        return _dispatched(inputs, *args, padding=padding.lower(), data_format=data_format, **kwargs)
+
+    _dispatched = make_op(name, impl)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = _dispatched.__doc__
+    return op
+
+
+conv = _conv_op("conv")
+depthwise_conv = _conv_op("depthwise_conv")
+conv_transpose = _conv_op("conv_transpose")
+max_pool = _conv_op("max_pool")
+average_pool = _conv_op("average_pool")
+
+
+@symbolic_or
+def hard_silu(x):
+    """x * hard_sigmoid(x)."""
+    return _B.multiply(x, _B.hard_sigmoid(x))
+
+
+@symbolic_or
+def exponential(x):
+    """exp(x), the Keras activation."""
+    return _B.exp(x)
+
+
+@symbolic_or
+def batch_normalization(x, mean, variance, axis=-1, offset=None, scale=None, epsilon=1e-3):
+    """(x - mean) / sqrt(variance + epsilon) * scale + offset, with the
+    statistics broadcast along `axis`."""
+    x = _B.convert_to_tensor(x)
+    ndim = len(_B.shape(x))
+    axis = axis % ndim
+    shape = [1] * ndim
+    shape[axis] = _B.shape(x)[axis]
+
+    def bcast(v):
+        v = _B.convert_to_tensor(v)
+        return _B.reshape(v, shape) if len(_B.shape(v)) == 1 and ndim > 1 else v
+
+    inv = _B.divide(1.0, _B.sqrt(_B.add(bcast(variance), epsilon)))
+    if scale is not None:
+        inv = _B.multiply(inv, bcast(scale))
+    result = _B.multiply(_B.subtract(x, bcast(mean)), inv)
+    if offset is not None:
+        result = _B.add(result, bcast(offset))
+    return result
+
+
+@symbolic_or
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy between one-hot (or soft) `target` and `output` along `axis`."""
+    if from_logits:
+        log_prob = _B.log_softmax(output, axis=axis)
+    else:
+        output = _B.divide(output, _B.sum(output, axis=axis, keepdims=True))
+        output = _B.clip(output, _epsilon(), 1.0 - _epsilon())
+        log_prob = _B.log(output)
+    return _B.negative(_B.sum(_B.multiply(target, log_prob), axis=axis))
+
+
+@symbolic_or
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy between integer labels `target` and `output`."""
+    output = _B.convert_to_tensor(output)
+    target = _B.convert_to_tensor(target)
+    num_classes = _B.shape(output)[axis]
+    if len(_B.shape(target)) == len(_B.shape(output)) and _B.shape(target)[-1] == 1:
+        target = _B.squeeze(target, axis=-1)
+    one_hot_target = _B.one_hot(_B.cast(target, "int32"), num_classes, axis=axis, dtype=_B.dtype(output))
+    return categorical_crossentropy.__wrapped__(one_hot_target, output, from_logits=from_logits, axis=axis)
+
+
+@symbolic_or
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary cross-entropy."""
+    target = _B.convert_to_tensor(target)
+    output = _B.convert_to_tensor(output)
+    if from_logits:
+        # max(x, 0) - x * z + log(1 + exp(-|x|))
+        return _B.add(
+            _B.subtract(_B.relu(output), _B.multiply(output, target)),
+            _B.log1p(_B.exp(_B.negative(_B.abs(output)))),
+        )
+    output = _B.clip(output, _epsilon(), 1.0 - _epsilon())
+    return _B.negative(
+        _B.add(
+            _B.multiply(target, _B.log(output)),
+            _B.multiply(_B.subtract(1.0, target), _B.log(_B.subtract(1.0, output))),
+        )
+    )
+
+
+@symbolic_or
+def normalize(x, axis=-1, order=2):
+    """`x` divided by its L`order` norm along `axis`."""
+    x = _B.convert_to_tensor(x)
+    if order == 2:
+        norm = _B.sqrt(_B.maximum(_B.sum(_B.square(x), axis=axis, keepdims=True), 1e-12))
+    else:
+        norm = _B.power(_B.sum(_B.power(_B.abs(x), order), axis=axis, keepdims=True), 1.0 / order)
+    return _B.divide(x, norm)

@@ -1,0 +1,85 @@
+"""Weight and activity regularizers: penalties added to the training loss."""
+from kfacade import ops
+
+
+class Regularizer:
+    """Base class: ``__call__(x)`` returns a scalar penalty."""
+
+    def __call__(self, x):
+        return 0.0
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class L1L2(Regularizer):
+    """l1 * sum(|x|) + l2 * sum(x**2)."""
+
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def __call__(self, x):
+        penalty = 0.0
+        if self.l1:
+            penalty = ops.multiply(self.l1, ops.sum(ops.abs(x)))
+        if self.l2:
+            penalty = ops.add(penalty, ops.multiply(self.l2, ops.sum(ops.square(x))))
+        return penalty
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    """l1 * sum(|x|); Keras's default l1=0.01."""
+
+    def __init__(self, l1=0.01):
+        super().__init__(l1=l1)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    """l2 * sum(x**2); Keras's default l2=0.01."""
+
+    def __init__(self, l2=0.01):
+        super().__init__(l2=l2)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+def l1_l2(l1=0.01, l2=0.01):
+    """Keras 2's helper: both penalties, 0.01 each by default."""
+    return L1L2(l1=l1, l2=l2)
+
+
+l1, l2 = L1, L2
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "L1": L1, "L2": L2, "L1L2": L1L2}
+
+
+def serialize(regularizer):
+    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+
+
+def get(identifier):
+    """A regularizer from a name, a config dict, an instance or a callable."""
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier not in _BY_NAME:
+            raise ValueError(
+                f"Could not interpret regularizer identifier: {identifier!r}; expected "
+                f"one of 'l1', 'l2', 'l1_l2'."
+            )
+        return _BY_NAME[identifier]()
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        return _BY_NAME[identifier["class_name"]](**identifier.get("config", {}))
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")

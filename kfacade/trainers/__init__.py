@@ -1,0 +1,1 @@
+"""The training loop, written once for every backend."""
