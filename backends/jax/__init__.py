@@ -1,1 +1,22 @@
-name = 'jax'
+"""The JAX adapter: implements kfacade/backend/contract.py with jax.numpy, jax.nn and jax.lax.
+
+Variables are immutable ``jax.Array``s that ``kfacade.Variable`` swaps on
+assignment; compiled steps are ``jax.jit`` over a pure function of the
+state (see ``step.py``).
+"""
+name = "jax"
+requirement = "jax>=0.4.20"
+
+try:
+    import jax  # noqa: F401
+except ModuleNotFoundError as error:
+    raise ModuleNotFoundError(
+        f"KERAS_BACKEND='jax' needs JAX, which is not installed. "
+        f"Install it with: pip install '{requirement}'"
+    ) from error
+
+from .variables import *  # noqa: E402,F401,F403
+from .ops import *  # noqa: E402,F401,F403
+from .random import *  # noqa: E402,F401,F403
+from .device import *  # noqa: E402,F401,F403
+from .step import *  # noqa: E402,F401,F403

@@ -1,0 +1,78 @@
+"""Autodiff and compiled steps: stateful kfacade code made pure with StatelessScope."""
+import jax
+import jax.numpy as jnp
+
+__all__ = ["value_and_grad", "compile_function"]
+
+
+def value_and_grad(fn, variables):
+    """See the contract. Works eagerly and inside an enclosing StatelessScope.
+
+    `fn` runs as a pure function of the variables' values; assignments it
+    makes (BatchNorm statistics, seed states) are replayed afterwards with
+    ``Variable.assign``, so they land in the caller's scope or variable. A
+    variable of non-float dtype gets a zero gradient.
+    """
+    from kfacade.variables import StatelessScope
+
+    variables = list(variables)
+    values = [variable.value for variable in variables]
+    differentiable = [
+        i for i, value in enumerate(values) if jnp.issubdtype(value.dtype, jnp.inexact)
+    ]
+    assigned = []  # the variables fn assigned; Variables are not pytrees
+
+    def pure(differentiable_values):
+        mapping = list(zip(variables, values))
+        for i, value in zip(differentiable, differentiable_values):
+            mapping[i] = (variables[i], value)
+        with StatelessScope(mapping) as scope:
+            loss, aux = fn()
+        updates = scope.updates()
+        assigned[:] = [variable for variable, _ in updates]
+        return loss, (aux, [value for _, value in updates])
+
+    (loss, (aux, new_values)), partial_grads = jax.value_and_grad(pure, has_aux=True)(
+        [values[i] for i in differentiable]
+    )
+    for variable, value in zip(assigned, new_values):
+        variable.assign(value)
+    grads = [jnp.zeros_like(value) for value in values]
+    for i, grad in zip(differentiable, partial_grads):
+        grads[i] = grad
+    return (loss, aux), grads
+
+
+def compile_function(fn, state_variables, jit_compile):
+    """See the contract. JAX always compiles (``jit_compile`` is ignored): the
+    trainer runs `fn` itself when asked to run eagerly.
+
+    The step donates the variables' buffers, so arrays read from a state
+    variable before a step are deleted by it; read ``.value`` afresh.
+    """
+    from kfacade.variables import StatelessScope
+
+    state_variables = list(state_variables)
+
+    def pure(state_values, data):
+        with StatelessScope(zip(state_variables, state_values)) as scope:
+            logs = fn(data)
+        return logs, [scope.get_current_value(variable) for variable in state_variables]
+
+    jitted = jax.jit(pure, donate_argnums=0)
+
+    def step(data):
+        handles = [variable._handle for variable in state_variables]
+        # Two variables may hold one array (``b.assign(a.value)``); XLA
+        # refuses to donate a buffer twice, so give the second its own copy.
+        seen = set()
+        for i, handle in enumerate(handles):
+            if id(handle) in seen:
+                handles[i] = jnp.array(handle, copy=True)
+            seen.add(id(handle))
+        logs, new_values = jitted(handles, data)
+        for variable, value in zip(state_variables, new_values):
+            variable._handle = value
+        return logs
+
+    return step

@@ -1,0 +1,143 @@
+"""Tensors and variable storage: ``jax.Array`` in, ``jax.Array`` out."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kfacade.backend.config import floatx
+from kfacade.backend.dtypes import ALL_TYPES, standardize_dtype
+
+from .device import current_device
+
+__all__ = [
+    "is_tensor",
+    "convert_to_tensor",
+    "convert_to_numpy",
+    "shape",
+    "dtype",
+    "cast",
+    "variable_create",
+    "variable_assign",
+]
+
+#: The concrete class of an eager jax.Array (tracers are jax.Arrays too).
+ArrayImpl = type(jnp.zeros(()))
+
+_NUMPY_DTYPES = {name: np.dtype(jnp.bfloat16 if name == "bfloat16" else name) for name in ALL_TYPES}
+_DTYPE_NAMES = {}  # np.dtype -> name, filled on first sight
+_Variable = None  # kfacade.variables.Variable, imported on first use (circular import)
+
+
+def _variable_class():
+    global _Variable
+    if _Variable is None:
+        from kfacade.variables import Variable
+
+        _Variable = Variable
+    return _Variable
+
+
+def jax_dtype(dtype):
+    """The NumPy dtype JAX will use for dtype name (or dtype) `dtype`.
+
+    Without ``jax_enable_x64`` JAX has no 64-bit types: float64, int64 and
+    uint64 map to their 32-bit counterparts, as JAX does itself.
+    """
+    numpy_dtype = _NUMPY_DTYPES.get(dtype)
+    if numpy_dtype is None:
+        numpy_dtype = _NUMPY_DTYPES[standardize_dtype(dtype)]
+    return jax.dtypes.canonicalize_dtype(numpy_dtype)
+
+
+def is_tensor(x):
+    return isinstance(x, jax.Array)
+
+
+def convert_to_tensor(x, dtype=None):
+    """A ``jax.Array`` from `x`; see the contract.
+
+    JAX runs with 64-bit types disabled (kfacade does not turn on
+    ``jax_enable_x64``): float64 and int64 inputs or requested dtypes
+    silently become float32 and int32, so ``dtype(convert_to_tensor(x,
+    "float64"))`` is "float32". Python ints become int32, Python floats
+    floatx, nested lists follow the same rule.
+    """
+    if type(x) is ArrayImpl and dtype is None:
+        return x
+    if isinstance(x, jax.Array):
+        if dtype is None:
+            return x
+        dtype = jax_dtype(dtype)
+        return x if x.dtype == dtype else _astype(x, dtype)
+    if isinstance(x, _variable_class()):
+        return convert_to_tensor(x.value, dtype)
+    if dtype is not None:
+        return jnp.asarray(x, dtype=jax_dtype(dtype))
+    if isinstance(x, np.ndarray | np.generic):
+        return jnp.asarray(x)
+    if isinstance(x, bool):
+        return jnp.asarray(x, dtype=jnp.bool_)
+    if isinstance(x, int):
+        return jnp.asarray(x, dtype=jnp.int32)
+    if isinstance(x, float):
+        return jnp.asarray(x, dtype=jax_dtype(floatx()))
+    array = np.asarray(x)  # nested lists: Python floats -> floatx, ints -> int32
+    if array.dtype == np.float64:
+        return jnp.asarray(array, dtype=jax_dtype(floatx()))
+    if array.dtype == np.int64:
+        return jnp.asarray(array, dtype=jnp.int32)
+    return jnp.asarray(array)
+
+
+def convert_to_numpy(x):
+    """A writable NumPy copy of `x` (never a view of a buffer JAX may donate)."""
+    if isinstance(x, _variable_class()):
+        x = x.value
+    return np.array(x)
+
+
+def shape(x):
+    if isinstance(x, jax.Array | np.ndarray):
+        return tuple(x.shape)
+    return tuple(convert_to_tensor(x).shape)
+
+
+def dtype(x):
+    if not hasattr(x, "dtype") or isinstance(x, _variable_class()):
+        x = convert_to_tensor(x)
+    name = _DTYPE_NAMES.get(x.dtype)
+    if name is None:
+        name = _DTYPE_NAMES[x.dtype] = standardize_dtype(x.dtype)
+    return name
+
+
+def _astype(x, dtype):
+    # XLA saturates negative floats cast to uint8/uint16 at 0; NumPy, torch and
+    # TensorFlow wrap them (-1.5 -> 255). Going through int32 wraps the same way.
+    if dtype in _SMALL_UNSIGNED and jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.int32)
+    return x.astype(dtype)
+
+
+_SMALL_UNSIGNED = (np.dtype("uint8"), np.dtype("uint16"))
+
+
+def cast(x, dtype):
+    x = convert_to_tensor(x)
+    dtype = jax_dtype(dtype)
+    return x if x.dtype == dtype else _astype(x, dtype)
+
+
+def variable_create(value, dtype, trainable, name):
+    """A fresh ``jax.Array`` (copied: compiled steps donate variable buffers)."""
+    device = current_device()
+    if isinstance(value, jax.Array):
+        value = value.astype(jax_dtype(dtype), copy=True)
+    else:
+        value = jnp.array(value, dtype=jax_dtype(dtype))
+    return value if device is None else jax.device_put(value, device)
+
+
+def variable_assign(handle, value):
+    """The new value itself, cast to the variable's dtype (JAX arrays are immutable)."""
+    value = convert_to_tensor(value)
+    return value if value.dtype == handle.dtype else value.astype(handle.dtype)
