@@ -1,7 +1,42 @@
-"""Trainer: compile, fit, evaluate, predict, written once for every backend."""
+"""Trainer: compile, fit, evaluate, predict — one loop for every backend.
+
+The steps (``train_step``, ``test_step``, ``predict_step``) are written
+once, statefully, with ``kfacade.ops``; each backend adapter's
+``compile_function`` turns a step into its native compiled form
+(``tf.function``, ``jax.jit`` over a pure function of the state, or torch's
+eager/``torch.compile``d call), and ``value_and_grad`` supplies the
+gradient. The loop keeps logs as device tensors and converts them to
+numbers only where something reads them (the progress bar at its redraw
+rate, a callback with a batch hook, the end of an epoch).
+"""
+import warnings
+
 import numpy as np
 
 from kfacade.backend import adapter as _B
+from kfacade.engine import tree
+from kfacade.engine.keras_tensor import KerasTensor
+from kfacade.engine.operation import run_on_dummies
+from kfacade.trainers import data_adapters
+from kfacade.trainers.compile_utils import CompileLoss, CompileMetrics
+
+
+def _shape_of(x):
+    return tuple(_B.shape(x)) if _B.is_tensor(x) else tuple(np.shape(x))
+
+
+def _dtype_of(x):
+    if _B.is_tensor(x):
+        return _B.dtype(x)
+    dtype = np.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype
+    name = getattr(dtype, "name", str(dtype))
+    return "float32" if name == "float64" else name
+
+
+def _spec_like(x):
+    """A KerasTensor with `x`'s shape (batch axis unknown) and dtype."""
+    shape = _shape_of(x)
+    return KerasTensor((None,) + shape[1:], _dtype_of(x))
 
 
 class Trainer:
@@ -10,12 +45,500 @@ class Trainer:
     def __init__(self):
         self.compiled = False
         self.stop_training = False
+        self.optimizer = None
+        self.history = None
+        self._reset_functions()
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Runs the model in inference mode on `x` in batches; returns NumPy."""
-        batch_size = batch_size or 32
-        n = len(x)
+    def _reset_functions(self):
+        self.train_function = None
+        self.test_function = None
+        self.predict_function = None
+        self._step_state_ids = None
+
+    # ------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", **kwargs):
+        """Configures the model for training.
+
+        Args:
+            optimizer: name or ``kfacade.optimizers.Optimizer``.
+            loss: name, function, ``Loss``, or a list/dict of them per output.
+            loss_weights: scalar weights per output (list or dict).
+            metrics: names, functions or ``Metric``s (list, or list/dict per output).
+                "accuracy"/"acc" resolves to binary, categorical or sparse
+                categorical accuracy from the loss and shapes.
+            weighted_metrics: metrics that receive ``sample_weight``.
+            run_eagerly: run the steps op by op (debuggable) instead of compiled.
+            jit_compile: True for XLA (TensorFlow) / ``torch.compile`` (torch);
+                "auto" leaves TensorFlow and torch uncompiled by XLA/inductor;
+                JAX always compiles with ``jax.jit``.
+
+        Raises:
+            ValueError: an unknown optimizer, loss or metric name.
+        """
+        from kfacade import metrics as metrics_module
+        from kfacade import optimizers
+
+        for legacy in ("sample_weight_mode", "target_tensors", "distribute"):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise TypeError(f"Invalid keyword argument(s) in `compile()`: {sorted(kwargs)}")
+        self.optimizer = optimizers.get(optimizer)
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._output_loss_trackers = None
+        self.run_eagerly = bool(run_eagerly)
+        self.jit_compile = jit_compile is True
+        self._loss_identifier = loss
+        self.compiled = True
+        self.stop_training = False
+        self._reset_functions()
+
+    @property
+    def metrics(self):
+        """The loss tracker and every compiled metric (Keras's ``model.metrics``)."""
+        if not self.compiled:
+            return []
+        result = [self._loss_tracker]
+        if self._output_loss_trackers:
+            result.extend(self._output_loss_trackers)
+        result.extend(self._compile_metrics.metrics)
+        return result
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        """Resets the state of every metric."""
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def _output_names(self):
+        names = getattr(self, "output_names", None)
+        if names:
+            return list(names)
+        return None
+
+    # ------------------------------------------------------- first batch
+    def _symbolic_build(self, x, y=None):
+        """Builds the model, losses, metrics and optimizer from one batch's shapes.
+
+        Runs the model on placeholder values under a stateless scope, so that
+        no weight or statistic changes, and validates targets against outputs.
+        """
+        x_spec = tree.map_structure(_spec_like, x)
+        outputs = run_on_dummies(lambda inputs: self(inputs, training=False), (x_spec,), {})
+        flat_outputs = tree.flatten(outputs)
+        names = self._output_names()
+        if not names or len(names) != len(flat_outputs):
+            names = ["output"] if len(flat_outputs) == 1 else [
+                f"output_{i + 1}" for i in range(len(flat_outputs))]
+        self._trainer_output_names = names
+        pred_shapes = [o.shape for o in flat_outputs]
+        if not self.compiled:
+            return
+        if y is not None and self._compile_loss is not None and not self._compile_loss.built:
+            self._compile_loss.build(names, y, pred_shapes)
+            if len(names) > 1:
+                from kfacade import metrics as metrics_module
+
+                self._output_loss_trackers = [
+                    metrics_module.Mean(name=f"{n}_loss") for n, fn in zip(names, self._compile_loss.fns)
+                    if fn is not None
+                ]
+        if y is not None and not self._compile_metrics.built:
+            y_flat = self._compile_loss.flatten_targets(y) if self._compile_loss else tree.flatten(y)
+            loss_ids = self._compile_loss.identifiers if self._compile_loss else [None] * len(names)
+            self._compile_metrics.build(names, loss_ids, y_flat, pred_shapes)
+        if self.optimizer is not None and not getattr(self.optimizer, "built", False):
+            self.optimizer.build(self.trainable_variables)
+
+    def _check_labels(self, y):
+        """For sparse categorical losses, labels must be below the number of classes."""
+        if self._compile_loss is None or y is None:
+            return
+        loss = self._compile_loss
+        for name, identifier, yt, fn in zip(loss.output_names, loss.identifiers,
+                                            loss.flatten_targets(y), loss.fns):
+            ident = identifier if isinstance(identifier, str) else type(identifier).__name__
+            if ident in ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy") \
+                    and isinstance(yt, np.ndarray) and yt.size:
+                classes = self._output_classes(name)
+                if classes is not None and (yt.max() >= classes or yt.min() < 0):
+                    raise ValueError(
+                        f"Output {name!r}: labels must be integers in [0, {classes}) for "
+                        f"sparse_categorical_crossentropy; received labels from {yt.min()} "
+                        f"to {yt.max()}."
+                    )
+
+    def _output_classes(self, name):
+        shapes = getattr(self, "_pred_shapes_by_name", {})
+        shape = shapes.get(name)
+        return shape[-1] if shape else None
+
+    # ------------------------------------------------------------- steps
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss plus the layers' losses (regularization, add_loss)."""
+        if self._compile_loss is None:
+            raise ValueError(
+                "No loss to compute. Provide a `loss` argument in `compile()`."
+            )
+        total, per_output = self._compile_loss(y, y_pred, sample_weight)
+        self._last_per_output_losses = per_output
+        extra = self.losses
+        if extra:
+            total = _B.add(total, _sum(extra))
+        return total
+
+    def _update_loss_trackers(self, loss, batch_size):
+        self._loss_tracker.update_state(loss, sample_weight=batch_size)
+        if self._output_loss_trackers:
+            values = [v for v in self._last_per_output_losses if v is not None]
+            for tracker, value in zip(self._output_loss_trackers, values):
+                tracker.update_state(value, sample_weight=batch_size)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics; returns the logs dict (tensors)."""
+        if y is not None:
+            y_flat = self._compile_loss.flatten_targets(y) if self._compile_loss else tree.flatten(y)
+            self._compile_metrics.update_state(y_flat, tree.flatten(y_pred), sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        """One optimisation step on a batch; returns the logs (native tensors)."""
+        x, y, sample_weight = data
+        trainable = self.trainable_variables
+
+        def loss_fn():
+            y_pred = self(x, training=True)
+            return self.compute_loss(x, y, y_pred, sample_weight), y_pred
+
+        (loss, y_pred), grads = _B.value_and_grad(loss_fn, trainable)
+        self.optimizer.apply(grads, trainable)
+        self._update_loss_trackers(loss, _batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """Loss and metrics on a batch in inference mode."""
+        x, y, sample_weight = data
+        y_pred = self(x, training=False)
+        if self._compile_loss is not None and y is not None:
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+            self._update_loss_trackers(loss, _batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs for a batch in inference mode."""
+        x, _, _ = data
+        return self(x, training=False)
+
+    def _state_variables(self, include_optimizer):
+        state = list(self.trainable_variables) + list(self.non_trainable_variables)
+        if include_optimizer and self.optimizer is not None:
+            state += list(self.optimizer.variables)
+        if self.compiled:
+            state += [v for m in self.metrics for v in m.variables]
+        seen, unique = set(), []
+        for v in state:
+            if id(v) not in seen:
+                seen.add(id(v))
+                unique.append(v)
+        return unique
+
+    def _make_function(self, step, include_optimizer):
+        if self.run_eagerly if self.compiled else False:
+            return step
+        return _B.compile_function(step, self._state_variables(include_optimizer), self.jit_compile)
+
+    def make_train_function(self, force=False):
+        if self.train_function is None or force:
+            self.train_function = self._make_function(self.train_step, include_optimizer=True)
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        if self.test_function is None or force:
+            self.test_function = self._make_function(self.test_step, include_optimizer=False)
+        return self.test_function
+
+    def make_predict_function(self, force=False):
+        if self.predict_function is None or force:
+            self.predict_function = self._make_function(self.predict_step, include_optimizer=False)
+        return self.predict_function
+
+    def _assert_compiled(self, method):
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must compile your model before {method}. Call "
+                f"`model.compile(optimizer, loss)`."
+            )
+
+    def _prepare(self, batches, need_targets):
+        """Peeks at the first batch to build everything before the first step."""
+        first = next(iter(batches), None) if isinstance(batches, data_adapters.ArrayBatches) else None
+        return first
+
+    # --------------------------------------------------------------- fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, max_queue_size=10, workers=1,
+            use_multiprocessing=False, **kwargs):
+        """Trains the model; returns a ``History`` (see Keras's ``Model.fit``).
+
+        Raises:
+            ValueError: mismatched data lengths, targets that do not fit the
+                outputs or the loss, `validation_split` with a generator — all
+                before any weight changes.
+        """
+        from kfacade.callbacks import CallbackList
+
+        if "nb_epoch" in kwargs:
+            epochs = kwargs.pop("nb_epoch")
+        if kwargs:
+            raise TypeError(f"Invalid keyword argument(s) in `fit()`: {sorted(kwargs)}")
+        self._assert_compiled("training")
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = data_adapters.split_validation(
+                x, y, sample_weight, validation_split)
+        batches = data_adapters.make_batches(
+            x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
+            steps_per_epoch=steps_per_epoch, class_weight=class_weight, workers=workers,
+            use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
+        val_batches = None
+        if validation_data is not None:
+            val_batches = self._validation_batches(validation_data, validation_batch_size or batch_size,
+                                                   validation_steps)
+        if isinstance(batches, data_adapters.ArrayBatches):
+            self._first_batch_checks(batches.x, batches.y)
+        verbose = _resolve_verbose(verbose)
+        callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                 verbose=verbose, epochs=epochs, steps=batches.num_batches)
+        self.stop_training = False
+        train_function = None
+        callbacks.on_train_begin()
+        training_logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            logs = None
+            for step, batch in enumerate(batches):
+                if train_function is None:
+                    if not isinstance(batches, data_adapters.ArrayBatches):
+                        self._first_batch_checks(batch[0], batch[1])
+                    train_function = self.make_train_function()
+                callbacks.on_train_batch_begin(step)
+                logs = train_function(batch)
+                callbacks.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            if logs is None:
+                raise ValueError(
+                    "Unexpected result of `train_function` (empty logs): the data yielded no "
+                    "batch. Check that your data is not empty and `steps_per_epoch` is positive."
+                )
+            epoch_logs = dict(self._logs_to_float(logs))
+            if val_batches is not None and _should_validate(epoch, validation_freq):
+                val_logs = self._evaluate_batches(val_batches, callbacks=None)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
+            if self.stop_training:
+                break
+        callbacks.on_train_end(training_logs)
+        return self.history
+
+    def _first_batch_checks(self, x, y):
+        """Shapes, targets and labels checked, and everything built, before step one."""
+        x_head = tree.map_structure(lambda a: None if a is None else a[:2], x)
+        self._symbolic_build(x_head, tree.map_structure(lambda a: None if a is None else a[:2], y)
+                             if y is not None else None)
+        outputs = run_on_dummies(lambda inputs: self(inputs, training=False),
+                                 (tree.map_structure(_spec_like, x_head),), {})
+        self._pred_shapes_by_name = {
+            name: o.shape for name, o in zip(self._trainer_output_names, tree.flatten(outputs))}
+        self._check_labels(y)
+
+    def _validation_batches(self, validation_data, batch_size, steps):
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and \
+                data_adapters.is_array_data(validation_data[0]):
+            vx, vy, vsw = data_adapters.unpack_batch(tuple(validation_data))
+            return data_adapters.make_batches(vx, vy, vsw, batch_size=batch_size, shuffle=False,
+                                              steps_per_epoch=steps)
+        return data_adapters.make_batches(validation_data, steps_per_epoch=steps)
+
+    def _logs_to_float(self, logs):
+        from kfacade.callbacks.callback_list import logs_to_float
+
+        return logs_to_float(logs)
+
+    # ---------------------------------------------------------- evaluate
+    def _evaluate_batches(self, batches, callbacks):
+        self.reset_metrics()
+        test_function = None
+        logs = None
+        if callbacks is not None:
+            callbacks.on_test_begin()
+        for step, batch in enumerate(batches):
+            if test_function is None:
+                if not self._compile_metrics.built or (self._compile_loss and not self._compile_loss.built):
+                    self._first_batch_checks(batch[0], batch[1])
+                test_function = self.make_test_function()
+            if callbacks is not None:
+                callbacks.on_test_batch_begin(step)
+            logs = test_function(batch)
+            if callbacks is not None:
+                callbacks.on_test_batch_end(step, logs)
+        if logs is None:
+            raise ValueError("The evaluation data yielded no batch.")
+        logs = self._logs_to_float(logs)
+        if callbacks is not None:
+            callbacks.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, max_queue_size=10, workers=1,
+                 use_multiprocessing=False, **kwargs):
+        """The loss (and metrics) on the data: a float, ``[loss, *metrics]``, or a dict."""
+        from kfacade.callbacks import CallbackList
+
+        if kwargs:
+            raise TypeError(f"Invalid keyword argument(s) in `evaluate()`: {sorted(kwargs)}")
+        self._assert_compiled("evaluating")
+        batches = data_adapters.make_batches(
+            x, y, sample_weight, batch_size=batch_size, shuffle=False, steps_per_epoch=steps,
+            workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
+        if isinstance(batches, data_adapters.ArrayBatches):
+            self._first_batch_checks(batches.x, batches.y)
+        verbose = _resolve_verbose(verbose)
+        callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                                     epochs=1, steps=batches.num_batches)
+        logs = self._evaluate_batches(batches, callback_list)
+        return self._format_result(logs, return_dict)
+
+    def _format_result(self, logs, return_dict):
+        if return_dict:
+            return dict(logs)
+        values = [logs[m.name] for m in self.metrics if m.name in logs]
+        return values[0] if len(values) == 1 else values
+
+    # ----------------------------------------------------------- predict
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
+                max_queue_size=10, workers=1, use_multiprocessing=False):
+        """The model's outputs for `x` in inference mode, as NumPy arrays."""
+        from kfacade.callbacks import CallbackList
+
+        batches = data_adapters.make_batches(
+            x, batch_size=batch_size, shuffle=False, steps_per_epoch=steps, workers=workers,
+            use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
+        verbose = _resolve_verbose(verbose)
+        callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                                     epochs=1, steps=batches.num_batches)
+        callback_list.on_predict_begin()
+        predict_function = None
         outputs = []
-        for start in range(0, n, batch_size):
-            outputs.append(_B.convert_to_numpy(self(x[start:start + batch_size], training=False)))
-        return np.concatenate(outputs, axis=0)
+        for step, batch in enumerate(batches):
+            if predict_function is None:
+                if not self.built:
+                    self._symbolic_build(batch[0])
+                predict_function = self.make_predict_function()
+            callback_list.on_predict_batch_begin(step)
+            result = predict_function(batch)
+            outputs.append(tree.map_structure(_B.convert_to_numpy, result))
+            callback_list.on_predict_batch_end(step, {"outputs": result})
+        callback_list.on_predict_end()
+        if not outputs:
+            raise ValueError("The prediction data yielded no batch.")
+        return tree.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs) \
+            if len(outputs) > 1 else outputs[0] if not isinstance(outputs[0], (list, tuple, dict)) \
+            else tree.map_structure(lambda a: a, outputs[0])
+
+    # ------------------------------------------------------ batch methods
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
+                       return_dict=False):
+        """One training step on one batch; returns the loss (and metrics)."""
+        self._assert_compiled("training")
+        if class_weight is not None:
+            cw = data_adapters.class_weights_to_sample_weights(y, class_weight)
+            sample_weight = cw if sample_weight is None else np.asarray(sample_weight) * cw
+        data_adapters.check_cardinality(x, y, sample_weight)
+        if self.train_function is None:
+            self._first_batch_checks(x, y)
+        if reset_metrics:
+            self.reset_metrics()
+        logs = self.make_train_function()((x, y, sample_weight))
+        return self._format_result(self._logs_to_float(logs), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+        """Loss (and metrics) on one batch."""
+        self._assert_compiled("evaluating")
+        data_adapters.check_cardinality(x, y, sample_weight)
+        if self.test_function is None:
+            self._first_batch_checks(x, y)
+        if reset_metrics:
+            self.reset_metrics()
+        logs = self.make_test_function()((x, y, sample_weight))
+        return self._format_result(self._logs_to_float(logs), return_dict)
+
+    def predict_on_batch(self, x):
+        """The model's outputs for one batch, as NumPy."""
+        if not self.built:
+            self._symbolic_build(x)
+        result = self.make_predict_function()((x, None, None))
+        return tree.map_structure(_B.convert_to_numpy, result)
+
+    # ----------------------------------------------- Keras 2 generator names
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, validation_freq=1,
+                      class_weight=None, max_queue_size=10, workers=1, use_multiprocessing=False,
+                      shuffle=True, initial_epoch=0):
+        """Keras 2's name for ``fit`` on a generator or Sequence."""
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, validation_data=validation_data,
+                        validation_steps=validation_steps, validation_freq=validation_freq,
+                        class_weight=class_weight, max_queue_size=max_queue_size, workers=workers,
+                        use_multiprocessing=use_multiprocessing, shuffle=shuffle,
+                        initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
+                           workers=1, use_multiprocessing=False, verbose=0):
+        """Keras 2's name for ``evaluate`` on a generator or Sequence."""
+        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose,
+                             max_queue_size=max_queue_size, workers=workers,
+                             use_multiprocessing=use_multiprocessing)
+
+    def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
+                          workers=1, use_multiprocessing=False, verbose=0):
+        """Keras 2's name for ``predict`` on a generator or Sequence."""
+        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose,
+                            max_queue_size=max_queue_size, workers=workers,
+                            use_multiprocessing=use_multiprocessing)
+
+
+def _sum(values):
+    total = values[0]
+    for value in values[1:]:
+        total = _B.add(total, value)
+    return total
+
+
+def _batch_size(x):
+    first = tree.flatten(x)[0]
+    return _shape_of(first)[0]
+
+
+def _resolve_verbose(verbose):
+    if verbose == "auto":
+        return 1
+    return int(verbose)
+
+
+def _should_validate(epoch, validation_freq):
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return (epoch + 1) in validation_freq

@@ -1,0 +1,82 @@
+"""Runs the whole test suite once per installed backend, then the
+cross-backend comparisons, and prints one summary.
+
+Usage: ``python tests/run_all_backends.py [extra pytest args]``.
+Each backend runs in its own pytest process (a backend is fixed per process,
+as in Keras), two at a time on a 2-core machine, each pinned to one thread.
+The last line reads "kfacade: N passed, N failed, N skipped".
+"""
+import concurrent.futures
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from importlib import metadata
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BACKENDS = ("tensorflow", "torch", "jax")
+
+
+def installed_backends():
+    registered = {ep.name for ep in metadata.entry_points(group="kfacade.backends")}
+    return [b for b in BACKENDS if b in registered and importlib.util.find_spec(b) is not None]
+
+
+def run_pytest(label, args, env_extra):
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2",
+               PYTHONDONTWRITEBYTECODE="1", **env_extra)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "report.xml")
+        started = time.time()
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *args],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        counts = {"passed": 0, "failed": 0, "skipped": 0}
+        if os.path.exists(report):
+            suite = ET.parse(report).getroot()
+            suite = suite.find("testsuite") if suite.tag == "testsuites" else suite
+            tests = int(suite.get("tests", 0))
+            failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            skipped = int(suite.get("skipped", 0))
+            counts = {"passed": tests - failed - skipped, "failed": failed, "skipped": skipped}
+        if proc.returncode not in (0, 5) and counts["failed"] == 0:
+            counts["failed"] = 1  # pytest itself failed (collection error, crash)
+        return label, proc.returncode, counts, proc.stdout, time.time() - started
+
+
+def main():
+    extra = sys.argv[1:]
+    backends = installed_backends()
+    missing = [b for b in BACKENDS if b not in backends]
+    if missing:
+        print(f"Not installed, not tested: {missing} (pip install -e '.[all,test]')")
+    if not backends:
+        print("No backend framework is installed.")
+        print("kfacade: 0 passed, 1 failed")
+        return 1
+    jobs = [(b, ["tests", "-m", "not cross_backend", *extra], {"KERAS_BACKEND": b}) for b in backends]
+    jobs.append(("cross-backend", ["tests", "-m", "cross_backend", *extra], {"KERAS_BACKEND": backends[0]}))
+    workers = max(1, min(2, os.cpu_count() or 1))
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    exit_code = 0
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        for label, code, counts, output, seconds in pool.map(lambda job: run_pytest(*job), jobs):
+            print(f"\n===== {label}: {counts['passed']} passed, {counts['failed']} failed, "
+                  f"{counts['skipped']} skipped in {seconds:.0f}s =====")
+            tail = output.strip().splitlines()
+            print("\n".join(tail if counts["failed"] else tail[-3:]))
+            for key in totals:
+                totals[key] += counts[key]
+            if code not in (0, 5) or counts["failed"]:
+                exit_code = 1
+    if totals["passed"] == 0:
+        exit_code = 1
+    print(f"\nkfacade: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Cross-backend agreement: the same programs with the same weights give the
+same predictions on every installed backend (within 1e-5), each backend
+running in its own process."""
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.cross_backend
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BACKENDS = [b for b in ("tensorflow", "torch", "jax") if importlib.util.find_spec(b) is not None]
+
+
+def _run(script, backend, out_path):
+    env = dict(os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2",
+               PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, os.path.join(HERE, script), out_path], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"{backend} failed:\n{proc.stderr[-3000:]}"
+    with np.load(out_path) as data:
+        return {k: data[k] for k in data.files}
+
+
+@pytest.mark.skipif(len(BACKENDS) < 2, reason="needs at least two backend frameworks installed")
+@pytest.mark.parametrize("script", ["snippets/seed_models.py"])
+def test_same_predictions_on_every_backend(script, tmp_path):
+    results = {b: _run(script, b, str(tmp_path / f"{b}.npz")) for b in BACKENDS}
+    reference_backend = BACKENDS[0]
+    for backend in BACKENDS[1:]:
+        for name, value in results[reference_backend].items():
+            np.testing.assert_allclose(results[backend][name], value, rtol=1e-5, atol=1e-5,
+                                       err_msg=f"{name}: {backend} vs {reference_backend}")
