@@ -1,1 +1,24 @@
-name = 'torch'
+"""The PyTorch adapter: kfacade's contract (kfacade/backend/contract.py) on torch.
+
+Tensors are plain ``torch.Tensor``s and variables ``torch.nn.Parameter``s. New
+tensors go to the current device: CUDA when available, else the CPU, changed
+with ``device_scope``.
+"""
+name = "torch"
+requirement = "torch>=2.1"
+
+try:
+    import torch  # noqa: F401
+except ModuleNotFoundError as error:
+    if error.name != "torch":  # torch is there but broken: keep the real message
+        raise
+    raise ModuleNotFoundError(
+        f"KERAS_BACKEND='torch' needs PyTorch, which is not installed. Install it "
+        f"with: pip install '{requirement}'"
+    ) from error
+
+from .variables import *  # noqa: E402,F401,F403
+from .ops import *  # noqa: E402,F401,F403
+from .random import *  # noqa: E402,F401,F403
+from .device import *  # noqa: E402,F401,F403
+from .step import *  # noqa: E402,F401,F403
