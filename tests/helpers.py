@@ -10,5 +10,8 @@ FLOAT32_ATOL = 1e-5
 
 def assert_close(actual, expected, rtol=FLOAT32_RTOL, atol=FLOAT32_ATOL, err_msg=""):
     """Compares a backend result (tensor, Variable or array) with a NumPy reference."""
-    actual = kfacade.backend.adapter.convert_to_numpy(actual) if not isinstance(actual, np.ndarray) else actual
+    actual, expected = (
+        value if isinstance(value, (np.ndarray, float, int)) else kfacade.ops.convert_to_numpy(value)
+        for value in (actual, expected)
+    )
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=err_msg)

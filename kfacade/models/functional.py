@@ -12,6 +12,7 @@ from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.layers.input_layer import InputLayer
 from kfacade.layers.layer import Layer
 from kfacade.models.model import Model
+from kfacade.trainers.trainer import Trainer
 
 
 def _ordered_nodes(inputs, outputs):
@@ -54,6 +55,7 @@ class Functional(Model):
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        Trainer.__init__(self)
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         self._inputs = tree.flatten(inputs)

@@ -5,10 +5,11 @@ with layers set in ``__init__`` and a ``call`` gives a subclassed one. The
 training API (compile, fit, evaluate, predict) comes from ``Trainer``.
 """
 from kfacade.layers.layer import Layer
+from kfacade.saving.h5_weights import WeightsIOMixin
 from kfacade.trainers.trainer import Trainer
 
 
-class Model(Trainer, Layer):
+class Model(Trainer, WeightsIOMixin, Layer):
     """A trainable stack of layers.
 
     Example (functional):

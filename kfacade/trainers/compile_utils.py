@@ -73,6 +73,15 @@ def check_target_shape(loss_name, y_true_shape, y_pred_shape, output_name):
         )
 
 
+def _as_loss_object(identifier):
+    """A ``Loss`` for `identifier`; plain functions are wrapped to take sample weights."""
+    losses = _module("losses")
+    fn = losses.get(identifier)
+    if isinstance(fn, losses.Loss):
+        return fn
+    return losses.LossFunctionWrapper(fn, name=getattr(fn, "__name__", None))
+
+
 def _name_of(identifier):
     if isinstance(identifier, str):
         return identifier
@@ -103,7 +112,7 @@ class CompileLoss:
         weights = _per_output(self.loss_weights, self.output_names, "loss_weights") \
             if self.loss_weights is not None else [1.0] * len(self.output_names)
         self.identifiers = identifiers
-        self.fns = [_module('losses').get(i) if i is not None else None for i in identifiers]
+        self.fns = [_as_loss_object(i) if i is not None else None for i in identifiers]
         self.weights = [1.0 if w is None else float(w) for w in weights]
         y_true_flat = self.flatten_targets(y_true)
         for name, identifier, yt, pred_shape in zip(self.output_names, identifiers, y_true_flat, y_pred_shapes):

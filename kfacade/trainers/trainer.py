@@ -47,6 +47,8 @@ class Trainer:
         self.stop_training = False
         self.optimizer = None
         self.history = None
+        self.run_eagerly = False
+        self.jit_compile = False
         self._reset_functions()
 
     def _reset_functions(self):
@@ -342,7 +344,7 @@ class Trainer:
                     "Unexpected result of `train_function` (empty logs): the data yielded no "
                     "batch. Check that your data is not empty and `steps_per_epoch` is positive."
                 )
-            epoch_logs = dict(self._logs_to_float(logs))
+            epoch_logs = self._ordered(self._logs_to_float(logs))
             if val_batches is not None and _should_validate(epoch, validation_freq):
                 val_logs = self._evaluate_batches(val_batches, callbacks=None)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -371,6 +373,11 @@ class Trainer:
             return data_adapters.make_batches(vx, vy, vsw, batch_size=batch_size, shuffle=False,
                                               steps_per_epoch=steps)
         return data_adapters.make_batches(validation_data, steps_per_epoch=steps)
+
+    def _ordered(self, logs):
+        """Logs in ``metrics`` order (a compiled JAX step returns keys sorted)."""
+        order = {name: i for i, name in enumerate(self.metrics_names)}
+        return dict(sorted(logs.items(), key=lambda item: order.get(item[0], len(order))))
 
     def _logs_to_float(self, logs):
         from kfacade.callbacks.callback_list import logs_to_float
@@ -454,9 +461,9 @@ class Trainer:
         callback_list.on_predict_end()
         if not outputs:
             raise ValueError("The prediction data yielded no batch.")
-        return tree.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs) \
-            if len(outputs) > 1 else outputs[0] if not isinstance(outputs[0], (list, tuple, dict)) \
-            else tree.map_structure(lambda a: a, outputs[0])
+        leaves = [tree.flatten(o) for o in outputs]
+        joined = [np.concatenate(parts, axis=0) for parts in zip(*leaves)]
+        return tree.pack_sequence_as(outputs[0], joined)
 
     # ------------------------------------------------------ batch methods
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
