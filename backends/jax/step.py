@@ -1,8 +1,9 @@
 """Autodiff and compiled steps: stateful kfacade code made pure with StatelessScope."""
+import contextlib
 import jax
 import jax.numpy as jnp
 
-__all__ = ["value_and_grad", "compile_function"]
+__all__ = ["value_and_grad", "compile_function", "no_grad"]
 
 
 def value_and_grad(fn, variables):
@@ -76,3 +77,8 @@ def compile_function(fn, state_variables, jit_compile):
         return logs
 
     return step
+
+
+def no_grad():
+    """A null context: JAX differentiates only what value_and_grad traces."""
+    return contextlib.nullcontext()

@@ -5,7 +5,7 @@ import torch
 
 from .variables import variable_assign
 
-__all__ = ["value_and_grad", "compile_function"]
+__all__ = ["value_and_grad", "compile_function", "no_grad"]
 
 
 def _detached(tree):
@@ -109,3 +109,8 @@ def compile_function(fn, state_variables, jit_compile):
         return current(data)
 
     return step
+
+
+def no_grad():
+    """torch.no_grad(): optimizer and metric updates build no autograd graph."""
+    return torch.no_grad()

@@ -565,6 +565,16 @@ def value_and_grad(fn, variables):
     """
 
 
+def no_grad():
+    """A context manager under which ops record no gradient history.
+
+    The train step applies the optimizer and updates metrics inside it, after
+    the gradient is taken: torch returns ``torch.no_grad()`` (otherwise every
+    update on a parameter that requires grad would build an autograd graph);
+    frameworks that trace gradients explicitly return a null context.
+    """
+
+
 def compile_function(fn, state_variables, jit_compile):
     """Wraps `fn(data) -> logs` as this backend's compiled step.
 

@@ -222,23 +222,26 @@ class Trainer:
             return self.compute_loss(x, y, y_pred, sample_weight), y_pred
 
         (loss, y_pred), grads = _B.value_and_grad(loss_fn, trainable)
-        self.optimizer.apply(grads, trainable)
-        self._update_loss_trackers(loss, _batch_size(x))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        with _B.no_grad():
+            self.optimizer.apply(grads, trainable)
+            self._update_loss_trackers(loss, _batch_size(x))
+            return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
         """Loss and metrics on a batch in inference mode."""
         x, y, sample_weight = data
-        y_pred = self(x, training=False)
-        if self._compile_loss is not None and y is not None:
-            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-            self._update_loss_trackers(loss, _batch_size(x))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        with _B.no_grad():
+            y_pred = self(x, training=False)
+            if self._compile_loss is not None and y is not None:
+                loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+                self._update_loss_trackers(loss, _batch_size(x))
+            return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
         """The model's outputs for a batch in inference mode."""
         x, _, _ = data
-        return self(x, training=False)
+        with _B.no_grad():
+            return self(x, training=False)
 
     def _state_variables(self, include_optimizer):
         state = list(self.trainable_variables) + list(self.non_trainable_variables)
