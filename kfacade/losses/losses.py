@@ -1,0 +1,505 @@
+"""Keras's loss functions (per-sample values) and the ``Loss`` classes over them.
+
+Each function takes ``(y_true, y_pred)`` of shape ``(batch, ..., d)`` and
+returns per-sample losses of shape ``(batch, ...)`` (the last axis reduced
+where Keras reduces it); each class wraps one function in a
+``LossFunctionWrapper`` that adds sample weights and the reduction.
+"""
+import warnings
+
+from kfacade import ops
+from kfacade.backend.config import epsilon
+from kfacade.losses.loss import Loss, squeeze_or_expand_to_same_rank
+
+_LOG_2 = 0.6931471805599453
+
+
+def _pair(y_true, y_pred):
+    """`y_pred` as a tensor and `y_true` cast to its dtype, as Keras does."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(ops.convert_to_tensor(y_true), ops.dtype(y_pred))
+    return y_true, y_pred
+
+
+def _check_axis(axis):
+    if isinstance(axis, bool):
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
+
+
+# ---------------------------------------------------------------- functions
+
+
+def mean_squared_error(y_true, y_pred):
+    """mean(square(y_true - y_pred), axis=-1)."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_pair(y_true, y_pred))
+    return ops.mean(ops.square(ops.subtract(y_true, y_pred)), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """mean(abs(y_true - y_pred), axis=-1)."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_pair(y_true, y_pred))
+    return ops.mean(ops.abs(ops.subtract(y_true, y_pred)), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """100 * mean(abs((y_true - y_pred) / max(abs(y_true), epsilon)), axis=-1)."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_pair(y_true, y_pred))
+    diff = ops.abs(ops.divide(ops.subtract(y_true, y_pred), ops.maximum(ops.abs(y_true), epsilon())))
+    return ops.multiply(100.0, ops.mean(diff, axis=-1))
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """mean(square(log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1)), axis=-1)."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_pair(y_true, y_pred))
+    first = ops.log(ops.add(ops.maximum(y_pred, epsilon()), 1.0))
+    second = ops.log(ops.add(ops.maximum(y_true, epsilon()), 1.0))
+    return ops.mean(ops.square(ops.subtract(first, second)), axis=-1)
+
+
+def _l2_normalize(x, axis):
+    # Keras 3's rule: x * min(rsqrt(sum(x**2)), 1 / epsilon), written without
+    # the infinite rsqrt(0).
+    square_sum = ops.sum(ops.square(x), axis=axis, keepdims=True)
+    return ops.multiply(x, ops.divide(1.0, ops.sqrt(ops.maximum(square_sum, epsilon() ** 2))))
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """-sum(l2_normalize(y_true) * l2_normalize(y_pred), axis): -1 for parallel vectors."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_pair(y_true, y_pred))
+    return ops.negative(
+        ops.sum(ops.multiply(_l2_normalize(y_true, axis), _l2_normalize(y_pred, axis)), axis=axis)
+    )
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """mean(0.5 * e**2 if |e| <= delta else delta * |e| - 0.5 * delta**2, axis=-1), e = y_pred - y_true."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_pair(y_true, y_pred))
+    delta = float(delta)
+    error = ops.subtract(y_pred, y_true)
+    abs_error = ops.abs(error)
+    return ops.mean(
+        ops.where(
+            ops.less_equal(abs_error, delta),
+            ops.multiply(0.5, ops.square(error)),
+            ops.subtract(ops.multiply(delta, abs_error), 0.5 * delta * delta),
+        ),
+        axis=-1,
+    )
+
+
+def log_cosh(y_true, y_pred):
+    """mean(log(cosh(y_pred - y_true)), axis=-1), computed as x + softplus(-2x) - log(2)."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_pair(y_true, y_pred))
+    x = ops.subtract(y_pred, y_true)
+    return ops.mean(ops.subtract(ops.add(x, ops.softplus(ops.multiply(x, -2.0))), _LOG_2), axis=-1)
+
+
+def kl_divergence(y_true, y_pred):
+    """sum(y_true * log(y_true / y_pred), axis=-1), both clipped to [epsilon, 1]."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    y_true = ops.clip(y_true, epsilon(), 1.0)
+    y_pred = ops.clip(y_pred, epsilon(), 1.0)
+    return ops.sum(ops.multiply(y_true, ops.log(ops.divide(y_true, y_pred))), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """mean(y_pred - y_true * log(y_pred + epsilon), axis=-1)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return ops.mean(
+        ops.subtract(y_pred, ops.multiply(y_true, ops.log(ops.add(y_pred, epsilon())))), axis=-1
+    )
+
+
+def _convert_binary_labels_to_hinge(y_true):
+    """Labels in {0, 1} mapped to {-1, 1}; other labels unchanged.
+
+    Keras decides with ``ops.cond`` on the whole batch; ``where`` on the same
+    scalar condition gives the same values with no data-dependent branch.
+    """
+    is_binary = ops.all(ops.logical_or(ops.equal(y_true, 0.0), ops.equal(y_true, 1.0)))
+    return ops.where(is_binary, ops.subtract(ops.multiply(2.0, y_true), 1.0), y_true)
+
+
+def hinge(y_true, y_pred):
+    """mean(max(1 - y_true * y_pred, 0), axis=-1); {0, 1} labels become {-1, 1}."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    y_true = _convert_binary_labels_to_hinge(y_true)
+    return ops.mean(ops.maximum(ops.subtract(1.0, ops.multiply(y_true, y_pred)), 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    """mean(square(max(1 - y_true * y_pred, 0)), axis=-1); {0, 1} labels become {-1, 1}."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    y_true = _convert_binary_labels_to_hinge(y_true)
+    return ops.mean(
+        ops.square(ops.maximum(ops.subtract(1.0, ops.multiply(y_true, y_pred)), 0.0)), axis=-1
+    )
+
+
+def categorical_hinge(y_true, y_pred):
+    """max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0) over the last axis."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    pos = ops.sum(ops.multiply(y_true, y_pred), axis=-1)
+    neg = ops.max(ops.multiply(ops.subtract(1.0, y_true), y_pred), axis=-1)
+    return ops.maximum(ops.add(ops.subtract(neg, pos), 1.0), 0.0)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Cross-entropy of one-hot (or soft) `y_true` and `y_pred` along `axis`.
+
+    Args:
+        y_true: one-hot targets, shape ``(batch, ..., num_classes)``.
+        y_pred: probabilities (or logits when `from_logits`), same shape.
+        from_logits: whether `y_pred` holds logits.
+        label_smoothing: in [0, 1]; targets become
+            ``y_true * (1 - label_smoothing) + label_smoothing / num_classes``.
+        axis: the class axis.
+
+    Returns:
+        The losses, of `y_pred`'s shape without `axis`.
+    """
+    _check_axis(axis)
+    y_true, y_pred = _pair(y_true, y_pred)
+    if ops.shape(y_pred)[-1] == 1:
+        warnings.warn(
+            "In loss categorical_crossentropy, expected y_pred.shape to be "
+            f"(batch_size, num_classes) with num_classes > 1. Received: "
+            f"y_pred.shape={ops.shape(y_pred)}. Consider using 'binary_crossentropy' "
+            f"if you only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=2,
+        )
+    if label_smoothing:
+        num_classes = float(ops.shape(y_true)[axis])
+        y_true = ops.add(
+            ops.multiply(y_true, 1.0 - label_smoothing), label_smoothing / num_classes
+        )
+    return ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
+
+
+def _sparse_categorical_crossentropy_masked(y_true, y_pred, from_logits=False,
+                                            ignore_class=None, axis=-1):
+    """(losses, mask of the entries whose label is not `ignore_class`, or None)."""
+    _check_axis(axis)
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.convert_to_tensor(y_true)
+    if ops.ndim(y_true) == ops.ndim(y_pred) and ops.shape(y_true)[axis] == 1:
+        y_true = ops.squeeze(y_true, axis=axis)
+    valid_mask = None
+    if ignore_class is not None:
+        valid_mask = ops.not_equal(y_true, ignore_class)
+        y_true = ops.where(valid_mask, y_true, ops.zeros_like(y_true))
+        # Keras puts zeros there; ones give the same (masked) values and keep
+        # the probability normalisation sum(y_pred) away from 0/0, whose NaN
+        # would leak into the gradient through `where`.
+        y_pred = ops.where(ops.expand_dims(valid_mask, axis), y_pred, ops.ones_like(y_pred))
+    losses = ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
+    if valid_mask is not None:
+        losses = ops.where(valid_mask, losses, ops.zeros_like(losses))
+    return losses, valid_mask
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    """Cross-entropy of integer labels `y_true` and `y_pred` along `axis`.
+
+    Args:
+        y_true: integer labels, shape ``(batch, ...)`` or ``(batch, ..., 1)``.
+        y_pred: probabilities (or logits), shape ``(batch, ..., num_classes)``.
+        from_logits: whether `y_pred` holds logits.
+        ignore_class: a label whose entries get loss 0 (``SparseCategoricalCrossentropy``
+            also leaves them out of the mean).
+        axis: the class axis.
+
+    Returns:
+        The losses, of shape ``(batch, ...)``.
+    """
+    return _sparse_categorical_crossentropy_masked(
+        y_true, y_pred, from_logits=from_logits, ignore_class=ignore_class, axis=axis
+    )[0]
+
+
+sparse_categorical_crossentropy._with_mask = _sparse_categorical_crossentropy_masked
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Mean over `axis` of the elementwise binary cross-entropy.
+
+    Args:
+        y_true: targets in [0, 1].
+        y_pred: probabilities (or logits when `from_logits`).
+        from_logits: whether `y_pred` holds logits.
+        label_smoothing: targets become ``y_true * (1 - s) + 0.5 * s``.
+        axis: the axis averaged over.
+    """
+    y_true, y_pred = _pair(y_true, y_pred)
+    if label_smoothing:
+        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
+    return ops.mean(ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=axis)
+
+
+# Keras's short names.
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kullback_leibler_divergence = kl_divergence
+logcosh = log_cosh
+
+
+# ------------------------------------------------------------------ classes
+
+
+class LossFunctionWrapper(Loss):
+    """A ``Loss`` computing per-sample values with a function ``fn(y_true, y_pred, **kwargs)``.
+
+    Args:
+        fn: the loss function.
+        reduction, name, dtype: as ``Loss``.
+        **kwargs: passed to `fn` on every call.
+
+    Example:
+        >>> loss = LossFunctionWrapper(huber, delta=2.0, name="my_huber")
+    """
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    def call(self, y_true, y_pred):
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def _call_with_mask(self, y_true, y_pred):
+        with_mask = getattr(self.fn, "_with_mask", None)
+        if with_mask is None:
+            return self.call(y_true, y_pred), None
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        return with_mask(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config["fn"] = getattr(self.fn, "__name__", None)
+        config.update(self._fn_kwargs)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        if "fn" not in config:  # a subclass whose config names no function
+            return cls(**config)
+        config = dict(config)
+        fn = config.pop("fn")
+        if isinstance(fn, str):
+            from kfacade.losses import get
+
+            fn = get(fn)
+        return cls(fn, **config)
+
+    def __repr__(self):
+        return f"<LossFunctionWrapper({getattr(self.fn, '__name__', self.fn)}, kwargs={self._fn_kwargs})>"
+
+
+class _Simple(LossFunctionWrapper):
+    """A wrapper whose only configuration is name and reduction."""
+
+    _fn = None
+    _default_name = None
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(type(self)._fn, name=name or self._default_name, reduction=reduction, dtype=dtype)
+
+    def get_config(self):
+        return Loss.get_config(self)
+
+
+class MeanSquaredError(_Simple):
+    """mean(square(y_true - y_pred)) per sample; name "mean_squared_error"."""
+
+    _fn = staticmethod(mean_squared_error)
+    _default_name = "mean_squared_error"
+
+
+class MeanAbsoluteError(_Simple):
+    """mean(abs(y_true - y_pred)) per sample; name "mean_absolute_error"."""
+
+    _fn = staticmethod(mean_absolute_error)
+    _default_name = "mean_absolute_error"
+
+
+class MeanAbsolutePercentageError(_Simple):
+    """100 * mean(abs((y_true - y_pred) / y_true)) per sample."""
+
+    _fn = staticmethod(mean_absolute_percentage_error)
+    _default_name = "mean_absolute_percentage_error"
+
+
+class MeanSquaredLogarithmicError(_Simple):
+    """mean(square(log(y_true + 1) - log(y_pred + 1))) per sample."""
+
+    _fn = staticmethod(mean_squared_logarithmic_error)
+    _default_name = "mean_squared_logarithmic_error"
+
+
+class LogCosh(_Simple):
+    """mean(log(cosh(y_pred - y_true))) per sample; name "log_cosh"."""
+
+    _fn = staticmethod(log_cosh)
+    _default_name = "log_cosh"
+
+
+class Hinge(_Simple):
+    """mean(max(1 - y_true * y_pred, 0)); {0, 1} labels become {-1, 1}."""
+
+    _fn = staticmethod(hinge)
+    _default_name = "hinge"
+
+
+class SquaredHinge(_Simple):
+    """mean(square(max(1 - y_true * y_pred, 0))); {0, 1} labels become {-1, 1}."""
+
+    _fn = staticmethod(squared_hinge)
+    _default_name = "squared_hinge"
+
+
+class CategoricalHinge(_Simple):
+    """max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)."""
+
+    _fn = staticmethod(categorical_hinge)
+    _default_name = "categorical_hinge"
+
+
+class KLDivergence(_Simple):
+    """sum(y_true * log(y_true / y_pred)) per sample; name "kl_divergence"."""
+
+    _fn = staticmethod(kl_divergence)
+    _default_name = "kl_divergence"
+
+
+class Poisson(_Simple):
+    """mean(y_pred - y_true * log(y_pred + epsilon)) per sample."""
+
+    _fn = staticmethod(poisson)
+    _default_name = "poisson"
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """-sum(l2_normalize(y_true) * l2_normalize(y_pred), axis) per sample.
+
+    Args:
+        axis: the feature axis (default -1).
+        reduction, name, dtype: as ``Loss``.
+    """
+
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
+        super().__init__(cosine_similarity, name=name, reduction=reduction, dtype=dtype, axis=axis)
+        self.axis = axis
+
+    def get_config(self):
+        return {**Loss.get_config(self), "axis": self.axis}
+
+
+class Huber(LossFunctionWrapper):
+    """Huber loss: quadratic for |error| <= delta, linear beyond.
+
+    Args:
+        delta: where the loss turns from quadratic to linear (default 1.0).
+        reduction, name, dtype: as ``Loss``; the name defaults to "huber_loss".
+    """
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
+        super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
+        self.delta = delta
+
+    def get_config(self):
+        return {**Loss.get_config(self), "delta": self.delta}
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    """Binary cross-entropy, averaged over the last axis per sample.
+
+    Args:
+        from_logits: whether `y_pred` holds logits (default: probabilities).
+        label_smoothing: targets become ``y_true * (1 - s) + 0.5 * s``.
+        axis: the axis averaged over (default -1).
+        reduction, name, dtype: as ``Loss``.
+
+    Example:
+        >>> BinaryCrossentropy(from_logits=True)([[0.0], [1.0]], [[-2.0], [3.0]])
+    """
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
+        super().__init__(
+            binary_crossentropy, name=name, reduction=reduction, dtype=dtype,
+            from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
+        )
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+    def get_config(self):
+        return {
+            **Loss.get_config(self), "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing, "axis": self.axis,
+        }
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy of one-hot targets and predicted class probabilities.
+
+    Args:
+        from_logits: whether `y_pred` holds logits.
+        label_smoothing: targets become ``y_true * (1 - s) + s / num_classes``.
+        axis: the class axis (default -1).
+        reduction, name, dtype: as ``Loss``.
+    """
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
+        super().__init__(
+            categorical_crossentropy, name=name, reduction=reduction, dtype=dtype,
+            from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
+        )
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+    def get_config(self):
+        return {
+            **Loss.get_config(self), "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing, "axis": self.axis,
+        }
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy of integer labels and predicted class probabilities.
+
+    Args:
+        from_logits: whether `y_pred` holds logits.
+        ignore_class: a label (e.g. the padding class) left out of the loss:
+            its entries get weight 0 and, with the default reduction, the
+            mean runs over the other entries only.
+        reduction: as ``Loss``.
+        axis: the class axis (default -1).
+        name, dtype: as ``Loss``.
+
+    Example:
+        >>> loss = SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)
+        >>> loss(np.array([[0, 2, -1]]), logits)  # logits: (1, 3, num_classes)
+    """
+
+    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
+                 axis=-1, name="sparse_categorical_crossentropy", dtype=None):
+        super().__init__(
+            sparse_categorical_crossentropy, name=name, reduction=reduction, dtype=dtype,
+            from_logits=from_logits, ignore_class=ignore_class, axis=axis,
+        )
+        self.from_logits = from_logits
+        self.ignore_class = ignore_class
+        self.axis = axis
+
+    def get_config(self):
+        return {
+            **Loss.get_config(self), "from_logits": self.from_logits,
+            "ignore_class": self.ignore_class,
+        }
