@@ -1148,9 +1148,14 @@ def moments(x, axes, keepdims=False):
 
 
 def dropout(x, rate, noise_shape=None, seed=None):
-    """Always drops (training semantics). Unseeded and without `noise_shape` it is
-    ``F.dropout``; a seed draws the mask from that seed's ``torch.Generator`` so
-    seeded dropout is reproducible (``F.dropout`` takes no generator)."""
+    """Always drops (training semantics).
+
+    Unseeded on CUDA without `noise_shape` this is ``F.dropout`` (one fused
+    kernel). Otherwise the mask is ``rand >= rate`` drawn from the seed's
+    ``torch.Generator`` (torch's global one for None): seeded dropout is then
+    reproducible (``F.dropout`` takes no generator), and on CPU it is several
+    times faster than ``F.dropout``, whose ``bernoulli_`` is slow there.
+    """
     x = _t(x)
     rate = float(rate)
     if not 0.0 <= rate <= 1.0:
@@ -1159,18 +1164,21 @@ def dropout(x, rate, noise_shape=None, seed=None):
         return x
     if rate == 1.0:
         return torch.zeros_like(x)
-    if seed is None and noise_shape is None:
+    if seed is None and noise_shape is None and x.is_cuda:
         return F.dropout(x, rate, training=True)
-    keep = 1.0 - rate
     if noise_shape is None:
         noise_shape = x.shape
     else:
         noise_shape = tuple(
             size if dim is None else int(dim) for dim, size in zip(noise_shape, x.shape)
         )
-    mask = torch.empty(noise_shape, dtype=x.dtype, device=x.device)
-    mask.bernoulli_(keep, generator=_generator(seed, x.device))
-    return x * mask.div_(keep)
+    # Half-precision uniforms are too coarse for the keep probability.
+    mask_dtype = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    mask = torch.rand(
+        noise_shape, dtype=mask_dtype, device=x.device, generator=_generator(seed, x.device)
+    )
+    mask = mask.ge_(rate).mul_(1.0 / (1.0 - rate))  # 0 or 1 / keep, in place
+    return x * (mask if mask_dtype == x.dtype else mask.to(x.dtype))
 
 
 # ------------------------------------------------------------------- loops

@@ -61,6 +61,12 @@ def value_and_grad(fn, variables):
     return (_detached(loss), _detached(aux)), grads
 
 
+def _summary(error):
+    """The first lines of an error message (dynamo's run long)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return " ".join(lines[:2])[:300]
+
+
 def compile_function(fn, state_variables, jit_compile):
     """`fn` itself when not `jit_compile` (torch runs eagerly: no per-step work added).
 
@@ -75,8 +81,8 @@ def compile_function(fn, state_variables, jit_compile):
         compiled = torch.compile(fn)
     except Exception as error:  # e.g. a platform torch.compile does not support
         warnings.warn(
-            f"torch.compile is unavailable ({type(error).__name__}: {error}); the step "
-            f"runs eagerly.",
+            f"torch.compile is unavailable ({type(error).__name__}: {_summary(error)}); "
+            f"the step runs eagerly.",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -93,8 +99,7 @@ def compile_function(fn, state_variables, jit_compile):
                 variable_assign(variable.handle, value)
             warnings.warn(
                 f"torch.compile failed on the first step ({type(error).__name__}: "
-                f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}); "
-                f"the step runs eagerly from now on.",
+                f"{_summary(error)}); the step runs eagerly from now on.",
                 RuntimeWarning,
                 stacklevel=2,
             )
