@@ -88,7 +88,18 @@ def as_f32(fn):
 
 # --------------------------------------------------------- conversion, dtypes
 
-ROUND_TRIP_DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint32", "bool"]
+def _dtype_param(dtype, narrowed=("float64", "int64")):
+    """JAX runs without jax_enable_x64 (as Keras 3's JAX backend does, see
+    backends/jax/variables.py): 64-bit arrays become 32-bit there. The contract
+    states the exception; the case is an expected failure on JAX only."""
+    if dtype in narrowed and kfacade.backend.backend() == "jax":
+        return pytest.param(dtype, marks=pytest.mark.xfail(
+            strict=True, reason="JAX without jax_enable_x64 stores 64-bit dtypes as 32-bit"))
+    return dtype
+
+
+ROUND_TRIP_DTYPES = [_dtype_param(d) for d in
+                     ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint32", "bool"]]
 
 
 @pytest.mark.parametrize("dtype", ROUND_TRIP_DTYPES)
@@ -105,7 +116,8 @@ def test_convert_round_trip_keeps_numpy_dtype(rng, dtype):
     np.testing.assert_array_equal(back, array)
 
 
-@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("dtype", [_dtype_param(d, narrowed=("float64",)) for d in
+                                   ["float16", "float32", "float64", "int32", "int64", "uint8", "bool"]])
 def test_cast_and_convert_with_dtype(rng, dtype):
     array = uniform(rng, 3, 4, low=-3, high=3)
     expected = array.astype(dtype)  # float -> int truncates toward zero

@@ -34,3 +34,25 @@ def test_same_predictions_on_every_backend(script, tmp_path):
         for name, value in results[reference_backend].items():
             np.testing.assert_allclose(results[backend][name], value, rtol=1e-5, atol=1e-5,
                                        err_msg=f"{name}: {backend} vs {reference_backend}")
+
+
+@pytest.mark.skipif(len(BACKENDS) < 2, reason="needs at least two backend frameworks installed")
+def test_training_agrees_across_backends_and_with_numpy(tmp_path):
+    """20 steps of SGD and Adam on Dense+BatchNorm+Dense: final weights agree
+    across backends within 1e-4 relative and match the NumPy reference."""
+    sys.path.insert(0, HERE)
+    from snippets import numpy_training
+
+    results = {b: _run("snippets/train_conformance.py", b, str(tmp_path / f"t_{b}.npz")) for b in BACKENDS}
+    for optimizer in ("sgd", "adam"):
+        expected = numpy_training.reference(optimizer)
+        for backend, weights in results.items():
+            for i, value in enumerate(expected):
+                np.testing.assert_allclose(
+                    weights[f"{optimizer}_{i}"], value, rtol=1e-4, atol=1e-5,
+                    err_msg=f"{backend} {optimizer} weight {i} vs NumPy reference")
+        for backend in BACKENDS[1:]:
+            for i in range(len(expected)):
+                key = f"{optimizer}_{i}"
+                np.testing.assert_allclose(results[backend][key], results[BACKENDS[0]][key],
+                                           rtol=1e-4, atol=1e-5, err_msg=f"{key}: {backend} vs {BACKENDS[0]}")

@@ -50,7 +50,9 @@ def convert_to_tensor(x, dtype=None):
     """A native tensor from a tensor, array, scalar, nested list or Variable.
 
     Python floats become float32 unless `dtype` says otherwise (Keras's floatx);
-    NumPy arrays keep their dtype unless `dtype` is given.
+    NumPy arrays keep their dtype unless `dtype` is given. Exception: a
+    framework whose 64-bit types are off by default (JAX without
+    ``jax_enable_x64``, as in Keras 3) stores float64/int64 as 32-bit.
     """
 
 

@@ -219,9 +219,12 @@ class Trainer:
 
         def loss_fn():
             y_pred = self(x, training=True)
-            return self.compute_loss(x, y, y_pred, sample_weight), y_pred
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+            # Per-output losses leave through aux: under JAX, values kept on
+            # `self` inside the differentiated function would be leaked tracers.
+            return loss, (y_pred, self._last_per_output_losses)
 
-        (loss, y_pred), grads = _B.value_and_grad(loss_fn, trainable)
+        (loss, (y_pred, self._last_per_output_losses)), grads = _B.value_and_grad(loss_fn, trainable)
         with _B.no_grad():
             self.optimizer.apply(grads, trainable)
             self._update_loss_trackers(loss, _batch_size(x))

@@ -1,0 +1,175 @@
+"""compile / fit / evaluate / predict on the active backend."""
+import numpy as np
+import pytest
+
+import kfacade as keras
+from kfacade import layers
+from snippets import seed_models
+
+
+def _classification_data(n=256, features=8, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, features)).astype("float32")
+    y = np.argmax(x[:, :classes], axis=1).astype("int64")
+    return x, y
+
+
+def _small_model(classes=3, features=8):
+    return keras.Sequential([layers.Dense(16, activation="relu", input_shape=(features,)),
+                             layers.Dense(classes, activation="softmax")])
+
+
+@pytest.mark.slow
+def test_digits_mlp_reaches_095():
+    """The seed's MLP recipe on real 8x8 digits."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
+    import digits_mlp
+
+    assert digits_mlp.main(epochs=12, batch_size=64, verbose=0) >= 0.95
+
+
+def test_fit_learns_and_history_and_evaluate_forms():
+    keras.utils.set_random_seed(1)
+    x, y = _classification_data()
+    model = _small_model()
+    model.compile(optimizer=keras.optimizers.Adam(0.02), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=32, epochs=10, verbose=0, validation_split=0.25)
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    loss, accuracy = model.evaluate(x, y, verbose=0)
+    assert accuracy > 0.7
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "accuracy"}
+    assert model.predict(x[:5], verbose=0).shape == (5, 3)
+
+
+def test_bad_input_raises_before_any_weight_changes():
+    x, y = _classification_data()
+    model = _small_model()
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    model.build((None, 8))
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match=r"(?s)256.*255"):
+        model.fit(x, keras.utils.to_categorical(y[:-1], 3), verbose=0)
+    with pytest.raises(ValueError, match=r"\(2, 5\).*\(None, 3\)|5"):
+        model.fit(x, keras.utils.to_categorical(y, 5), verbose=0)
+    sparse = _small_model()
+    sparse.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    sparse.build((None, 8))
+    sparse_before = [w.copy() for w in sparse.get_weights()]
+    with pytest.raises(ValueError, match="labels"):
+        sparse.fit(x, y + 5, verbose=0)
+    for a, b in zip(before + sparse_before, model.get_weights() + sparse.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="nonsense_optimizer"):
+        model.compile(optimizer="nonsense_optimizer", loss="mse")
+    with pytest.raises(ValueError, match="nonsense_loss"):
+        model.compile(optimizer="sgd", loss="nonsense_loss")
+    with pytest.raises(ValueError, match="nonsense_metric"):
+        model.compile(optimizer="sgd", loss="mse", metrics=["nonsense_metric"])
+
+    def generator():
+        while True:
+            yield x[:32], y[:32]
+
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="validation_split"):
+        model.fit(generator(), steps_per_epoch=2, validation_split=0.2, verbose=0)
+
+
+def test_generators_sequences_and_fit_generator():
+    x, y = _classification_data()
+
+    def generator():
+        while True:
+            for i in range(0, len(x), 32):
+                yield x[i:i + 32], y[i:i + 32]
+
+    class Batches(keras.utils.Sequence):
+        def __len__(self):
+            return len(x) // 32
+
+        def __getitem__(self, i):
+            return x[i * 32:(i + 1) * 32], y[i * 32:(i + 1) * 32]
+
+    model = _small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["acc"])
+    h1 = model.fit(generator(), steps_per_epoch=8, epochs=2, verbose=0)
+    h2 = model.fit_generator(Batches(), epochs=2, verbose=0, workers=2)
+    assert len(h1.history["loss"]) == 2 and "acc" in h2.history
+    assert model.evaluate_generator(Batches()) is not None
+    assert model.predict_generator((x[i:i + 64] for i in range(0, 128, 64)), steps=2).shape == (128, 3)
+
+
+def test_seed_simple_mlp_fit_trains_batchnorm_statistics():
+    x, y = _classification_data(features=20, classes=10)
+    model = seed_models.SimpleMLP(use_bn=True, use_dp=True)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    assert np.abs(model.bn.moving_mean.numpy()).sum() > 0
+
+
+def test_batch_methods_sample_and_class_weights():
+    x, y = _classification_data()
+    model = _small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    loss, acc = model.train_on_batch(x[:32], y[:32])
+    assert np.isfinite(loss) and 0 <= acc <= 1
+    assert set(model.test_on_batch(x[:32], y[:32], return_dict=True)) == {"loss", "accuracy"}
+    assert model.predict_on_batch(x[:4]).shape == (4, 3)
+    model.fit(x, y, sample_weight=np.ones(len(x)), class_weight={0: 1.0, 1: 2.0, 2: 1.0},
+              epochs=1, verbose=0)
+    zero = model.evaluate(x, y, sample_weight=np.zeros(len(x)), verbose=0)
+    assert zero[0] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_multi_output_losses_and_weights():
+    inputs = keras.Input(shape=(4,))
+    hidden = layers.Dense(8, activation="relu")(inputs)
+    a = layers.Dense(1, name="reg")(hidden)
+    b = layers.Dense(2, activation="softmax", name="cls")(hidden)
+    model = keras.Model(inputs, [a, b])
+    model.compile(optimizer="adam", loss={"reg": "mse", "cls": "sparse_categorical_crossentropy"},
+                  loss_weights={"reg": 0.5, "cls": 1.0}, metrics={"cls": ["accuracy"]})
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 4)).astype("float32")
+    history = model.fit(x, [x[:, :1], (x[:, 0] > 0).astype("int64")], epochs=2, verbose=0)
+    assert {"loss", "reg_loss", "cls_loss", "cls_accuracy"} <= set(history.history)
+
+
+def test_callbacks_early_stopping_and_learning_rate():
+    x, y = _classification_data()
+    model = _small_model()
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy")
+    stopper = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)
+    history = model.fit(x, y, epochs=10, verbose=0, callbacks=[stopper])
+    assert len(history.history["loss"]) == 2
+    scheduler = keras.callbacks.LearningRateScheduler(lambda epoch: 0.01 * (epoch + 1))
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[scheduler])
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.02)
+
+
+def test_run_eagerly_matches_compiled():
+    x, y = _classification_data()
+    results = []
+    for eager in (False, True):
+        model = _small_model()
+        model.set_weights(seed_models.seeded_weights(model, 3))
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=eager)
+        model.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0)
+        results.append(model.get_weights())
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_progress_bar_verbose_2_prints_one_line_per_epoch(capsys):
+    x, y = _classification_data(n=64)
+    model = _small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, verbose=2)
+    out = capsys.readouterr().out
+    assert out.count("Epoch 1/2") == 1 and out.count("loss:") == 2
