@@ -26,6 +26,9 @@ from kfacade.variables import StatelessScope, Variable
 _name_counts = defaultdict(int)
 _training_flag = call_context._training
 _depth = call_context._depth
+# Set when any layer records a loss in call(); lets the outermost call skip
+# walking the layer tree to clear losses when none were ever added.
+_losses_pending = [False]
 
 
 def clear_session():
@@ -335,6 +338,7 @@ class Layer(Operation):
     # ------------------------------------------------------------ losses
     def add_loss(self, loss):
         """Adds a loss tensor (e.g. an activity penalty) computed in ``call``."""
+        _losses_pending[0] = True
         self._losses.append(loss)
 
     @property
@@ -424,8 +428,9 @@ class Layer(Operation):
         if not self._call_has_mask:
             kwargs.pop("mask", None)
         outer = _depth[0]
-        if outer == 0:
+        if outer == 0 and _losses_pending[0]:
             self._clear_losses()
+            _losses_pending[0] = False
         _depth[0] = outer + 1
         saved = _training_flag[0]
         if training is not None:

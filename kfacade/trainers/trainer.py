@@ -18,7 +18,7 @@ from kfacade.engine import tree
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.operation import run_on_dummies
 from kfacade.trainers import data_adapters
-from kfacade.trainers.compile_utils import CompileLoss, CompileMetrics
+from kfacade.trainers.compile_utils import CompileLoss, CompileMetrics, _name_of, check_target_shape
 
 
 def _shape_of(x):
@@ -55,7 +55,7 @@ class Trainer:
         self.train_function = None
         self.test_function = None
         self.predict_function = None
-        self._step_state_ids = None
+        self._step_trainable_variables = None
 
     # ------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -91,6 +91,7 @@ class Trainer:
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._output_loss_trackers = None
+        self._pred_shapes_by_name = None
         self.run_eagerly = bool(run_eagerly)
         self.jit_compile = jit_compile is True
         self._loss_identifier = loss
@@ -140,6 +141,7 @@ class Trainer:
                 f"output_{i + 1}" for i in range(len(flat_outputs))]
         self._trainer_output_names = names
         pred_shapes = [o.shape for o in flat_outputs]
+        self._pred_shapes_by_name = dict(zip(names, pred_shapes))
         if not self.compiled:
             return
         if y is not None and self._compile_loss is not None and not self._compile_loss.built:
@@ -215,7 +217,9 @@ class Trainer:
     def train_step(self, data):
         """One optimisation step on a batch; returns the logs (native tensors)."""
         x, y, sample_weight = data
-        trainable = self.trainable_variables
+        # Fixed when the step is made (as in Keras: recompile after changing
+        # `trainable`); walking the layer tree every step would cost time.
+        trainable = self._step_trainable_variables or self.trainable_variables
 
         def loss_fn():
             y_pred = self(x, training=True)
@@ -266,6 +270,7 @@ class Trainer:
 
     def make_train_function(self, force=False):
         if self.train_function is None or force:
+            self._step_trainable_variables = list(self.trainable_variables)
             self.train_function = self._make_function(self.train_step, include_optimizer=True)
         return self.train_function
 
@@ -362,14 +367,21 @@ class Trainer:
         return self.history
 
     def _first_batch_checks(self, x, y):
-        """Shapes, targets and labels checked, and everything built, before step one."""
-        x_head = tree.map_structure(lambda a: None if a is None else a[:2], x)
-        self._symbolic_build(x_head, tree.map_structure(lambda a: None if a is None else a[:2], y)
-                             if y is not None else None)
-        outputs = run_on_dummies(lambda inputs: self(inputs, training=False),
-                                 (tree.map_structure(_spec_like, x_head),), {})
-        self._pred_shapes_by_name = {
-            name: o.shape for name, o in zip(self._trainer_output_names, tree.flatten(outputs))}
+        """Shapes, targets and labels checked, and everything built, before step one.
+
+        The first call runs the model symbolically; later calls (another
+        ``fit`` on the same compiled model) reuse the output shapes it found.
+        """
+        if getattr(self, "_pred_shapes_by_name", None) is None or not self._compile_metrics.built:
+            x_head = tree.map_structure(lambda a: None if a is None else a[:2], x)
+            y_head = tree.map_structure(lambda a: None if a is None else a[:2], y) if y is not None else None
+            self._symbolic_build(x_head, y_head)
+        elif y is not None and self._compile_loss is not None and self._compile_loss.built:
+            loss = self._compile_loss
+            for name, identifier, yt in zip(loss.output_names, loss.identifiers, loss.flatten_targets(y)):
+                if identifier is not None and yt is not None:
+                    check_target_shape(_name_of(identifier), _shape_of(yt),
+                                       self._pred_shapes_by_name.get(name), name)
         self._check_labels(y)
 
     def _validation_batches(self, validation_data, batch_size, steps):
