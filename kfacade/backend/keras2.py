@@ -235,7 +235,9 @@ def eval(x):
 
 
 def get_value(x):
-    if hasattr(x, "numpy") and hasattr(x, "_handle"):
+    from kfacade.variables import Variable
+
+    if isinstance(x, Variable):
         return x.numpy()
     return _B.convert_to_numpy(x)
 

@@ -7,3 +7,22 @@ from kfacade.layers.layer import Layer
 from kfacade.layers.normalization.batch_normalization import BatchNormalization
 from kfacade.layers.serialization import deserialize_layer as deserialize
 from kfacade.layers.serialization import serialize_layer as serialize
+from kfacade.layers.convolutional import (
+    Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D,
+    Conv1DTranspose, Conv2DTranspose, Conv3DTranspose, Convolution2DTranspose,
+    Convolution3DTranspose, Deconvolution2D, Deconvolution3D,
+    DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
+    SeparableConvolution1D, SeparableConvolution2D,
+)
+from kfacade.layers.pooling import (
+    MaxPooling1D, MaxPooling2D, MaxPooling3D, AveragePooling1D, AveragePooling2D, AveragePooling3D,
+    MaxPool1D, MaxPool2D, MaxPool3D, AvgPool1D, AvgPool2D, AvgPool3D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D,
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
+    GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D,
+    GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D,
+)
+from kfacade.layers.reshaping import (
+    UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
+    Cropping1D, Cropping2D, Cropping3D, RepeatVector, Permute,
+)

@@ -399,14 +399,16 @@ class Layer(Operation):
             return self._symbolic_call(args, kwargs)
         if args and not _B.is_tensor(args[0]) and not isinstance(args[0], (list, tuple, dict)):
             args = (self._convert_input(args[0]),) + args[1:]
-        if not self.built:
-            self._maybe_build([tuple(_B.shape(x)) for x in _tensor_leaves(args[0] if args else kwargs.get("inputs"))])
-        if self.input_spec is not None:
-            assert_input_compatibility(
-                self.input_spec,
-                [tuple(_B.shape(x)) for x in _tensor_leaves(args[0] if args else kwargs.get("inputs"))],
-                self.name,
-            )
+        if self.input_spec is not None or not self.built:
+            shapes = [tuple(_B.shape(x)) for x in _tensor_leaves(args[0] if args else kwargs.get("inputs"))]
+            # Checked before build (as Keras) so that a wrong rank is named
+            # plainly, and again after it with the spec the build sets.
+            if self.input_spec is not None:
+                assert_input_compatibility(self.input_spec, shapes, self.name)
+            if not self.built:
+                self._maybe_build(shapes)
+                if self.input_spec is not None:
+                    assert_input_compatibility(self.input_spec, shapes, self.name)
         return self._call_with_context(args, kwargs)
 
     def _convert_input(self, x):
@@ -450,10 +452,12 @@ class Layer(Operation):
     def _symbolic_call(self, args, kwargs):
         inputs = args[0] if args else kwargs.get("inputs")
         leaves = [x for x in tree.flatten(inputs) if isinstance(x, KerasTensor)]
-        if not self.built:
-            self._maybe_build([x.shape for x in leaves])
         if self.input_spec is not None:
             assert_input_compatibility(self.input_spec, [x.shape for x in leaves], self.name)
+        if not self.built:
+            self._maybe_build([x.shape for x in leaves])
+            if self.input_spec is not None:
+                assert_input_compatibility(self.input_spec, [x.shape for x in leaves], self.name)
         if self._has_shape_rule:
             input_shape = leaves[0].shape if len(leaves) == 1 else [x.shape for x in leaves]
             output_shape = self.compute_output_shape(input_shape)

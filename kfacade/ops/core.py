@@ -1,4 +1,6 @@
 """Core ops (``keras.ops.core``): conversion, casting, loops, gradients stops."""
+from kfacade.engine.keras_tensor import KerasTensor
+from kfacade.variables import Variable
 from kfacade.backend import adapter as _B
 from kfacade.backend.dtypes import standardize_dtype
 from kfacade.ops.dispatch import make_op
@@ -20,7 +22,7 @@ def convert_to_tensor(x, dtype=None):
 
 def convert_to_numpy(x):
     """A NumPy array of the values of `x`."""
-    if hasattr(x, "_handle"):
+    if isinstance(x, Variable):
         return x.numpy()
     return _B.convert_to_numpy(x)
 
@@ -32,6 +34,6 @@ def is_tensor(x):
 
 def dtype(x):
     """The dtype name of `x`."""
-    if hasattr(x, "_keras_history") or hasattr(x, "_handle"):
+    if isinstance(x, (KerasTensor, Variable)):
         return x.dtype
     return _B.dtype(_B.convert_to_tensor(x))

@@ -1,4 +1,6 @@
 """NumPy-like ops (``keras.ops.numpy``): names and semantics of ``keras.ops``."""
+from kfacade.engine.keras_tensor import KerasTensor
+from kfacade.variables import Variable
 from kfacade.backend import adapter as _B
 from kfacade.ops.dispatch import make_op, symbolic_or
 
@@ -79,7 +81,7 @@ def dot(x1, x2):
 @symbolic_or
 def getitem(x, key):
     """`x[key]` for basic indexing (ints, slices, None, Ellipsis)."""
-    if hasattr(x, "value") and not _B.is_tensor(x):
+    if isinstance(x, Variable):
         x = x.value
     return _B.convert_to_tensor(x)[key]
 
@@ -102,7 +104,7 @@ def size(x):
 
 def shape(x):
     """The shape of `x` as a tuple (None for unknown dims of a KerasTensor)."""
-    if hasattr(x, "_keras_history") or hasattr(x, "_handle"):
+    if isinstance(x, (KerasTensor, Variable)):
         return tuple(x.shape)
     return tuple(_B.shape(x)) if _B.is_tensor(x) else tuple(_B.shape(_B.convert_to_tensor(x)))
 

@@ -1,4 +1,5 @@
 """BatchNormalization: batch statistics in training, moving ones in inference."""
+from kfacade.variables import Variable
 from kfacade import constraints, initializers, ops, regularizers
 from kfacade.backend import adapter as _B
 from kfacade.engine.input_spec import InputSpec
@@ -85,7 +86,7 @@ class BatchNormalization(Layer):
     def _shaped(self, v):
         if v is None:
             return None
-        v = v.value if hasattr(v, "_handle") else v
+        v = v.value if isinstance(v, Variable) else v
         return _B.reshape(v, self._broadcast) if self._needs_reshape else v
 
     def call(self, inputs, training=None, mask=None):
