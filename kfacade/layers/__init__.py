@@ -26,3 +26,16 @@ from kfacade.layers.reshaping import (
     UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
     Cropping1D, Cropping2D, Cropping3D, RepeatVector, Permute,
 )
+from kfacade.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
+from kfacade.layers.core.embedding import Embedding
+from kfacade.layers.core.masking import Masking
+from kfacade.layers.merging import (
+    Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+    add, average, concatenate, dot, maximum, minimum, multiply, subtract,
+)
+from kfacade.layers.normalization.group_normalization import GroupNormalization
+from kfacade.layers.normalization.layer_normalization import LayerNormalization
+from kfacade.layers.regularization import (
+    ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
+    SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
+)
