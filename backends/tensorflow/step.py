@@ -1,0 +1,50 @@
+"""Autodiff and compiled steps: ``tf.GradientTape`` and ``tf.function``."""
+import contextlib
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["value_and_grad", "no_grad", "compile_function"]
+
+
+def value_and_grad(fn, variables):
+    """Watches each variable's current value (its ``tf.Variable``, or the tensor a
+    stateless scope maps it to); works eagerly and inside a ``tf.function``."""
+    sources = [variable.value for variable in variables]
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        for source in sources:
+            tape.watch(source)
+        loss, aux = fn()
+    grads = tape.gradient(loss, sources, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    # Gathers give IndexedSlices; the contract promises dense tensors.
+    grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+    return (loss, aux), grads
+
+
+def no_grad():
+    """A null context: TensorFlow records gradients only inside a ``GradientTape``."""
+    return contextlib.nullcontext()
+
+
+def _array_to_tensor(x):
+    return tf.convert_to_tensor(x) if isinstance(x, (np.ndarray, np.generic)) else x
+
+
+def compile_function(fn, state_variables, jit_compile):
+    """A ``tf.function`` of `fn` (XLA when `jit_compile`); variables update in place.
+
+    NumPy arrays in `data` become tensors before the call, so a new batch of
+    the same shape and dtype reuses the trace. One trace per input shape, as
+    ``jax.jit``: ``reduce_retracing`` would relax shapes to None, and the
+    contract (and kfacade's losses) rely on static int shapes. A ``fit``
+    traces twice at most (full batches, the last partial one).
+    `state_variables` is not needed: ``tf.function`` tracks the
+    ``tf.Variable``s `fn` touches.
+    """
+    function = tf.function(fn, jit_compile=bool(jit_compile))
+
+    def step(data):
+        return function(tf.nest.map_structure(_array_to_tensor, data))
+
+    step.tf_function = function  # the traced function, for inspection
+    return step
