@@ -1,0 +1,194 @@
+"""LSTM (Hochreiter and Schmidhuber 1997), Keras's gate order i, f, c, o.
+
+Fused-kernel hook. An adapter may define
+
+    lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel,
+         bias, activation, recurrent_activation, return_sequences=False,
+         go_backwards=False, unroll=False)
+
+over batch-major ``inputs (batch, timesteps, features)``, ``mask (batch,
+timesteps)`` booleans or None, Keras-layout weights (``kernel (in, 4u)``,
+``recurrent_kernel (u, 4u)``, ``bias (4u,)`` or None, gates i, f, c, o) and
+the activation callables, returning ``(last_output, outputs, [h, c])``
+with ``outputs (batch, timesteps, u)`` in processing order (reversed with
+``go_backwards``), the masked-step rule of ``RNN`` (a masked step keeps the
+states and repeats the previous output). It raises ``NotImplementedError``
+for a case it does not fuse (say, activations other than tanh/sigmoid, or
+a mask that is not right-padded), and the layer then runs the generic scan.
+Input dropout is applied to ``inputs`` before the hook; the hook is not
+tried with recurrent dropout in training.
+"""
+from kfacade import activations, initializers, ops
+from kfacade.backend import adapter as _B
+from kfacade.layers.layer import Layer
+from kfacade.layers.rnn.cell_base import (
+    DropoutRNNCell, activation_config, check_units, set_weight_options, weight_options_config,
+)
+from kfacade.layers.rnn.rnn import RNN, CellLayerMixin
+
+
+class LSTMCell(DropoutRNNCell, Layer):
+    """One step of a long short-term memory layer.
+
+    Args:
+        units: the size of the output and of each state.
+        activation: default "tanh", applied to the candidate and the cell state.
+        recurrent_activation: default "sigmoid", applied to the gates.
+        use_bias: whether to add a bias.
+        kernel_initializer, recurrent_initializer, bias_initializer: default
+            "glorot_uniform", "orthogonal", "zeros".
+        unit_forget_bias: initialize the forget gate's bias to 1 (Jozefowicz
+            et al. 2015); the bias initializer fills the rest.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer,
+        kernel_constraint, recurrent_constraint, bias_constraint: as Dense's.
+        dropout, recurrent_dropout: fractions of the inputs and of the
+            previous output dropped (one mask per sequence).
+        seed: seed of the dropout masks.
+
+    Call: ``cell(inputs, [h, c], training=False)`` -> ``(h_new, [h_new, c_new])``.
+    Weights: ``kernel (in, 4 * units)``, ``recurrent_kernel (units, 4 * units)``,
+    ``bias (4 * units,)``, each the four gates i, f, c, o side by side.
+
+    Example:
+        >>> layer = RNN(LSTMCell(4))  # the same as LSTM(4)
+    """
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, **kwargs):
+        kwargs.pop("implementation", None)  # Keras 2's kernel-layout switch: one layout here
+        super().__init__(**kwargs)
+        self.units = check_units(units)
+        self.activation = activations.get(activation)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.use_bias = use_bias
+        self.unit_forget_bias = unit_forget_bias
+        set_weight_options(self, locals())
+        self._init_dropout(dropout, recurrent_dropout, seed)
+        self.state_size = [units, units]
+        self.output_size = units
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        units = self.units
+        self.kernel = self.add_weight(
+            name="kernel", shape=(input_dim, 4 * units), initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight(
+            name="recurrent_kernel", shape=(units, 4 * units),
+            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint)
+        if self.use_bias:
+            initializer = self.bias_initializer
+            if self.unit_forget_bias:
+                initializer = _ForgetBiasInitializer(self.bias_initializer, units)
+            self.bias = self.add_weight(
+                name="bias", shape=(4 * units,), initializer=initializer,
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        else:
+            self.bias = None
+        self.built = True
+
+    def call(self, inputs, states, training=False):
+        h_tm1, c_tm1 = states[0], states[1]
+        inputs, h_tm1 = self._dropped(inputs, h_tm1, training)
+        z = ops.add(ops.matmul(inputs, self.kernel.value),
+                    ops.matmul(h_tm1, self.recurrent_kernel.value))
+        if self.bias is not None:
+            z = ops.add(z, self.bias.value)
+        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
+        i = self.recurrent_activation(z_i)
+        f = self.recurrent_activation(z_f)
+        c = ops.add(ops.multiply(f, c_tm1), ops.multiply(i, self.activation(z_c)))
+        o = self.recurrent_activation(z_o)
+        h = ops.multiply(o, self.activation(c))
+        return h, [h, c]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            **activation_config(self, ["activation", "recurrent_activation"]),
+            "use_bias": self.use_bias,
+            "unit_forget_bias": self.unit_forget_bias,
+            **weight_options_config(self),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": self.seed,
+        }
+
+
+class _ForgetBiasInitializer(initializers.Initializer):
+    """The bias initializer's values with the forget gate's quarter set to 1."""
+
+    def __init__(self, base, units):
+        self.base, self.units = base, units
+
+    def __call__(self, shape, dtype="float32"):
+        import numpy as np
+
+        values = np.array(self.base(shape, dtype=dtype))
+        values[self.units:2 * self.units] = 1
+        return values
+
+
+class LSTM(CellLayerMixin, RNN):
+    """A long short-term memory layer: ``RNN(LSTMCell(units, ...))``.
+
+    Takes ``LSTMCell``'s arguments, ``RNN``'s (``return_sequences``,
+    ``return_state``, ``go_backwards``, ``stateful``, ``unroll``) and
+    ``use_cudnn`` ("auto": use the adapter's fused ``lstm`` kernel when it
+    has one, else the scan; False: always the scan; True: the fused kernel
+    or an error). Weights: ``lstm/lstm_cell/kernel (in, 4u)``,
+    ``.../recurrent_kernel (u, 4u)``, ``.../bias (4u,)``.
+
+    Input ``(batch, timesteps, features)``; output ``(batch, units)``, or
+    ``(batch, timesteps, units)`` with ``return_sequences``; with
+    ``return_state``, ``[output, h, c]``.
+
+    Raises:
+        ValueError: the input is not 3-D (naming the layer and the shape).
+
+    Example:
+        >>> model = kfacade.Sequential([kfacade.Input((10, 8)), LSTM(16), Dense(1)])
+    """
+
+    _cell_class = LSTMCell
+    _cell_name = "lstm_cell"
+
+    def _fused_call(self, sequences, states, mask, training):
+        cell = self.cell
+        hook = getattr(_B, "lstm", None)
+        if self.use_cudnn is False or hook is None or (training and cell.recurrent_dropout > 0):
+            if self.use_cudnn is True:
+                raise ValueError(
+                    f"Layer {self.name!r}: use_cudnn=True needs the backend adapter's fused "
+                    f"`lstm` kernel and no recurrent dropout in training; the "
+                    f"{_B.name!r} adapter {'has none' if hook is None else 'cannot run this case'}."
+                )
+            return None
+        inputs = _input_dropout(cell, sequences, training)
+        try:
+            return hook(
+                inputs, states[0], states[1], mask, cell.kernel.value,
+                cell.recurrent_kernel.value, None if cell.bias is None else cell.bias.value,
+                cell.activation, cell.recurrent_activation,
+                return_sequences=self.return_sequences, go_backwards=self.go_backwards,
+                unroll=self.unroll,
+            )
+        except NotImplementedError:
+            if self.use_cudnn is True:
+                raise
+            return None
+
+
+def _input_dropout(cell, sequences, training):
+    """`sequences` times the cell's input dropout mask (the same at every step)."""
+    if not (training and 0 < cell.dropout < 1):
+        return sequences
+    mask = cell.get_dropout_mask(ops.getitem(sequences, (slice(None), 0)))
+    cell.reset_dropout_mask()
+    return ops.multiply(sequences, ops.expand_dims(mask, 1))
