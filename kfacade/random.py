@@ -54,7 +54,9 @@ class SeedGenerator:
 
     def next(self):
         """The current seed as a (2,) uint32 tensor; advances the state."""
-        seed = self.state.value
+        # A snapshot, not the live storage: on TensorFlow the value read from a
+        # tf.Variable would otherwise already show the increment below.
+        seed = _B.convert_to_tensor(self.state.value, dtype="uint32")
         self.state.assign(_B.add(seed, np.array([1, 0], dtype="uint32")))
         return seed
 

@@ -173,3 +173,52 @@ def test_progress_bar_verbose_2_prints_one_line_per_epoch(capsys):
     model.fit(x, y, epochs=2, verbose=2)
     out = capsys.readouterr().out
     assert out.count("Epoch 1/2") == 1 and out.count("loss:") == 2
+
+
+def test_native_pipeline_of_the_active_backend():
+    """tf.data on TensorFlow, a DataLoader on torch, an iterable of NumPy batches on JAX."""
+    x, y = _classification_data(n=128)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        data = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
+    elif backend == "torch":
+        import torch
+
+        data = torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=32)
+    else:
+        class NumpyBatches:  # any re-iterable of NumPy batches
+            def __iter__(self):
+                return ((x[i:i + 32], y[i:i + 32]) for i in range(0, 128, 32))
+
+        data = NumpyBatches()
+    model = _small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(data, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert model.evaluate(data, verbose=0)[1] >= 0.0
+    assert model.predict(data, verbose=0).shape == (128, 3)
+
+
+def test_pydataset_with_workers_trains_without_materialising():
+    x, y = _classification_data(n=128)
+
+    class Lazy(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__(workers=2)
+            self.reads = 0
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            self.reads += 1
+            return x[index * 32:(index + 1) * 32], y[index * 32:(index + 1) * 32]
+
+    data = Lazy()
+    model = _small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(data, epochs=2, verbose=0)
+    assert data.reads == 8

@@ -1,6 +1,7 @@
 """Turning logs (dicts of native tensors) into Python floats, the one device sync."""
 import numpy as np
 
+from kfacade.variables import Variable
 from kfacade.backend import adapter as _B
 
 
@@ -13,7 +14,7 @@ def to_python_value(value):
         return value
     if isinstance(value, (int, np.number, np.bool_)):
         return float(value)
-    if hasattr(value, "_handle"):  # a kfacade Variable
+    if isinstance(value, Variable):
         value = value.numpy()
     elif _B.is_tensor(value):
         value = _B.convert_to_numpy(value)
