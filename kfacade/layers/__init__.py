@@ -39,3 +39,7 @@ from kfacade.layers.regularization import (
     ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
     SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
 )
+from kfacade.layers.rnn import (
+    GRU, LSTM, RNN, Bidirectional, ConvLSTM2D, ConvLSTM2DCell, GRUCell, LSTMCell,
+    SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed,
+)
