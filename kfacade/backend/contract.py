@@ -29,6 +29,13 @@ Conventions every adapter follows:
 The functions are grouped as the adapter files are: ``variables.py``
 (tensors and variables), ``ops.py`` (numpy-like and nn ops), ``random.py``,
 ``device.py`` and ``step.py`` (autodiff and compiled steps).
+
+Optional hooks: an adapter may also define the functions named in
+``OPTIONAL_HOOKS`` (documented there) to replace a generic path of kfacade by
+a faster native one. kfacade looks each one up with ``getattr(adapter, name,
+None)`` and falls back to its generic path when it is missing or declines.
+They are not functions of this module, so ``tests/test_contract.py`` does not
+require them.
 """
 
 # ---------------------------------------------------------------- identity
@@ -37,6 +44,45 @@ The functions are grouped as the adapter files are: ``variables.py``
 NAME_ATTRIBUTE = "name"
 #: The pip requirement that installs the framework, e.g. "torch>=2.1".
 REQUIREMENT_ATTRIBUTE = "requirement"
+
+# ------------------------------------------------------- optional hooks
+
+#: Functions an adapter may define (none is required), by name: their
+#: signature and the exact semantics an implementation must keep.
+OPTIONAL_HOOKS = {
+    "fused_optimizer_update": """
+    fused_optimizer_update(optimizer, grads, variables, learning_rate) -> bool
+
+    Applies one optimizer update step to all `variables` at once (e.g. torch's
+    ``torch._foreach_*`` kernels) instead of kfacade's per-variable loop over
+    ``kfacade.ops``. Called by ``Optimizer._backend_update_step`` on every
+    ``apply``, only outside a ``StatelessScope`` (a JAX step stays pure).
+
+    Args: `optimizer` is a built ``kfacade.optimizers.Optimizer``; `grads`
+    are native tensors, one per variable, already cast to the variable's
+    dtype, unscaled (``loss_scale_factor``) and clipped; `variables` are the
+    ``kfacade.Variable``s to update (a subset of those the optimizer was
+    built with, in any order), whose decoupled weight decay the base class
+    has already applied; `learning_rate` is this step's rate (Keras 2's
+    ``decay`` included), a native scalar tensor or a Python float.
+
+    Returns True when the hook applied the whole update step itself, False
+    (having changed nothing) to let kfacade run its generic path; it must
+    return False for any optimizer class, option, dtype or device layout it
+    does not reproduce exactly. When it returns True it must have:
+
+    - computed the optimizer's own update math (its ``_step_scalars`` and
+      ``_update_variable``, or ``update_step``), with the same elementwise
+      operations in the same order, so results equal the generic path's to
+      float32 rounding (relative 1e-6);
+    - written every slot variable (momentums, velocities, ...) and every
+      variable in place, through ``variable.handle`` (the native storage
+      keeps its identity; no autograd history is recorded);
+    - left ``optimizer.iterations`` alone: the base class increments it
+      after the hook, then applies each variable's ``constraint``;
+    - left `grads` unchanged.
+    """,
+}
 
 
 # ------------------------------------------------- tensors and variables

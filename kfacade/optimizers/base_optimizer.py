@@ -22,7 +22,11 @@ from kfacade import initializers, ops
 from kfacade.backend import adapter as _B
 from kfacade.backend.config import floatx
 from kfacade.optimizers import schedules
-from kfacade.variables import Variable
+from kfacade.variables import Variable, active_stateless_scope
+
+#: The adapter's optional fused update (contract.OPTIONAL_HOOKS), looked up
+#: once: one adapter serves the whole process. None when it has none.
+_fused_optimizer_update = getattr(_B, "fused_optimizer_update", None)
 
 #: The keyword arguments Keras 2 optimizers took beyond Keras 3's.
 _KERAS2_KWARGS = ("lr", "decay")
@@ -358,7 +362,14 @@ class Optimizer:
                 variable.assign(constraint(variable.value))
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
-        """Updates each variable (the loop a backend may replace by a fused one)."""
+        """Updates each variable: through the adapter's ``fused_optimizer_update``
+        when it has one and accepts this optimizer (never inside a
+        StatelessScope, which must only record assignments), else one
+        variable at a time through ``kfacade.ops``."""
+        fused = _fused_optimizer_update
+        if fused is not None and active_stateless_scope() is None and \
+                fused(self, grads, trainable_variables, learning_rate):
+            return
         if self._uses_update_step:
             for grad, variable in zip(grads, trainable_variables):
                 self.update_step(grad, variable, learning_rate)
