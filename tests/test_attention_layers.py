@@ -126,17 +126,9 @@ def test_additive_attention_matches_numpy(qvk, rng):
     assert "score_mode" not in layer.get_config()
 
 
-# The TensorFlow adapter's convert_to_numpy gives a NumPy scalar, not a 0-d
-# array, for a 0-d tensor, so the gradient check cannot perturb a scalar weight.
-_SCALAR_WEIGHTS_ON_TF = pytest.mark.xfail(
-    kfacade.backend.backend() == "tensorflow", raises=TypeError, strict=False,
-    reason="backends/tensorflow convert_to_numpy returns np.float32 for 0-d tensors")
-
-
 @pytest.mark.parametrize("cls,kwargs,weights", [
     (Attention, {}, 0),
-    pytest.param(Attention, {"use_scale": True, "score_mode": "concat"}, 2,
-                 marks=_SCALAR_WEIGHTS_ON_TF),
+    (Attention, {"use_scale": True, "score_mode": "concat"}, 2),
     (AdditiveAttention, {}, 1),
 ])
 def test_attention_layer_contract(cls, kwargs, weights):

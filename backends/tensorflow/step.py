@@ -41,7 +41,11 @@ def compile_function(fn, state_variables, jit_compile):
     `state_variables` is not needed: ``tf.function`` tracks the
     ``tf.Variable``s `fn` touches.
     """
-    function = tf.function(fn, jit_compile=bool(jit_compile))
+    # No autograph: kfacade code never branches in Python on tensor values (the
+    # same step must trace under jax.jit), and converting every function the
+    # step reaches made tracing 10-25x slower (14.5 s -> 0.6 s on an
+    # augmentation model).
+    function = tf.function(fn, jit_compile=bool(jit_compile), autograph=False)
 
     def step(data):
         return function(tf.nest.map_structure(_array_to_tensor, data))

@@ -123,9 +123,9 @@ def convert_to_numpy(x):
     if isinstance(x, variable_class()):
         x = x.value
     if isinstance(x, (tf.Tensor, tf.Variable)):
-        return x.numpy()
+        return np.asarray(x.numpy())  # a 0-d array, not a NumPy scalar, for 0-d tensors
     if isinstance(x, tf.IndexedSlices):
-        return tf.convert_to_tensor(x).numpy()
+        return np.asarray(tf.convert_to_tensor(x).numpy())
     return np.asarray(x)
 
 

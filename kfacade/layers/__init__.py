@@ -43,3 +43,7 @@ from kfacade.layers.rnn import (
     GRU, LSTM, RNN, Bidirectional, ConvLSTM2D, ConvLSTM2DCell, GRUCell, LSTMCell,
     SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed,
 )
+from kfacade.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from kfacade.layers.preprocessing import (
+    RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
+)

@@ -474,11 +474,14 @@ class Trainer:
                 predict_function = self.make_predict_function()
             callback_list.on_predict_batch_begin(step)
             result = predict_function(batch)
-            outputs.append(tree.map_structure(_B.convert_to_numpy, result))
+            # Kept on the device until the end: no host sync per batch, so
+            # asynchronous backends keep their pipeline full.
+            outputs.append(result)
             callback_list.on_predict_batch_end(step, {"outputs": result})
         callback_list.on_predict_end()
         if not outputs:
             raise ValueError("The prediction data yielded no batch.")
+        outputs = [tree.map_structure(_B.convert_to_numpy, result) for result in outputs]
         leaves = [tree.flatten(o) for o in outputs]
         joined = [np.concatenate(parts, axis=0) for parts in zip(*leaves)]
         return tree.pack_sequence_as(outputs[0], joined)
