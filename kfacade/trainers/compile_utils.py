@@ -42,12 +42,14 @@ def _shape(x):
     return tuple(x.shape)
 
 
+SPARSE_CATEGORICAL = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
+
+
 def check_target_shape(loss_name, y_true_shape, y_pred_shape, output_name):
     """Raises a ValueError when targets cannot fit the output for this loss."""
     if y_pred_shape is None or y_true_shape is None:
         return
-    sparse = loss_name in ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
-    if sparse:
+    if loss_name in SPARSE_CATEGORICAL:
         if len(y_true_shape) == len(y_pred_shape) and y_true_shape[-1] not in (1, None):
             raise ValueError(
                 f"Output {output_name!r}: sparse_categorical_crossentropy expects integer "

@@ -18,7 +18,8 @@ from kfacade.engine import tree
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.operation import run_on_dummies
 from kfacade.trainers import data_adapters
-from kfacade.trainers.compile_utils import CompileLoss, CompileMetrics, _name_of, check_target_shape
+from kfacade.trainers.compile_utils import (
+    SPARSE_CATEGORICAL, CompileLoss, CompileMetrics, _name_of, check_target_shape)
 
 
 def _shape_of(x):
@@ -165,10 +166,8 @@ class Trainer:
         if self._compile_loss is None or y is None:
             return
         loss = self._compile_loss
-        for name, identifier, yt, fn in zip(loss.output_names, loss.identifiers,
-                                            loss.flatten_targets(y), loss.fns):
-            ident = identifier if isinstance(identifier, str) else type(identifier).__name__
-            if ident in ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy") \
+        for name, identifier, yt in zip(loss.output_names, loss.identifiers, loss.flatten_targets(y)):
+            if identifier is not None and _name_of(identifier) in SPARSE_CATEGORICAL \
                     and isinstance(yt, np.ndarray) and yt.size:
                 classes = self._output_classes(name)
                 if classes is not None and (yt.max() >= classes or yt.min() < 0):
@@ -179,8 +178,7 @@ class Trainer:
                     )
 
     def _output_classes(self, name):
-        shapes = getattr(self, "_pred_shapes_by_name", {})
-        shape = shapes.get(name)
+        shape = (self._pred_shapes_by_name or {}).get(name)
         return shape[-1] if shape else None
 
     # ------------------------------------------------------------- steps
@@ -264,7 +262,7 @@ class Trainer:
         return unique
 
     def _make_function(self, step, include_optimizer):
-        if self.run_eagerly if self.compiled else False:
+        if self.run_eagerly:
             return step
         return _B.compile_function(step, self._state_variables(include_optimizer), self.jit_compile)
 
@@ -290,11 +288,6 @@ class Trainer:
                 f"You must compile your model before {method}. Call "
                 f"`model.compile(optimizer, loss)`."
             )
-
-    def _prepare(self, batches, need_targets):
-        """Peeks at the first batch to build everything before the first step."""
-        first = next(iter(batches), None) if isinstance(batches, data_adapters.ArrayBatches) else None
-        return first
 
     # --------------------------------------------------------------- fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
