@@ -41,8 +41,37 @@ def train(optimizer):
     return model.get_weights()
 
 
+def conv_initial_weights():
+    rng = np.random.default_rng(13)
+    return [rng.standard_normal((3, 3, 2, 4)).astype("float32") * 0.3,
+            rng.standard_normal(4).astype("float32") * 0.1,
+            rng.standard_normal((6 * 6 * 4, OUTPUTS)).astype("float32") * 0.1,
+            rng.standard_normal(OUTPUTS).astype("float32") * 0.1]
+
+
+def train_conv(optimizer):
+    """Conv2D(valid)+MaxPool-free CNN: Conv2D-Flatten-Dense on 8x8x2 inputs."""
+    model = keras.Sequential([
+        keras.Input(shape=(8, 8, 2)),
+        keras.layers.Conv2D(4, 3, activation="relu"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(OUTPUTS),
+    ])
+    model.set_weights(conv_initial_weights())
+    model.compile(optimizer=optimizer, loss="mse")
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((STEPS * BATCH, 8, 8, 2)).astype("float32")
+    y = rng.standard_normal((STEPS * BATCH, OUTPUTS)).astype("float32")
+    model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    return model.get_weights()
+
+
 def results():
     out = {}
+    for name, optimizer in (("conv_sgd", keras.optimizers.SGD(learning_rate=0.05)),
+                            ("conv_adam", keras.optimizers.Adam(learning_rate=0.01))):
+        for i, w in enumerate(train_conv(optimizer)):
+            out[f"{name}_{i}"] = w
     for name, optimizer in (("sgd", keras.optimizers.SGD(learning_rate=0.1)),
                             ("adam", keras.optimizers.Adam(learning_rate=0.01))):
         for i, w in enumerate(train(optimizer)):
