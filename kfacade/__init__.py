@@ -11,7 +11,7 @@ from kfacade.layers import Input, InputLayer, InputSpec, Layer
 from kfacade.models import Model, Sequential
 from kfacade.variables import Variable
 from kfacade import models
-from kfacade import callbacks, datasets, losses, metrics, optimizers, preprocessing, utils
+from kfacade import callbacks, datasets, losses, metrics, optimizers, preprocessing, random, utils
 from kfacade import engine
 from kfacade.engine import topology as _topology  # noqa: F401  (kfacade.engine.topology)
 from kfacade.device import device

@@ -222,3 +222,24 @@ def test_pydataset_with_workers_trains_without_materialising():
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.fit(data, epochs=2, verbose=0)
     assert data.reads == 8
+
+
+def test_jit_compile_matches_the_uncompiled_step():
+    """jit_compile=True: XLA on TensorFlow, torch.compile on torch, jax.jit always;
+    the trained weights match the default step's (no fallback warning)."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 4)).astype("float32")
+    y = rng.standard_normal((64, 2)).astype("float32")
+    trained = []
+    for jit_compile in (False, True):
+        model = keras.Sequential([layers.Dense(8, activation="relu", input_shape=(4,)), layers.Dense(2)])
+        model.set_weights([np.full(w.shape, 0.1, "float32") for w in model.weights])
+        model.compile(optimizer="adam", loss="mse", jit_compile=jit_compile)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        trained.append(model.get_weights())
+    for a, b in zip(*trained):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
