@@ -1,6 +1,7 @@
-"""BaseConv: the shared body of Conv1D, Conv2D and Conv3D."""
+"""BaseConv, the shared body of Conv1D, Conv2D and Conv3D, and the pieces
+every convolution layer shares (window arguments, weight options, bias and
+activation, config); the recurrent cells use the weight-option helpers too."""
 from kfacade import activations, constraints, initializers, ops, regularizers
-from kfacade.backend.config import standardize_data_format
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.convolutional import conv_utils
 from kfacade.layers.layer import Layer
@@ -11,20 +12,135 @@ def serialize_or_none(serialize, value):
     return None if value is None else serialize(value)
 
 
-def add_bias_and_activate(layer, outputs, bias, channels):
+# The options every weight takes, with the module that resolves and serializes each.
+_WEIGHT_OPTIONS = (
+    ("initializer", initializers), ("regularizer", regularizers), ("constraint", constraints),
+)
+
+
+def set_weight_options(layer, arguments, weights):
+    """Stores ``<weight>_initializer``, ``<weight>_regularizer`` and
+    ``<weight>_constraint`` for each of `weights` on `layer`, resolved from
+    the names, configs or objects in `arguments` (the constructor's locals)."""
+    for option, module in _WEIGHT_OPTIONS:
+        for weight in weights:
+            key = f"{weight}_{option}"
+            setattr(layer, key, module.get(arguments[key]))
+
+
+def weight_options_config(layer, weights, activity_regularizer=False):
+    """The options of `weights` in serialized form, in Keras's key order
+    (initializers, regularizers, then constraints; `activity_regularizer`
+    after the regularizers when asked for)."""
+    config = {}
+    for option, module in _WEIGHT_OPTIONS:
+        for weight in weights:
+            key = f"{weight}_{option}"
+            config[key] = serialize_or_none(module.serialize, getattr(layer, key))
+        if option == "regularizer" and activity_regularizer:
+            config["activity_regularizer"] = serialize_or_none(
+                regularizers.serialize, layer.activity_regularizer)
+    return config
+
+
+def add_weight_with_options(layer, name, shape, options, initializer=None):
+    """``layer.add_weight`` with the ``<options>_initializer``, ``_regularizer``
+    and ``_constraint`` stored on `layer` (`initializer`, when given, instead
+    of the stored initializer)."""
+    return layer.add_weight(
+        name=name, shape=shape,
+        initializer=getattr(layer, f"{options}_initializer") if initializer is None else initializer,
+        regularizer=getattr(layer, f"{options}_regularizer"),
+        constraint=getattr(layer, f"{options}_constraint"),
+    )
+
+
+def init_conv_layer(layer, rank, arguments, weights, allow_causal=False):
+    """Stores what every convolution layer takes, standardized: `rank`, the
+    window (``conv_utils.standardize_window``), `activation`, `use_bias` and
+    the options of `weights`, from `arguments` (the constructor's locals);
+    sets an input spec of ``rank + 2`` dimensions."""
+    layer.rank = rank
+    conv_utils.standardize_window(
+        layer, rank, arguments["kernel_size"], arguments["strides"], arguments["padding"],
+        arguments["data_format"], arguments["dilation_rate"], allow_causal=allow_causal,
+    )
+    layer.activation = activations.get(arguments["activation"])
+    layer.use_bias = arguments["use_bias"]
+    set_weight_options(layer, arguments, weights)
+    layer.input_spec = InputSpec(min_ndim=rank + 2)
+
+
+def conv_layer_config(layer, names, weights):
+    """The ``get_config`` entries of a convolution layer: the attributes
+    `names` as stored, then `activation`, `use_bias` and the options of
+    `weights` with `activity_regularizer`."""
+    return {
+        **{name: getattr(layer, name) for name in names},
+        "activation": activations.serialize(layer.activation),
+        "use_bias": layer.use_bias,
+        **weight_options_config(layer, weights, activity_regularizer=True),
+    }
+
+
+def conv_layer_output_shape(layer, input_shape, channels):
+    """``conv_utils.conv_output_shape`` over the layer's window, with
+    `channels` output channels (None keeps the input's)."""
+    return conv_utils.conv_output_shape(
+        layer, input_shape, channels, layer.kernel_size, layer.strides, layer.padding,
+        layer.dilation_rate, layer.data_format,
+    )
+
+
+def input_channels(layer, input_shape):
+    """The channel size of `input_shape`, after checking its rank.
+
+    Raises:
+        ValueError: `input_shape` is not ``(layer.rank + 2)``-D, or its
+            channel size is unknown.
+    """
+    conv_utils.check_rank(layer, input_shape, layer.rank)
+    channels = input_shape[conv_utils.channel_axis(layer.data_format)]
+    if channels is None:
+        raise ValueError(
+            f"The channel dimension of the inputs to {type(layer).__name__} {layer.name!r} "
+            f"must be known. Received: input_shape={tuple(input_shape)}"
+        )
+    return channels
+
+
+def expect_input_channels(layer, channels):
+    """Fixes the input spec to the channel size the layer was built for."""
+    layer.input_spec = InputSpec(
+        min_ndim=layer.rank + 2, axes={conv_utils.channel_axis(layer.data_format): channels}
+    )
+
+
+def add_bias(layer, size):
+    """The ``bias (size,)`` weight with the layer's bias options, or None without `use_bias`."""
+    return add_weight_with_options(layer, "bias", (size,), "bias") if layer.use_bias else None
+
+
+def add_channel_bias(outputs, bias, data_format, rank):
+    """``outputs + bias``, the bias Variable (or None: `outputs`) broadcast
+    along the channel axis of the ``(rank + 2)``-D `outputs`."""
+    if bias is None:
+        return outputs
+    value = bias.value
+    if data_format == "channels_first":
+        value = ops.reshape(value, (1, -1) + (1,) * rank)
+    return ops.add(outputs, value)
+
+
+def add_bias_and_activate(layer, outputs, bias):
     """``layer.activation(outputs + bias)``, the bias broadcast along the channel axis.
 
     Args:
         layer: a convolution layer (its `rank`, `data_format`, `activation`).
         outputs: the convolution's output.
         bias: the bias Variable, or None.
-        channels: the number of output channels (the bias's length).
     """
-    if bias is not None:
-        value = bias.value
-        if layer.data_format == "channels_first":
-            value = ops.reshape(value, (1, channels) + (1,) * layer.rank)
-        outputs = ops.add(outputs, value)
+    outputs = add_channel_bias(outputs, bias, layer.data_format, layer.rank)
     if layer.activation is activations.linear:
         return outputs
     return layer.activation(outputs)
@@ -62,45 +178,19 @@ class BaseConv(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         conv_utils.check_positive_int(filters, "filters", self)
         conv_utils.check_positive_int(groups, "groups", self)
         self.filters = filters
         self.groups = groups
-        self.kernel_size = conv_utils.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = conv_utils.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = conv_utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = conv_utils.standardize_padding(padding, self, allow_causal=rank == 1)
-        self.data_format = standardize_data_format(data_format)
+        init_conv_layer(self, rank, locals(), ("kernel", "bias"), allow_causal=rank == 1)
         if filters % groups:
             raise ValueError(
                 f"The number of filters must be evenly divisible by the number of groups. "
                 f"Received: groups={groups}, filters={filters}."
             )
-        conv_utils.check_strides_and_dilation(self.strides, self.dilation_rate)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
-
-    def _input_channels(self, input_shape):
-        axis = conv_utils.channel_axis(self.data_format)
-        channels = input_shape[axis]
-        if channels is None:
-            raise ValueError(
-                f"The channel dimension of the inputs to {type(self).__name__} {self.name!r} "
-                f"must be known. Received: input_shape={tuple(input_shape)}"
-            )
-        return channels
 
     def build(self, input_shape):
-        conv_utils.check_rank(self, input_shape, self.rank)
-        channels = self._input_channels(input_shape)
+        channels = input_channels(self, input_shape)
         if channels % self.groups:
             raise ValueError(
                 f"The number of input channels must be evenly divisible by the number of "
@@ -108,19 +198,10 @@ class BaseConv(Layer):
                 f"channels (full input shape is {tuple(input_shape)})."
             )
         self.compute_output_shape(input_shape)  # validates the spatial sizes
-        self.kernel = self.add_weight(
-            name="kernel", shape=self.kernel_size + (channels // self.groups, self.filters),
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = (
-            self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-                            regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-            if self.use_bias else None
-        )
-        self.input_spec = InputSpec(
-            min_ndim=self.rank + 2, axes={conv_utils.channel_axis(self.data_format): channels}
-        )
+        self.kernel = add_weight_with_options(
+            self, "kernel", self.kernel_size + (channels // self.groups, self.filters), "kernel")
+        self.bias = add_bias(self, self.filters)
+        expect_input_channels(self, channels)
         self.built = True
 
     def convolution_op(self, inputs, kernel):
@@ -131,32 +212,15 @@ class BaseConv(Layer):
 
     def call(self, inputs):
         outputs = self.convolution_op(inputs, self.kernel.value)
-        return add_bias_and_activate(self, outputs, self.bias, self.filters)
+        return add_bias_and_activate(self, outputs, self.bias)
 
     def compute_output_shape(self, input_shape):
-        return conv_utils.conv_output_shape(
-            self, input_shape, self.filters, self.kernel_size, self.strides, self.padding,
-            self.dilation_rate, self.data_format,
-        )
+        return conv_layer_output_shape(self, input_shape, self.filters)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "groups": self.groups,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": serialize_or_none(regularizers.serialize, self.kernel_regularizer),
-            "bias_regularizer": serialize_or_none(regularizers.serialize, self.bias_regularizer),
-            "activity_regularizer": serialize_or_none(regularizers.serialize, self.activity_regularizer),
-            "kernel_constraint": serialize_or_none(constraints.serialize, self.kernel_constraint),
-            "bias_constraint": serialize_or_none(constraints.serialize, self.bias_constraint),
-        })
-        return config
+        return {
+            **super().get_config(),
+            **conv_layer_config(self, ("filters", "kernel_size", "strides", "padding",
+                                       "data_format", "dilation_rate", "groups"),
+                                ("kernel", "bias")),
+        }

@@ -1,9 +1,10 @@
 """Transposed convolutions: Conv1DTranspose, Conv2DTranspose, Conv3DTranspose."""
-from kfacade import activations, constraints, initializers, ops, regularizers
-from kfacade.backend.config import standardize_data_format
-from kfacade.engine.input_spec import InputSpec
+from kfacade import ops
 from kfacade.layers.convolutional import conv_utils
-from kfacade.layers.convolutional.base_conv import add_bias_and_activate, serialize_or_none
+from kfacade.layers.convolutional.base_conv import (
+    add_bias, add_bias_and_activate, add_weight_with_options, conv_layer_config,
+    expect_input_channels, init_conv_layer, input_channels,
+)
 from kfacade.layers.layer import Layer
 
 
@@ -42,18 +43,13 @@ class BaseConvTranspose(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         conv_utils.check_positive_int(filters, "filters", self)
         self.filters = filters
-        self.kernel_size = conv_utils.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = conv_utils.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = conv_utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = conv_utils.standardize_padding(padding, self)
+        init_conv_layer(self, rank, locals(), ("kernel", "bias"))
         self.output_padding = (
             None if output_padding is None
             else conv_utils.standardize_tuple(output_padding, rank, "output_padding", allow_zero=True)
         )
-        self.data_format = standardize_data_format(data_format)
         if self.output_padding is not None and any(
             p >= s for p, s in zip(self.output_padding, self.strides)
         ):
@@ -61,37 +57,13 @@ class BaseConvTranspose(Layer):
                 f"`output_padding` must be < `strides`. output_padding={self.output_padding}, "
                 f"strides={self.strides}"
             )
-        conv_utils.check_strides_and_dilation(self.strides, self.dilation_rate)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
 
     def build(self, input_shape):
-        conv_utils.check_rank(self, input_shape, self.rank)
-        axis = conv_utils.channel_axis(self.data_format)
-        channels = input_shape[axis]
-        if channels is None:
-            raise ValueError(
-                f"The channel dimension of the inputs to {type(self).__name__} {self.name!r} "
-                f"must be known. Received: input_shape={tuple(input_shape)}"
-            )
-        self.kernel = self.add_weight(
-            name="kernel", shape=self.kernel_size + (self.filters, channels),
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = (
-            self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-                            regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-            if self.use_bias else None
-        )
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={axis: channels})
+        channels = input_channels(self, input_shape)
+        self.kernel = add_weight_with_options(
+            self, "kernel", self.kernel_size + (self.filters, channels), "kernel")
+        self.bias = add_bias(self, self.filters)
+        expect_input_channels(self, channels)
         self.built = True
 
     def call(self, inputs):
@@ -100,7 +72,7 @@ class BaseConvTranspose(Layer):
             output_padding=self.output_padding, data_format=self.data_format,
             dilation_rate=self.dilation_rate,
         )
-        return add_bias_and_activate(self, outputs, self.bias, self.filters)
+        return add_bias_and_activate(self, outputs, self.bias)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -113,31 +85,15 @@ class BaseConvTranspose(Layer):
             )
             for i, axis in enumerate(conv_utils.spatial_axes(self.data_format, self.rank))
         )
-        if self.data_format == "channels_last":
-            return (input_shape[0],) + spatial + (self.filters,)
-        return (input_shape[0], self.filters) + spatial
+        return (input_shape[0],) + conv_utils.channels_placed(spatial, self.filters, self.data_format)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "output_padding": self.output_padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": serialize_or_none(regularizers.serialize, self.kernel_regularizer),
-            "bias_regularizer": serialize_or_none(regularizers.serialize, self.bias_regularizer),
-            "activity_regularizer": serialize_or_none(regularizers.serialize, self.activity_regularizer),
-            "kernel_constraint": serialize_or_none(constraints.serialize, self.kernel_constraint),
-            "bias_constraint": serialize_or_none(constraints.serialize, self.bias_constraint),
-        })
-        return config
+        return {
+            **super().get_config(),
+            **conv_layer_config(self, ("filters", "kernel_size", "strides", "padding",
+                                       "output_padding", "data_format", "dilation_rate"),
+                                ("kernel", "bias")),
+        }
 
 
 class Conv1DTranspose(BaseConvTranspose):

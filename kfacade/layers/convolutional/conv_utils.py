@@ -1,6 +1,7 @@
 """Argument checks and output-length rules shared by the convolution,
 pooling and reshaping layers (Keras 3's ``standardize_tuple``,
 ``standardize_padding`` and ``compute_conv_output_shape`` rules)."""
+from kfacade.backend.config import standardize_data_format
 
 
 def standardize_tuple(value, n, name, allow_zero=False):
@@ -78,6 +79,26 @@ def check_strides_and_dilation(strides, dilation_rate):
         )
 
 
+def standardize_window(layer, rank, kernel_size, strides, padding, data_format, dilation_rate,
+                       allow_causal=False):
+    """Stores the window arguments of a convolution on `layer`, standardized.
+
+    Sets ``layer.kernel_size``, ``layer.strides`` and ``layer.dilation_rate``
+    (tuples of `rank` ints), ``layer.padding`` (lower-cased) and
+    ``layer.data_format`` (the configured default for None).
+
+    Raises:
+        ValueError: as ``standardize_tuple``, ``standardize_padding`` and
+            ``check_strides_and_dilation``.
+    """
+    layer.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
+    layer.strides = standardize_tuple(strides, rank, "strides")
+    layer.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
+    layer.padding = standardize_padding(padding, layer, allow_causal=allow_causal)
+    layer.data_format = standardize_data_format(data_format)
+    check_strides_and_dilation(layer.strides, layer.dilation_rate)
+
+
 def conv_output_length(length, kernel_size, stride, padding, dilation=1):
     """Output length of a convolution or pooling window along one axis (None stays None).
 
@@ -111,6 +132,22 @@ def deconv_output_length(length, kernel_size, stride, padding, output_padding=No
 def spatial_axes(data_format, rank):
     """The spatial axes of a (rank + 2)-D input in `data_format`."""
     return tuple(range(1, rank + 1)) if data_format == "channels_last" else tuple(range(2, rank + 2))
+
+
+def channels_placed(spatial, channels, data_format):
+    """``spatial + (channels,)`` for "channels_last", ``(channels,) + spatial`` otherwise."""
+    if data_format == "channels_last":
+        return tuple(spatial) + (channels,)
+    return (channels,) + tuple(spatial)
+
+
+def conv_output_spatial(input_shape, kernel_size, strides, padding, dilation_rate, data_format):
+    """The spatial sizes of a convolution's output (None where the input's is unknown)."""
+    axes = spatial_axes(data_format, len(kernel_size))
+    return tuple(
+        conv_output_length(input_shape[axis], kernel_size[i], strides[i], padding, dilation_rate[i])
+        for i, axis in enumerate(axes)
+    )
 
 
 def channel_axis(data_format):
@@ -147,11 +184,8 @@ def conv_output_shape(layer, input_shape, filters, kernel_size, strides, padding
     input_shape = tuple(input_shape)
     rank = len(kernel_size)
     check_rank(layer, input_shape, rank)
-    axes = spatial_axes(data_format, rank)
-    spatial = tuple(
-        conv_output_length(input_shape[axis], kernel_size[i], strides[i], padding, dilation_rate[i])
-        for i, axis in enumerate(axes)
-    )
+    spatial = conv_output_spatial(input_shape, kernel_size, strides, padding, dilation_rate,
+                                  data_format)
     if any(d is not None and d <= 0 for d in spatial):
         raise ValueError(
             f"Computed output size would be negative for layer {layer.name!r}. Received "
@@ -159,7 +193,5 @@ def conv_output_shape(layer, input_shape, filters, kernel_size, strides, padding
             f"`strides={strides}`, `dilation_rate={dilation_rate}`, `padding={padding}`."
         )
     channels = input_shape[channel_axis(data_format)] if filters is None else filters
-    if data_format == "channels_last":
-        return (input_shape[0],) + spatial + (channels,)
-    return (input_shape[0], channels) + spatial
+    return (input_shape[0],) + channels_placed(spatial, channels, data_format)
 

@@ -1,9 +1,10 @@
 """Depthwise convolutions: DepthwiseConv1D, DepthwiseConv2D."""
-from kfacade import activations, constraints, initializers, ops, regularizers
-from kfacade.backend.config import standardize_data_format
-from kfacade.engine.input_spec import InputSpec
+from kfacade import ops
 from kfacade.layers.convolutional import conv_utils
-from kfacade.layers.convolutional.base_conv import add_bias_and_activate, serialize_or_none
+from kfacade.layers.convolutional.base_conv import (
+    add_bias, add_bias_and_activate, add_weight_with_options, conv_layer_config,
+    conv_layer_output_shape, expect_input_channels, init_conv_layer, input_channels,
+)
 from kfacade.layers.layer import Layer
 
 
@@ -32,24 +33,9 @@ class BaseDepthwiseConv(Layer):
                  depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         conv_utils.check_positive_int(depth_multiplier, "depth_multiplier", self)
         self.depth_multiplier = depth_multiplier
-        self.kernel_size = conv_utils.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = conv_utils.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = conv_utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = conv_utils.standardize_padding(padding, self)
-        self.data_format = standardize_data_format(data_format)
-        conv_utils.check_strides_and_dilation(self.strides, self.dilation_rate)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
+        init_conv_layer(self, rank, locals(), ("depthwise", "bias"))
 
     @property
     def depthwise_kernel(self):
@@ -57,27 +43,12 @@ class BaseDepthwiseConv(Layer):
         return self.kernel
 
     def build(self, input_shape):
-        conv_utils.check_rank(self, input_shape, self.rank)
-        axis = conv_utils.channel_axis(self.data_format)
-        channels = input_shape[axis]
-        if channels is None:
-            raise ValueError(
-                f"The channel dimension of the inputs to {type(self).__name__} {self.name!r} "
-                f"must be known. Received: input_shape={tuple(input_shape)}"
-            )
+        channels = input_channels(self, input_shape)
         self.compute_output_shape(input_shape)
-        self.kernel = self.add_weight(
-            name="kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-        )
-        self.bias = (
-            self.add_weight(name="bias", shape=(channels * self.depth_multiplier,),
-                            initializer=self.bias_initializer, regularizer=self.bias_regularizer,
-                            constraint=self.bias_constraint)
-            if self.use_bias else None
-        )
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={axis: channels})
+        self.kernel = add_weight_with_options(
+            self, "kernel", self.kernel_size + (channels, self.depth_multiplier), "depthwise")
+        self.bias = add_bias(self, channels * self.depth_multiplier)
+        expect_input_channels(self, channels)
         self.built = True
 
     def call(self, inputs):
@@ -85,38 +56,21 @@ class BaseDepthwiseConv(Layer):
             inputs, self.kernel.value, strides=self.strides, padding=self.padding,
             data_format=self.data_format, dilation_rate=self.dilation_rate,
         )
-        channels = self.kernel.shape[-2] * self.depth_multiplier
-        return add_bias_and_activate(self, outputs, self.bias, channels)
+        return add_bias_and_activate(self, outputs, self.bias)
 
     def compute_output_shape(self, input_shape):
         channels = input_shape[conv_utils.channel_axis(self.data_format)]
         filters = None if channels is None else channels * self.depth_multiplier
         # filters=None keeps the (unknown) channel size of the input.
-        return conv_utils.conv_output_shape(
-            self, input_shape, filters, self.kernel_size, self.strides, self.padding,
-            self.dilation_rate, self.data_format,
-        )
+        return conv_layer_output_shape(self, input_shape, filters)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({
-            "depth_multiplier": self.depth_multiplier,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": serialize_or_none(regularizers.serialize, self.depthwise_regularizer),
-            "bias_regularizer": serialize_or_none(regularizers.serialize, self.bias_regularizer),
-            "activity_regularizer": serialize_or_none(regularizers.serialize, self.activity_regularizer),
-            "depthwise_constraint": serialize_or_none(constraints.serialize, self.depthwise_constraint),
-            "bias_constraint": serialize_or_none(constraints.serialize, self.bias_constraint),
-        })
-        return config
+        return {
+            **super().get_config(),
+            **conv_layer_config(self, ("depth_multiplier", "kernel_size", "strides", "padding",
+                                       "data_format", "dilation_rate"),
+                                ("depthwise", "bias")),
+        }
 
 
 class DepthwiseConv1D(BaseDepthwiseConv):

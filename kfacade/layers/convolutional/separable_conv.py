@@ -1,10 +1,13 @@
 """Separable convolutions: SeparableConv1D, SeparableConv2D."""
-from kfacade import activations, constraints, initializers, ops, regularizers
-from kfacade.backend.config import standardize_data_format
-from kfacade.engine.input_spec import InputSpec
+from kfacade import ops
 from kfacade.layers.convolutional import conv_utils
-from kfacade.layers.convolutional.base_conv import add_bias_and_activate, serialize_or_none
+from kfacade.layers.convolutional.base_conv import (
+    add_bias, add_bias_and_activate, add_weight_with_options, conv_layer_config,
+    conv_layer_output_shape, expect_input_channels, init_conv_layer, input_channels,
+)
 from kfacade.layers.layer import Layer
+
+_WEIGHTS = ("depthwise", "pointwise", "bias")
 
 
 class BaseSeparableConv(Layer):
@@ -35,57 +38,23 @@ class BaseSeparableConv(Layer):
                  bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
                  pointwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         conv_utils.check_positive_int(depth_multiplier, "depth_multiplier", self)
         conv_utils.check_positive_int(filters, "filters", self)
         self.depth_multiplier = depth_multiplier
         self.filters = filters
-        self.kernel_size = conv_utils.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = conv_utils.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = conv_utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = conv_utils.standardize_padding(padding, self)
-        self.data_format = standardize_data_format(data_format)
-        conv_utils.check_strides_and_dilation(self.strides, self.dilation_rate)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
+        init_conv_layer(self, rank, locals(), _WEIGHTS)
 
     def build(self, input_shape):
-        conv_utils.check_rank(self, input_shape, self.rank)
-        axis = conv_utils.channel_axis(self.data_format)
-        channels = input_shape[axis]
-        if channels is None:
-            raise ValueError(
-                f"The channel dimension of the inputs to {type(self).__name__} {self.name!r} "
-                f"must be known. Received: input_shape={tuple(input_shape)}"
-            )
+        channels = input_channels(self, input_shape)
         self.compute_output_shape(input_shape)
-        self.depthwise_kernel = self.add_weight(
-            name="depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-        )
-        self.pointwise_kernel = self.add_weight(
-            name="pointwise_kernel",
-            shape=(1,) * self.rank + (channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint,
-        )
-        self.bias = (
-            self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-                            regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-            if self.use_bias else None
-        )
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={axis: channels})
+        self.depthwise_kernel = add_weight_with_options(
+            self, "depthwise_kernel", self.kernel_size + (channels, self.depth_multiplier),
+            "depthwise")
+        self.pointwise_kernel = add_weight_with_options(
+            self, "pointwise_kernel",
+            (1,) * self.rank + (channels * self.depth_multiplier, self.filters), "pointwise")
+        self.bias = add_bias(self, self.filters)
+        expect_input_channels(self, channels)
         self.built = True
 
     def call(self, inputs):
@@ -95,38 +64,18 @@ class BaseSeparableConv(Layer):
         )
         outputs = ops.conv(depthwise, self.pointwise_kernel.value, strides=1, padding="valid",
                            data_format=self.data_format)
-        return add_bias_and_activate(self, outputs, self.bias, self.filters)
+        return add_bias_and_activate(self, outputs, self.bias)
 
     def compute_output_shape(self, input_shape):
-        return conv_utils.conv_output_shape(
-            self, input_shape, self.filters, self.kernel_size, self.strides, self.padding,
-            self.dilation_rate, self.data_format,
-        )
+        return conv_layer_output_shape(self, input_shape, self.filters)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({
-            "depth_multiplier": self.depth_multiplier,
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": serialize_or_none(regularizers.serialize, self.depthwise_regularizer),
-            "pointwise_regularizer": serialize_or_none(regularizers.serialize, self.pointwise_regularizer),
-            "bias_regularizer": serialize_or_none(regularizers.serialize, self.bias_regularizer),
-            "activity_regularizer": serialize_or_none(regularizers.serialize, self.activity_regularizer),
-            "depthwise_constraint": serialize_or_none(constraints.serialize, self.depthwise_constraint),
-            "pointwise_constraint": serialize_or_none(constraints.serialize, self.pointwise_constraint),
-            "bias_constraint": serialize_or_none(constraints.serialize, self.bias_constraint),
-        })
-        return config
+        return {
+            **super().get_config(),
+            **conv_layer_config(self, ("depth_multiplier", "filters", "kernel_size", "strides",
+                                       "padding", "data_format", "dilation_rate"),
+                                _WEIGHTS),
+        }
 
 
 class SeparableConv1D(BaseSeparableConv):

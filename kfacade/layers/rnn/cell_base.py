@@ -9,11 +9,11 @@ caches the mask) and clears them after it, so the loop body draws no random
 numbers and assigns no seed state; that keeps it a pure function inside
 ``jax.lax.scan`` and ``tf.while_loop``.
 """
-from kfacade import activations, constraints, initializers, ops, regularizers
+from kfacade import activations, ops
 from kfacade.backend import adapter as _B
+from kfacade.layers.convolutional import base_conv
 from kfacade.random import SeedGenerator
 
-_WEIGHT_OPTIONS = ("initializer", "regularizer", "constraint")
 _WEIGHTS = ("kernel", "recurrent", "bias")
 
 
@@ -155,25 +155,45 @@ def deserialize(config, custom_objects=None):
 def set_weight_options(cell, options):
     """Stores ``kernel_initializer`` ... ``bias_constraint`` (Keras's nine
     arguments) on `cell`, resolved from names or configs."""
-    getters = {"initializer": initializers.get, "regularizer": regularizers.get,
-               "constraint": constraints.get}
-    for weight in _WEIGHTS:
-        for option in _WEIGHT_OPTIONS:
-            key = f"{weight}_{option}"
-            setattr(cell, key, getters[option](options[key]))
+    base_conv.set_weight_options(cell, options, _WEIGHTS)
 
 
 def weight_options_config(cell):
     """The nine weight arguments of `cell` in serialized form."""
-    serializers = {"initializer": initializers.serialize, "regularizer": regularizers.serialize,
-                   "constraint": constraints.serialize}
-    config = {}
-    for option in _WEIGHT_OPTIONS:
-        for weight in _WEIGHTS:
-            key = f"{weight}_{option}"
-            value = getattr(cell, key)
-            config[key] = None if value is None else serializers[option](value)
-    return config
+    return base_conv.weight_options_config(cell, _WEIGHTS)
+
+
+def init_cell_options(cell, options, activation_names):
+    """Stores what every cell takes, from `options` (the constructor's
+    locals): the activations `activation_names`, `use_bias`, the nine weight
+    arguments and the dropout rates and seed."""
+    for name in activation_names:
+        setattr(cell, name, activations.get(options[name]))
+    cell.use_bias = options["use_bias"]
+    set_weight_options(cell, options)
+    cell._init_dropout(options["dropout"], options["recurrent_dropout"], options["seed"])
+
+
+def build_cell_weights(cell, kernel_shape, recurrent_shape, bias_shape, bias_initializer=None):
+    """Adds ``kernel``, ``recurrent_kernel`` and ``bias`` (None without
+    `use_bias`) with the cell's weight options; `bias_initializer` replaces
+    the cell's for the bias."""
+    cell.kernel = base_conv.add_weight_with_options(cell, "kernel", kernel_shape, "kernel")
+    cell.recurrent_kernel = base_conv.add_weight_with_options(
+        cell, "recurrent_kernel", recurrent_shape, "recurrent")
+    cell.bias = base_conv.add_weight_with_options(
+        cell, "bias", bias_shape, "bias", initializer=bias_initializer,
+    ) if cell.use_bias else None
+
+
+def first_state(states):
+    """The single state of a one-state cell, given as a list or bare."""
+    return states[0] if isinstance(states, (list, tuple)) else states
+
+
+def states_like(state, states):
+    """`state` as the cell was given its states: in a list, or bare."""
+    return [state] if isinstance(states, (list, tuple)) else state
 
 
 def check_units(units, name="units"):

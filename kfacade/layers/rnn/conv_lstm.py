@@ -1,15 +1,12 @@
 """ConvLSTM2D (Shi et al. 2015): an LSTM whose matmuls are 2-D convolutions."""
-from kfacade import activations, ops
-from kfacade.backend.config import standardize_data_format
+from kfacade import ops
+from kfacade.layers.convolutional.base_conv import add_channel_bias
 from kfacade.layers.convolutional.conv_utils import (
-    check_positive_int, check_strides_and_dilation, conv_output_length, standardize_padding,
-    standardize_tuple,
+    channel_axis, channels_placed, check_positive_int, conv_output_spatial, standardize_window,
 )
 from kfacade.layers.layer import Layer
-from kfacade.layers.rnn.cell_base import (
-    DropoutRNNCell, activation_config, set_weight_options, weight_options_config,
-)
-from kfacade.layers.rnn.lstm import _ForgetBiasInitializer
+from kfacade.layers.rnn.cell_base import DropoutRNNCell, init_cell_options
+from kfacade.layers.rnn.lstm import build_lstm_weights, lstm_options_config, lstm_step
 from kfacade.layers.rnn.rnn import RNN, CellLayerMixin
 
 
@@ -41,19 +38,10 @@ class ConvLSTM2DCell(DropoutRNNCell, Layer):
         super().__init__(**kwargs)
         check_positive_int(filters, "filters", self)
         self.filters = filters
-        self.kernel_size = standardize_tuple(kernel_size, 2, "kernel_size")
-        self.strides = standardize_tuple(strides, 2, "strides")
-        self.dilation_rate = standardize_tuple(dilation_rate, 2, "dilation_rate")
-        check_strides_and_dilation(self.strides, self.dilation_rate)
-        self.padding = standardize_padding(padding, self)
-        self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = use_bias
+        standardize_window(self, 2, kernel_size, strides, padding, data_format, dilation_rate)
         self.unit_forget_bias = unit_forget_bias
-        set_weight_options(self, locals())
-        self._init_dropout(dropout, recurrent_dropout, seed)
-        self._channels_axis = -1 if self.data_format == "channels_last" else 1
+        init_cell_options(self, locals(), ("activation", "recurrent_activation"))
+        self._channels_axis = channel_axis(self.data_format)
         self.state_size = None  # known once the input's spatial size is (build)
 
     def build(self, input_shape):
@@ -71,29 +59,13 @@ class ConvLSTM2DCell(DropoutRNNCell, Layer):
                 f"ConvLSTM2DCell {self.name!r} needs known rows, cols and channels. "
                 f"Received: input_shape={tuple(input_shape)}"
             )
-        out = tuple(conv_output_length(n, k, s, self.padding, d) for n, k, s, d in zip(
-            spatial, self.kernel_size, self.strides, self.dilation_rate))
-        shape = out + (self.filters,) if self.data_format == "channels_last" else (self.filters,) + out
+        out = conv_output_spatial(input_shape, self.kernel_size, self.strides, self.padding,
+                                  self.dilation_rate, self.data_format)
+        shape = channels_placed(out, self.filters, self.data_format)
         self.state_size = [shape, shape]
         self.output_size = shape
-        f = self.filters
-        self.kernel = self.add_weight(
-            name="kernel", shape=self.kernel_size + (channels, 4 * f),
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            name="recurrent_kernel", shape=self.kernel_size + (f, 4 * f),
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-        if self.use_bias:
-            initializer = self.bias_initializer
-            if self.unit_forget_bias:
-                initializer = _ForgetBiasInitializer(self.bias_initializer, f)
-            self.bias = self.add_weight(
-                name="bias", shape=(4 * f,), initializer=initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        build_lstm_weights(self, self.kernel_size + (channels,), self.kernel_size + (self.filters,),
+                           self.filters)
         self.built = True
 
     def call(self, inputs, states, training=False):
@@ -103,18 +75,8 @@ class ConvLSTM2DCell(DropoutRNNCell, Layer):
                      data_format=self.data_format, dilation_rate=self.dilation_rate)
         z = ops.add(z, ops.conv(h_tm1, self.recurrent_kernel.value, strides=1, padding="same",
                                 data_format=self.data_format))
-        if self.bias is not None:
-            bias = self.bias.value
-            if self.data_format == "channels_first":
-                bias = ops.reshape(bias, (4 * self.filters, 1, 1))
-            z = ops.add(z, bias)
-        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=self._channels_axis)
-        i = self.recurrent_activation(z_i)
-        f = self.recurrent_activation(z_f)
-        c = ops.add(ops.multiply(f, c_tm1), ops.multiply(i, self.activation(z_c)))
-        o = self.recurrent_activation(z_o)
-        h = ops.multiply(o, self.activation(c))
-        return h, [h, c]
+        z = add_channel_bias(z, self.bias, self.data_format, 2)
+        return lstm_step(self, z, c_tm1, axis=self._channels_axis)
 
     def get_config(self):
         return {
@@ -125,13 +87,7 @@ class ConvLSTM2DCell(DropoutRNNCell, Layer):
             "padding": self.padding,
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
-            **activation_config(self, ["activation", "recurrent_activation"]),
-            "use_bias": self.use_bias,
-            "unit_forget_bias": self.unit_forget_bias,
-            **weight_options_config(self),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
+            **lstm_options_config(self),
         }
 
 

@@ -15,13 +15,13 @@ with the layouts above, returning ``(last_output, outputs, [h])`` by the
 rules of ``adapter.lstm`` (see ``lstm.py``), and raising
 ``NotImplementedError`` for what it does not fuse.
 """
-from kfacade import activations, ops
-from kfacade.backend import adapter as _B
+from kfacade import ops
 from kfacade.layers.layer import Layer
 from kfacade.layers.rnn.cell_base import (
-    DropoutRNNCell, activation_config, check_units, set_weight_options, weight_options_config,
+    DropoutRNNCell, activation_config, build_cell_weights, check_units, first_state,
+    init_cell_options, states_like, weight_options_config,
 )
-from kfacade.layers.rnn.lstm import _input_dropout
+from kfacade.layers.rnn.lstm import call_fused_hook
 from kfacade.layers.rnn.rnn import RNN, CellLayerMixin
 
 
@@ -62,34 +62,19 @@ class GRUCell(DropoutRNNCell, Layer):
         kwargs.pop("implementation", None)  # Keras 2's kernel-layout switch: one layout here
         super().__init__(**kwargs)
         self.units = check_units(units)
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = use_bias
         self.reset_after = bool(reset_after)
-        set_weight_options(self, locals())
-        self._init_dropout(dropout, recurrent_dropout, seed)
+        init_cell_options(self, locals(), ("activation", "recurrent_activation"))
         self.state_size = units
         self.output_size = units
 
     def build(self, input_shape):
-        input_dim = input_shape[-1]
         units = self.units
-        self.kernel = self.add_weight(
-            name="kernel", shape=(input_dim, 3 * units), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            name="recurrent_kernel", shape=(units, 3 * units),
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-        self.bias = self.add_weight(
-            name="bias", shape=(2, 3 * units) if self.reset_after else (3 * units,),
-            initializer=self.bias_initializer, regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-        ) if self.use_bias else None
+        build_cell_weights(self, (input_shape[-1], 3 * units), (units, 3 * units),
+                           (2, 3 * units) if self.reset_after else (3 * units,))
         self.built = True
 
     def call(self, inputs, states, training=False):
-        h_tm1 = states[0] if isinstance(states, (list, tuple)) else states
+        h_tm1 = first_state(states)
         inputs, h_tm1 = self._dropped(inputs, h_tm1, training)
         units = self.units
         kernel, recurrent_kernel = self.kernel.value, self.recurrent_kernel.value
@@ -119,7 +104,7 @@ class GRUCell(DropoutRNNCell, Layer):
             recurrent_h = ops.matmul(ops.multiply(r, h_tm1), candidate_kernel)
         candidate = self.activation(ops.add(x_h, recurrent_h))
         h = ops.add(ops.multiply(z, h_tm1), ops.multiply(ops.subtract(1.0, z), candidate))
-        return h, [h] if isinstance(states, (list, tuple)) else h
+        return h, states_like(h, states)
 
     def get_config(self):
         return {
@@ -152,25 +137,10 @@ class GRU(CellLayerMixin, RNN):
 
     def _fused_call(self, sequences, states, mask, training):
         cell = self.cell
-        hook = getattr(_B, "gru", None)
-        if self.use_cudnn is False or hook is None or (training and cell.recurrent_dropout > 0):
-            if self.use_cudnn is True:
-                raise ValueError(
-                    f"Layer {self.name!r}: use_cudnn=True needs the backend adapter's fused "
-                    f"`gru` kernel and no recurrent dropout in training; the "
-                    f"{_B.name!r} adapter {'has none' if hook is None else 'cannot run this case'}."
-                )
-            return None
-        inputs = _input_dropout(cell, sequences, training)
-        try:
-            return hook(
-                inputs, states[0], mask, cell.kernel.value, cell.recurrent_kernel.value,
-                None if cell.bias is None else cell.bias.value,
-                cell.activation, cell.recurrent_activation,
-                return_sequences=self.return_sequences, go_backwards=self.go_backwards,
-                unroll=self.unroll, reset_after=cell.reset_after,
-            )
-        except NotImplementedError:
-            if self.use_cudnn is True:
-                raise
-            return None
+        return call_fused_hook(self, "gru", sequences, training, lambda hook, inputs: hook(
+            inputs, states[0], mask, cell.kernel.value, cell.recurrent_kernel.value,
+            None if cell.bias is None else cell.bias.value,
+            cell.activation, cell.recurrent_activation,
+            return_sequences=self.return_sequences, go_backwards=self.go_backwards,
+            unroll=self.unroll, reset_after=cell.reset_after,
+        ))

@@ -18,11 +18,12 @@ a mask that is not right-padded), and the layer then runs the generic scan.
 Input dropout is applied to ``inputs`` before the hook; the hook is not
 tried with recurrent dropout in training.
 """
-from kfacade import activations, initializers, ops
+from kfacade import initializers, ops
 from kfacade.backend import adapter as _B
 from kfacade.layers.layer import Layer
 from kfacade.layers.rnn.cell_base import (
-    DropoutRNNCell, activation_config, check_units, set_weight_options, weight_options_config,
+    DropoutRNNCell, activation_config, build_cell_weights, check_units, init_cell_options,
+    weight_options_config,
 )
 from kfacade.layers.rnn.rnn import RNN, CellLayerMixin
 
@@ -62,34 +63,13 @@ class LSTMCell(DropoutRNNCell, Layer):
         kwargs.pop("implementation", None)  # Keras 2's kernel-layout switch: one layout here
         super().__init__(**kwargs)
         self.units = check_units(units)
-        self.activation = activations.get(activation)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = use_bias
         self.unit_forget_bias = unit_forget_bias
-        set_weight_options(self, locals())
-        self._init_dropout(dropout, recurrent_dropout, seed)
+        init_cell_options(self, locals(), ("activation", "recurrent_activation"))
         self.state_size = [units, units]
         self.output_size = units
 
     def build(self, input_shape):
-        input_dim = input_shape[-1]
-        units = self.units
-        self.kernel = self.add_weight(
-            name="kernel", shape=(input_dim, 4 * units), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            name="recurrent_kernel", shape=(units, 4 * units),
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-        if self.use_bias:
-            initializer = self.bias_initializer
-            if self.unit_forget_bias:
-                initializer = _ForgetBiasInitializer(self.bias_initializer, units)
-            self.bias = self.add_weight(
-                name="bias", shape=(4 * units,), initializer=initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        build_lstm_weights(self, (input_shape[-1],), (self.units,), self.units)
         self.built = True
 
     def call(self, inputs, states, training=False):
@@ -99,26 +79,46 @@ class LSTMCell(DropoutRNNCell, Layer):
                     ops.matmul(h_tm1, self.recurrent_kernel.value))
         if self.bias is not None:
             z = ops.add(z, self.bias.value)
-        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
-        i = self.recurrent_activation(z_i)
-        f = self.recurrent_activation(z_f)
-        c = ops.add(ops.multiply(f, c_tm1), ops.multiply(i, self.activation(z_c)))
-        o = self.recurrent_activation(z_o)
-        h = ops.multiply(o, self.activation(c))
-        return h, [h, c]
+        return lstm_step(self, z, c_tm1, axis=-1)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "units": self.units,
-            **activation_config(self, ["activation", "recurrent_activation"]),
-            "use_bias": self.use_bias,
-            "unit_forget_bias": self.unit_forget_bias,
-            **weight_options_config(self),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
-        }
+        return {**super().get_config(), "units": self.units, **lstm_options_config(self)}
+
+
+def build_lstm_weights(cell, kernel_head, recurrent_head, units):
+    """Adds the weights of an LSTM cell: ``kernel (*kernel_head, 4 * units)``,
+    ``recurrent_kernel (*recurrent_head, 4 * units)`` and ``bias (4 * units,)``
+    (gates i, f, c, o), the forget gate's bias 1 with `unit_forget_bias`."""
+    bias_initializer = (
+        _ForgetBiasInitializer(cell.bias_initializer, units) if cell.unit_forget_bias else None
+    )
+    build_cell_weights(cell, tuple(kernel_head) + (4 * units,),
+                       tuple(recurrent_head) + (4 * units,), (4 * units,), bias_initializer)
+
+
+def lstm_step(cell, z, c_tm1, axis):
+    """``(h, [h, c])`` from the gates' pre-activations `z` (i, f, c, o side by
+    side along `axis`) and the previous cell state `c_tm1`."""
+    z_i, z_f, z_c, z_o = ops.split(z, 4, axis=axis)
+    i = cell.recurrent_activation(z_i)
+    f = cell.recurrent_activation(z_f)
+    c = ops.add(ops.multiply(f, c_tm1), ops.multiply(i, cell.activation(z_c)))
+    o = cell.recurrent_activation(z_o)
+    h = ops.multiply(o, cell.activation(c))
+    return h, [h, c]
+
+
+def lstm_options_config(cell):
+    """The ``get_config`` entries every LSTM cell shares, after its size ones."""
+    return {
+        **activation_config(cell, ["activation", "recurrent_activation"]),
+        "use_bias": cell.use_bias,
+        "unit_forget_bias": cell.unit_forget_bias,
+        **weight_options_config(cell),
+        "dropout": cell.dropout,
+        "recurrent_dropout": cell.recurrent_dropout,
+        "seed": cell.seed,
+    }
 
 
 class _ForgetBiasInitializer(initializers.Initializer):
@@ -161,28 +161,42 @@ class LSTM(CellLayerMixin, RNN):
 
     def _fused_call(self, sequences, states, mask, training):
         cell = self.cell
-        hook = getattr(_B, "lstm", None)
-        if self.use_cudnn is False or hook is None or (training and cell.recurrent_dropout > 0):
-            if self.use_cudnn is True:
-                raise ValueError(
-                    f"Layer {self.name!r}: use_cudnn=True needs the backend adapter's fused "
-                    f"`lstm` kernel and no recurrent dropout in training; the "
-                    f"{_B.name!r} adapter {'has none' if hook is None else 'cannot run this case'}."
-                )
-            return None
-        inputs = _input_dropout(cell, sequences, training)
-        try:
-            return hook(
-                inputs, states[0], states[1], mask, cell.kernel.value,
-                cell.recurrent_kernel.value, None if cell.bias is None else cell.bias.value,
-                cell.activation, cell.recurrent_activation,
-                return_sequences=self.return_sequences, go_backwards=self.go_backwards,
-                unroll=self.unroll,
+        return call_fused_hook(self, "lstm", sequences, training, lambda hook, inputs: hook(
+            inputs, states[0], states[1], mask, cell.kernel.value,
+            cell.recurrent_kernel.value, None if cell.bias is None else cell.bias.value,
+            cell.activation, cell.recurrent_activation,
+            return_sequences=self.return_sequences, go_backwards=self.go_backwards,
+            unroll=self.unroll,
+        ))
+
+
+def call_fused_hook(layer, name, sequences, training, call):
+    """Runs the adapter's fused kernel `name` (``"lstm"``, ``"gru"``) for
+    `layer`, by the rules of its `use_cudnn`: ``call(hook, inputs)`` with the
+    input-dropped `sequences`, or None to run the generic scan (no hook,
+    recurrent dropout in training, or the hook raised NotImplementedError).
+
+    Raises:
+        ValueError: ``use_cudnn=True`` and the hook cannot be tried.
+        NotImplementedError: ``use_cudnn=True`` and the hook cannot fuse this case.
+    """
+    cell = layer.cell
+    hook = getattr(_B, name, None)
+    if layer.use_cudnn is False or hook is None or (training and cell.recurrent_dropout > 0):
+        if layer.use_cudnn is True:
+            raise ValueError(
+                f"Layer {layer.name!r}: use_cudnn=True needs the backend adapter's fused "
+                f"`{name}` kernel and no recurrent dropout in training; the "
+                f"{_B.name!r} adapter {'has none' if hook is None else 'cannot run this case'}."
             )
-        except NotImplementedError:
-            if self.use_cudnn is True:
-                raise
-            return None
+        return None
+    inputs = _input_dropout(cell, sequences, training)
+    try:
+        return call(hook, inputs)
+    except NotImplementedError:
+        if layer.use_cudnn is True:
+            raise
+        return None
 
 
 def _input_dropout(cell, sequences, training):

@@ -1,8 +1,9 @@
 """SimpleRNN: ``h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)``."""
-from kfacade import activations, ops
+from kfacade import ops
 from kfacade.layers.layer import Layer
 from kfacade.layers.rnn.cell_base import (
-    DropoutRNNCell, activation_config, check_units, set_weight_options, weight_options_config,
+    DropoutRNNCell, activation_config, build_cell_weights, check_units, first_state,
+    init_cell_options, states_like, weight_options_config,
 )
 from kfacade.layers.rnn.rnn import RNN, CellLayerMixin
 
@@ -38,36 +39,23 @@ class SimpleRNNCell(DropoutRNNCell, Layer):
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.units = check_units(units)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        set_weight_options(self, locals())
-        self._init_dropout(dropout, recurrent_dropout, seed)
+        init_cell_options(self, locals(), ("activation",))
         self.state_size = units
         self.output_size = units
 
     def build(self, input_shape):
-        input_dim = input_shape[-1]
-        self.kernel = self.add_weight(
-            name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            name="recurrent_kernel", shape=(self.units, self.units),
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-        self.bias = self.add_weight(
-            name="bias", shape=(self.units,), initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-        ) if self.use_bias else None
+        build_cell_weights(self, (input_shape[-1], self.units), (self.units, self.units),
+                           (self.units,))
         self.built = True
 
     def call(self, inputs, states, training=False):
-        h_tm1 = states[0] if isinstance(states, (list, tuple)) else states
+        h_tm1 = first_state(states)
         inputs, h_tm1 = self._dropped(inputs, h_tm1, training)
         h = ops.matmul(inputs, self.kernel.value)
         if self.bias is not None:
             h = ops.add(h, self.bias.value)
         output = self.activation(ops.add(h, ops.matmul(h_tm1, self.recurrent_kernel.value)))
-        return output, [output] if isinstance(states, (list, tuple)) else output
+        return output, states_like(output, states)
 
     def get_config(self):
         return {
