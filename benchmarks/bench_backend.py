@@ -4,7 +4,22 @@ on the active backend, side by side in this one process.
 Run through ``benchmarks/run.py``; alone: ``KERAS_BACKEND=torch python
 benchmarks/bench_backend.py``. Prints one JSON object of timings.
 Workloads: the tiny-model eager call (issue 2), the mnist_mlp fit step and
-predict (784-512-512-10, dropout 0.2, batch 128, RMSprop, issue 3).
+predict (784-512-512-10, dropout 0.2, batch 128, RMSprop, issue 3), the
+fit step of an LSTM(128) regressor (length-80 sequences of 64 features,
+batch 32, Dense(1), MSE, RMSprop) and of the small mnist CNN (Conv2D(32, 3,
+relu) - Conv2D(64, 3, relu) - MaxPool2D - Dropout(0.25) - Flatten -
+Dense(128, relu) - Dropout(0.5) - Dense(10), 28x28x1, batch 128, sparse
+cross-entropy from logits, RMSprop); natives in ``native.py``.
+
+The LSTM and CNN workloads time one epoch of few steps per trial
+(``LSTM_STEPS``, ``CNN_STEPS``; a step there takes tens to hundreds of
+milliseconds, so the epoch's fixed cost is small beside it), kfacade's,
+the native model's and Keras 3's trials interleaved (``RNN_CNN_TRIALS``
+rounds, the median of each), so that a slow spell of a shared machine
+hits all three alike. The whole ``run.py`` takes about 3 minutes on
+2 cores with ``--threads 1``.
+``KFACADE_BENCH_WORKLOADS=lstm,cnn`` (any of mlp, lstm, cnn) runs a subset,
+to rerun noisy rows.
 """
 import json
 import os
@@ -18,6 +33,12 @@ import numpy as np
 BATCH = 128
 STEPS = 40
 TRIALS = 7
+LSTM_BATCH, LSTM_TIMESTEPS, LSTM_FEATURES, LSTM_UNITS = 32, 80, 64, 128
+LSTM_STEPS = 12
+CNN_BATCH = 128
+CNN_STEPS = 4
+RNN_CNN_TRIALS = 7
+WORKLOADS = os.environ.get("KFACADE_BENCH_WORKLOADS", "mlp,lstm,cnn").split(",")
 
 
 def median_time(fn, trials=TRIALS, warmup=2):
@@ -48,8 +69,101 @@ def kfacade_mlp(keras, dims, dropout):
     return keras.Sequential(layers)
 
 
+def lstm_data():
+    rng = np.random.default_rng(2)
+    n = LSTM_BATCH * LSTM_STEPS
+    x = rng.standard_normal((n, LSTM_TIMESTEPS, LSTM_FEATURES)).astype("float32")
+    return x, rng.standard_normal((n, 1)).astype("float32")
+
+
+def cnn_data():
+    rng = np.random.default_rng(3)
+    n = CNN_BATCH * CNN_STEPS
+    return rng.random((n, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, n).astype("int64")
+
+
+def lstm_model(keras):
+    return keras.Sequential([keras.Input(shape=(LSTM_TIMESTEPS, LSTM_FEATURES)),
+                             keras.layers.LSTM(LSTM_UNITS), keras.layers.Dense(1)])
+
+
+def cnn_model(keras):
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"), layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(2), layers.Dropout(0.25), layers.Flatten(),
+        layers.Dense(128, activation="relu"), layers.Dropout(0.5), layers.Dense(10),
+    ])
+
+
+def fit_runner(keras, workload, data):
+    """``(one epoch of fit, model)`` of a compiled LSTM or CNN model of `keras`."""
+    keras.utils.set_random_seed(0)
+    if workload == "lstm":
+        model, loss, batch = lstm_model(keras), "mse", LSTM_BATCH
+    else:
+        model, batch = cnn_model(keras), CNN_BATCH
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=1e-3), loss=loss)
+    x, y = data[workload]
+    return (lambda: model.fit(x, y, batch_size=batch, epochs=1, shuffle=False, verbose=0)), model
+
+
+def native_runner(backend_name, workload, data, model):
+    """One epoch of the native train step on `model`'s initial weights."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from native import CNN_BUILDERS, LSTM_BUILDERS
+
+    builders, batch = (LSTM_BUILDERS, LSTM_BATCH) if workload == "lstm" else (CNN_BUILDERS, CNN_BATCH)
+    native = builders[backend_name]([np.asarray(w.numpy()) for w in model.weights], 1e-3)
+    x, y = data[workload]
+    to_native_x = native.get("to_native_x", lambda value: value)
+    batches = [(to_native_x(x[i:i + batch]), y[i:i + batch]) for i in range(0, len(x), batch)]
+
+    def loop():
+        loss = None
+        for bx, by in batches:
+            loss = native["train_step"](bx, by)
+        native["sync"](loss)
+
+    return loop
+
+
+def alternating_median_times(runners, trials=RNN_CNN_TRIALS, warmup=1):
+    """{name: median seconds} with the runners' trials interleaved, so that a
+    slow spell of a shared machine hits all of them rather than one."""
+    for fn in runners.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in runners}
+    for _ in range(trials):
+        for name, fn in runners.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def bench_rnn_cnn(backend_name, keras_modules, data):
+    """{library: {"lstm_fit_ms": ..., "cnn_fit_ms": ...}} for kfacade, the
+    native model and (when in `keras_modules`) Keras 3, interleaved."""
+    results = {name: {} for name in list(keras_modules) + ["native"]}
+    for workload, steps in (("lstm", LSTM_STEPS), ("cnn", CNN_STEPS)):
+        if workload not in WORKLOADS:
+            continue
+        runners = {}
+        for name, keras in keras_modules.items():
+            runners[name], model = fit_runner(keras, workload, data)
+            if name == "kfacade":
+                runners["native"] = native_runner(backend_name, workload, data, model)
+        for name, seconds in alternating_median_times(runners).items():
+            results[name][f"{workload}_fit_ms"] = seconds / steps * 1e3
+    return results
+
+
 def bench_library(keras, backend_name, x, y, native=None):
-    """Timings for one Keras-API library (kfacade or Keras 3)."""
+    """MLP timings for one Keras-API library (kfacade or Keras 3)."""
     results = {}
     keras.utils.set_random_seed(0)
     model = kfacade_mlp(keras, (784, 512, 512, 10), 0.2)
@@ -101,19 +215,28 @@ def main():
 
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     x, y = mnist_data()
-    report = {"backend": backend_name, "threads": os.environ.get("OMP_NUM_THREADS")}
-    report["kfacade"], model, tiny = bench_library(kfacade, backend_name, x, y)
-    report["native"] = bench_native(backend_name, x, y, model, tiny)
+    data = {"lstm": lstm_data(), "cnn": cnn_data()}
+    report = {"backend": backend_name, "threads": os.environ.get("OMP_NUM_THREADS"),
+              "kfacade": {}, "native": {}}
+    if "mlp" in WORKLOADS:
+        report["kfacade"], model, tiny = bench_library(kfacade, backend_name, x, y)
+        report["native"] = bench_native(backend_name, x, y, model, tiny)
+    libraries = {"kfacade": kfacade}
     if os.environ.get("KFACADE_BENCH_KERAS3", "1") == "1":
         try:
             os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp())  # Keras 3 writes keras.json
             import keras
 
             if keras.__version__.startswith("3"):
-                report["keras3"], _, _ = bench_library(keras, backend_name, x, y)
+                report["keras3"] = {}
+                if "mlp" in WORKLOADS:
+                    report["keras3"], _, _ = bench_library(keras, backend_name, x, y)
                 report["keras3_version"] = keras.__version__
+                libraries["keras3"] = keras
         except ImportError:
             report["keras3"] = None
+    for name, results in bench_rnn_cnn(backend_name, libraries, data).items():
+        report[name].update(results)
     print(json.dumps(report))
 
 
