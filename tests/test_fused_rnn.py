@@ -196,3 +196,24 @@ def test_fit_trains_through_the_hook(scan_calls, rng):
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     assert all(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     assert bool(scan_calls) == (getattr(B, "lstm", None) is None)
+
+
+@pytest.mark.xfail(
+    getattr(B, "lstm", None) is not None, strict=True,
+    reason="call_fused_hook (kfacade/layers/rnn/lstm.py) tries the hook when the layer has "
+           "zero_output_for_mask=True (Bidirectional returning sequences sets it); the hook "
+           "signature cannot say so, and the hook repeats the last output at masked steps "
+           "where the scan emits zeros. Fix: skip the hook when a mask is given and "
+           "layer.zero_output_for_mask is set.")
+def test_bidirectional_masked_sequences_match_scan(rng):
+    from kfacade.layers.rnn import Bidirectional
+
+    x = rng.standard_normal((BATCH, TIMESTEPS, FEATURES)).astype("float32")
+    mask = B.convert_to_tensor(right_padded_mask([7, 3, 1, 5]))
+    outputs = []
+    for use_cudnn in ("auto", False):
+        wrapper = Bidirectional(LSTM(UNITS, return_sequences=True, use_cudnn=use_cudnn))
+        wrapper.build((BATCH, TIMESTEPS, FEATURES))
+        wrapper.set_weights([np.full(w.shape, 0.1, "float32") for w in wrapper.get_weights()])
+        outputs.append(to_numpy(wrapper(x, mask=mask)))
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=TOLERANCE, atol=TOLERANCE)
