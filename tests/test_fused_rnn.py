@@ -198,13 +198,6 @@ def test_fit_trains_through_the_hook(scan_calls, rng):
     assert bool(scan_calls) == (getattr(B, "lstm", None) is None)
 
 
-@pytest.mark.xfail(
-    getattr(B, "lstm", None) is not None, strict=True,
-    reason="call_fused_hook (kfacade/layers/rnn/lstm.py) tries the hook when the layer has "
-           "zero_output_for_mask=True (Bidirectional returning sequences sets it); the hook "
-           "signature cannot say so, and the hook repeats the last output at masked steps "
-           "where the scan emits zeros. Fix: skip the hook when a mask is given and "
-           "layer.zero_output_for_mask is set.")
 def test_bidirectional_masked_sequences_match_scan(rng):
     from kfacade.layers.rnn import Bidirectional
 

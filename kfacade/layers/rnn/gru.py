@@ -137,7 +137,7 @@ class GRU(CellLayerMixin, RNN):
 
     def _fused_call(self, sequences, states, mask, training):
         cell = self.cell
-        return call_fused_hook(self, "gru", sequences, training, lambda hook, inputs: hook(
+        return call_fused_hook(self, "gru", sequences, training, mask, lambda hook, inputs: hook(
             inputs, states[0], mask, cell.kernel.value, cell.recurrent_kernel.value,
             None if cell.bias is None else cell.bias.value,
             cell.activation, cell.recurrent_activation,

@@ -161,7 +161,7 @@ class LSTM(CellLayerMixin, RNN):
 
     def _fused_call(self, sequences, states, mask, training):
         cell = self.cell
-        return call_fused_hook(self, "lstm", sequences, training, lambda hook, inputs: hook(
+        return call_fused_hook(self, "lstm", sequences, training, mask, lambda hook, inputs: hook(
             inputs, states[0], states[1], mask, cell.kernel.value,
             cell.recurrent_kernel.value, None if cell.bias is None else cell.bias.value,
             cell.activation, cell.recurrent_activation,
@@ -170,11 +170,12 @@ class LSTM(CellLayerMixin, RNN):
         ))
 
 
-def call_fused_hook(layer, name, sequences, training, call):
+def call_fused_hook(layer, name, sequences, training, mask, call):
     """Runs the adapter's fused kernel `name` (``"lstm"``, ``"gru"``) for
     `layer`, by the rules of its `use_cudnn`: ``call(hook, inputs)`` with the
     input-dropped `sequences`, or None to run the generic scan (no hook,
-    recurrent dropout in training, or the hook raised NotImplementedError).
+    recurrent dropout in training, masked steps that must output zeros — which
+    a hook's signature cannot express — or the hook raised NotImplementedError).
 
     Raises:
         ValueError: ``use_cudnn=True`` and the hook cannot be tried.
@@ -182,7 +183,9 @@ def call_fused_hook(layer, name, sequences, training, call):
     """
     cell = layer.cell
     hook = getattr(_B, name, None)
-    if layer.use_cudnn is False or hook is None or (training and cell.recurrent_dropout > 0):
+    zeros_at_masked_steps = mask is not None and getattr(layer, "zero_output_for_mask", False)
+    if layer.use_cudnn is False or hook is None or (training and cell.recurrent_dropout > 0) \
+            or zeros_at_masked_steps:
         if layer.use_cudnn is True:
             raise ValueError(
                 f"Layer {layer.name!r}: use_cudnn=True needs the backend adapter's fused "
