@@ -344,13 +344,25 @@ class Layer(Operation):
     @property
     def losses(self):
         """Losses added in the last call plus the weight-regularization penalties."""
+        return self._activity_losses() + [
+            regularizer(variable.value) for variable, regularizer in self._regularized_weights()]
+
+    def _activity_losses(self):
+        """Losses added with ``add_loss`` in the last call, this layer's and its sub-layers'."""
+        if not _losses_pending[0]:
+            return []  # nothing was added since the last clear: no tree walk
         losses = list(self._losses)
-        for w in self._trainable_weights + self._non_trainable_weights:
-            if getattr(w, "regularizer", None) is not None:
-                losses.append(w.regularizer(w.value))
         for layer in self._sublayers():
-            losses.extend(layer.losses)
+            losses.extend(layer._activity_losses())
         return losses
+
+    def _regularized_weights(self):
+        """``(variable, regularizer)`` for every weight with a regularizer, sub-layers' included."""
+        pairs = [(w, w.regularizer) for w in self._trainable_weights + self._non_trainable_weights
+                 if getattr(w, "regularizer", None) is not None]
+        for layer in self._sublayers():
+            pairs.extend(layer._regularized_weights())
+        return pairs
 
     def _clear_losses(self):
         self._losses = []

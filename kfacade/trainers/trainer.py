@@ -57,6 +57,7 @@ class Trainer:
         self.test_function = None
         self.predict_function = None
         self._step_trainable_variables = None
+        self._step_regularized_weights = None
 
     # ------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -190,7 +191,10 @@ class Trainer:
             )
         total, per_output = self._compile_loss(y, y_pred, sample_weight)
         self._last_per_output_losses = per_output
-        extra = self.losses
+        regularized = self._step_regularized_weights
+        if regularized is None:
+            regularized = self._regularized_weights()
+        extra = self._activity_losses() + [reg(v.value) for v, reg in regularized]
         if extra:
             total = _B.add(total, _sum(extra))
         return total
@@ -269,6 +273,7 @@ class Trainer:
     def make_train_function(self, force=False):
         if self.train_function is None or force:
             self._step_trainable_variables = list(self.trainable_variables)
+            self._step_regularized_weights = self._regularized_weights()
             self.train_function = self._make_function(self.train_step, include_optimizer=True)
         return self.train_function
 
