@@ -11,12 +11,13 @@ relu) - Conv2D(64, 3, relu) - MaxPool2D - Dropout(0.25) - Flatten -
 Dense(128, relu) - Dropout(0.5) - Dense(10), 28x28x1, batch 128, sparse
 cross-entropy from logits, RMSprop); natives in ``native.py``.
 
-The LSTM and CNN workloads time one epoch of few steps per trial
-(``LSTM_STEPS``, ``CNN_STEPS``; a step there takes tens to hundreds of
-milliseconds, so the epoch's fixed cost is small beside it), kfacade's,
-the native model's and Keras 3's trials interleaved (``RNN_CNN_TRIALS``
-rounds, the median of each), so that a slow spell of a shared machine
-hits all three alike. The whole ``run.py`` takes about 3 minutes on
+Every measurement interleaves kfacade's, the native model's and Keras 3's
+trials (``TRIALS`` / ``RNN_CNN_TRIALS`` rounds, the median of each), so
+that a slow spell of a shared machine hits all three alike. A trial of
+the MLP is one epoch of ``STEPS`` steps; the LSTM and CNN workloads time
+one epoch of few steps (``LSTM_STEPS``, ``CNN_STEPS``; a step there takes
+tens to hundreds of milliseconds, so the epoch's fixed cost is small
+beside it). The whole ``run.py`` takes about 3 minutes on
 2 cores with ``--threads 1``.
 ``KFACADE_BENCH_WORKLOADS=lstm,cnn`` (any of mlp, lstm, cnn) runs a subset,
 to rerun noisy rows.
@@ -33,23 +34,13 @@ import numpy as np
 BATCH = 128
 STEPS = 40
 TRIALS = 7
+EAGER_CALLS = 300
 LSTM_BATCH, LSTM_TIMESTEPS, LSTM_FEATURES, LSTM_UNITS = 32, 80, 64, 128
 LSTM_STEPS = 12
 CNN_BATCH = 128
 CNN_STEPS = 4
 RNN_CNN_TRIALS = 7
 WORKLOADS = os.environ.get("KFACADE_BENCH_WORKLOADS", "mlp,lstm,cnn").split(",")
-
-
-def median_time(fn, trials=TRIALS, warmup=2):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(trials):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def mnist_data():
@@ -162,25 +153,24 @@ def bench_rnn_cnn(backend_name, keras_modules, data):
     return results
 
 
-def bench_library(keras, backend_name, x, y, native=None):
-    """MLP timings for one Keras-API library (kfacade or Keras 3)."""
-    results = {}
+def mlp_runners(keras, x, y):
+    """{"fit", "predict", "eager"} runners of one Keras-API library, and its models."""
     keras.utils.set_random_seed(0)
     model = kfacade_mlp(keras, (784, 512, 512, 10), 0.2)
     model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=1e-3),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    fit = lambda: model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)  # noqa: E731
-    results["fit_step_ms"] = median_time(fit, trials=5) / STEPS * 1e3
-    predict = lambda: model.predict(x, batch_size=BATCH, verbose=0)  # noqa: E731
-    results["predict_ms"] = median_time(predict) / STEPS * 1e3
     tiny = kfacade_mlp(keras, (32, 64, 10), 0.0)
     x_tiny = keras.ops.convert_to_tensor(np.random.default_rng(1).standard_normal((32, 32)).astype("float32"))
-    calls = 300
-    results["eager_call_us"] = median_time(lambda: [tiny(x_tiny) for _ in range(calls)]) / calls * 1e6
-    return results, model, tiny
+    runners = {
+        "fit": lambda: model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0),
+        "predict": lambda: model.predict(x, batch_size=BATCH, verbose=0),
+        "eager": lambda: [tiny(x_tiny) for _ in range(EAGER_CALLS)],
+    }
+    return runners, model, tiny
 
 
-def bench_native(backend_name, x, y, model, tiny):
+def native_mlp_runners(backend_name, x, y, model, tiny):
+    """The same three runners for the hand-written native model."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from native import BUILDERS
 
@@ -196,13 +186,29 @@ def bench_native(backend_name, x, y, model, tiny):
             loss = mlp["train_step"](bx, by)
         mlp["sync"](loss)
 
-    results = {"fit_step_ms": median_time(loop, trials=5) / STEPS * 1e3}
-    results["predict_ms"] = median_time(
-        lambda: np.concatenate([mlp["predict"](bx) for bx, _ in batches])) / STEPS * 1e3
     small = build([w.numpy() for w in tiny.weights], 0.0, 1e-3)
     x_tiny = small["to_native"](np.random.default_rng(1).standard_normal((32, 32)).astype("float32"))
-    calls = 300
-    results["eager_call_us"] = median_time(lambda: [small["eager_call"](x_tiny) for _ in range(calls)]) / calls * 1e6
+    return {
+        "fit": loop,
+        "predict": lambda: np.concatenate([mlp["predict"](bx) for bx, _ in batches]),
+        "eager": lambda: [small["eager_call"](x_tiny) for _ in range(EAGER_CALLS)],
+    }
+
+
+def bench_mlp(backend_name, keras_modules, x, y):
+    """{library: MLP timings} for kfacade, the native model and (when in
+    `keras_modules`) Keras 3, each measurement's trials interleaved."""
+    runners = {}
+    for name, keras in keras_modules.items():
+        runners[name], model, tiny = mlp_runners(keras, x, y)
+        if name == "kfacade":
+            runners["native"] = native_mlp_runners(backend_name, x, y, model, tiny)
+    results = {name: {} for name in runners}
+    for kind, key, scale in (("fit", "fit_step_ms", 1e3 / STEPS), ("predict", "predict_ms", 1e3 / STEPS),
+                             ("eager", "eager_call_us", 1e6 / EAGER_CALLS)):
+        times = alternating_median_times({name: r[kind] for name, r in runners.items()}, trials=TRIALS)
+        for name, seconds in times.items():
+            results[name][key] = seconds * scale
     return results
 
 
@@ -218,9 +224,6 @@ def main():
     data = {"lstm": lstm_data(), "cnn": cnn_data()}
     report = {"backend": backend_name, "threads": os.environ.get("OMP_NUM_THREADS"),
               "kfacade": {}, "native": {}}
-    if "mlp" in WORKLOADS:
-        report["kfacade"], model, tiny = bench_library(kfacade, backend_name, x, y)
-        report["native"] = bench_native(backend_name, x, y, model, tiny)
     libraries = {"kfacade": kfacade}
     if os.environ.get("KFACADE_BENCH_KERAS3", "1") == "1":
         try:
@@ -229,12 +232,13 @@ def main():
 
             if keras.__version__.startswith("3"):
                 report["keras3"] = {}
-                if "mlp" in WORKLOADS:
-                    report["keras3"], _, _ = bench_library(keras, backend_name, x, y)
                 report["keras3_version"] = keras.__version__
                 libraries["keras3"] = keras
         except ImportError:
             report["keras3"] = None
+    if "mlp" in WORKLOADS:
+        for name, results in bench_mlp(backend_name, libraries, x, y).items():
+            report[name].update(results)
     for name, results in bench_rnn_cnn(backend_name, libraries, data).items():
         report[name].update(results)
     print(json.dumps(report))
