@@ -100,14 +100,22 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 @symbolic_or
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Cross-entropy between integer labels `target` and `output`."""
+    """Cross-entropy between integer labels `target` and `output`.
+
+    Gathers the labels' log-probabilities (no one-hot matrix is built).
+    """
     output = _B.convert_to_tensor(output)
     target = _B.convert_to_tensor(target)
-    num_classes = _B.shape(output)[axis]
     if len(_B.shape(target)) == len(_B.shape(output)) and _B.shape(target)[-1] == 1:
         target = _B.squeeze(target, axis=-1)
-    one_hot_target = _B.one_hot(_B.cast(target, "int32"), num_classes, axis=axis, dtype=_B.dtype(output))
-    return categorical_crossentropy.__wrapped__(one_hot_target, output, from_logits=from_logits, axis=axis)
+    if from_logits:
+        log_prob = _B.log_softmax(output, axis=axis)
+    else:
+        output = _B.divide(output, _B.sum(output, axis=axis, keepdims=True))
+        log_prob = _B.log(_B.clip(output, _epsilon(), 1.0 - _epsilon()))
+    index = _B.expand_dims(_B.cast(target, "int32"), axis)
+    picked = _B.take_along_axis(log_prob, index, axis=axis)
+    return _B.negative(_B.squeeze(picked, axis=axis))
 
 
 @symbolic_or
