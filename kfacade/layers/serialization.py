@@ -1,4 +1,5 @@
 """Layer configs: ``{"class_name", "config"}`` dicts and back, by class name."""
+import inspect
 
 
 def serialize_layer(layer):
@@ -23,4 +24,8 @@ def deserialize_layer(config, custom_objects=None):
             f"Unknown layer: {class_name!r}. Please ensure you are using a "
             f"`kfacade.layers` layer, or pass your class in `custom_objects`."
         )
-    return cls.from_config(dict(config["config"]))
+    from_config = cls.from_config
+    if custom_objects and "custom_objects" in inspect.signature(from_config).parameters:
+        # A model passes them on to its own layers.
+        return from_config(dict(config["config"]), custom_objects=custom_objects)
+    return from_config(dict(config["config"]))

@@ -5,6 +5,9 @@ history and orders the nodes once; an eager call then runs that list of
 nodes with a dict from symbolic tensor to value. Masks travel beside the
 values only when some layer in the graph produces one.
 """
+import inspect
+import json
+
 from kfacade.backend import adapter as _B
 from kfacade.engine import tree
 from kfacade.engine.input_spec import InputSpec
@@ -88,6 +91,168 @@ class Functional(Model):
         )
         self.input_spec = [InputSpec(shape=x.shape, allow_last_axis_squeeze=True) for x in self._inputs]
         self.built = True
+
+    # ------------------------------------------------------------ config
+    def get_config(self):
+        """Keras 2's functional config: the layers with their inbound nodes, and
+        the model's input and output tensors as ``[layer name, node index,
+        tensor index]``.
+
+        Node indices count only the nodes of this model (a layer shared with
+        another model keeps its numbering here), as Keras 2 writes them.
+
+        Raises:
+            ValueError: the graph holds an operation that is not a layer (a
+                ``kfacade.ops`` call on symbolic tensors), or an input that is
+                not an ``Input``.
+            TypeError: a layer was called with an argument JSON cannot hold.
+        """
+        from kfacade.layers.serialization import serialize_layer
+
+        model_nodes = {id(node) for node in self._nodes}
+        for x in self._inputs:
+            operation, node_index, _ = x._keras_history
+            if not isinstance(operation, InputLayer):
+                raise ValueError(
+                    f"Model {self.name!r} cannot be serialized: its input {x} does not come "
+                    "from kfacade.Input. Build the model from Input tensors."
+                )
+            model_nodes.add(id(operation._inbound_nodes[node_index]))
+        for node in self._nodes:
+            if not isinstance(node.operation, Layer):
+                raise ValueError(
+                    f"Model {self.name!r} cannot be serialized: it calls the operation "
+                    f"{node.operation.name!r} ({type(node.operation).__name__}), which is not "
+                    "a layer. Wrap it in a Layer subclass (with get_config) to save the model."
+                )
+        layers = self.layers
+        saved_index = {}  # (id(layer), node index) -> index among this model's nodes
+        for layer in layers:
+            kept = 0
+            for index, node in enumerate(layer._inbound_nodes):
+                if id(node) in model_nodes:
+                    saved_index[(id(layer), index)] = kept
+                    kept += 1
+
+        def reference(tensor):
+            operation, node_index, tensor_index = tensor._keras_history
+            return [operation.name, saved_index[(id(operation), node_index)], tensor_index]
+
+        layer_configs = []
+        for layer in layers:
+            inbound_nodes = []
+            if not isinstance(layer, InputLayer):
+                for node in layer._inbound_nodes:
+                    if id(node) in model_nodes:
+                        inbound_nodes.append(_serialize_node(layer, node, reference))
+            entry = serialize_layer(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = inbound_nodes
+            layer_configs.append(entry)
+
+        def nested_references(structure):
+            refs = tree.map_structure(reference, structure)
+            return [refs] if isinstance(structure, KerasTensor) else refs
+
+        return {
+            "name": self.name,
+            "layers": layer_configs,
+            "input_layers": nested_references(self._inputs_struct),
+            "output_layers": nested_references(self._outputs_struct),
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A new functional model from ``get_config()``'s output (or Keras 2's).
+
+        The layers are created from their configs, then called on the
+        rebuilt tensors in an order where every node's inputs exist.
+
+        Args:
+            config: the functional config.
+            custom_objects: ``{class name: class}`` for layers outside kfacade.
+
+        Raises:
+            ValueError: an unknown layer class (naming it), or inbound nodes
+                that refer to layers or nodes the config does not have.
+        """
+        from kfacade.layers.serialization import deserialize_layer
+
+        created, pending = {}, {}
+        node_outputs = {}  # (layer name, node index) -> flat output tensors
+        for layer_config in config["layers"]:
+            layer = deserialize_layer(layer_config, custom_objects)
+            name = layer_config.get("name", layer.name)
+            created[name] = layer
+            pending[name] = list(layer_config.get("inbound_nodes") or [])
+            if any(isinstance(node, dict) for node in pending[name]):
+                raise ValueError(
+                    f"Layer {name!r} has inbound nodes in Keras 3's form ({{'args', 'kwargs'}}); "
+                    "kfacade reads Keras 2's functional config ([[layer, node, tensor, "
+                    "kwargs], ...]) only."
+                )
+            if isinstance(layer, InputLayer):
+                node_outputs[(name, 0)] = layer._inbound_nodes[0].outputs
+
+        def is_reference(data):
+            return (isinstance(data, (list, tuple)) and len(data) in (3, 4)
+                    and isinstance(data[0], str) and isinstance(data[1], int)
+                    and isinstance(data[2], int))
+
+        def ready(data):
+            if is_reference(data):
+                return (data[0], data[1]) in node_outputs and (
+                    len(data) == 3 or ready(data[3]))
+            if isinstance(data, dict):
+                return all(ready(v) for v in data.values())
+            if isinstance(data, (list, tuple)):
+                return all(ready(v) for v in data)
+            return True
+
+        def resolve(data):
+            if is_reference(data):
+                return node_outputs[(data[0], data[1])][data[2]]
+            if isinstance(data, dict):
+                return {k: resolve(v) for k, v in data.items()}
+            if isinstance(data, (list, tuple)):
+                return [resolve(v) for v in data]
+            return data
+
+        progress = True
+        while progress and any(pending.values()):
+            progress = False
+            for name, nodes in pending.items():
+                layer = created[name]
+                while nodes and ready(nodes[0]):
+                    node_data = nodes.pop(0)
+                    references = node_data if isinstance(node_data, list) else [node_data]
+                    kwargs = references[0][3] if len(references[0]) == 4 else {}
+                    inputs = [resolve(list(r[:3])) for r in references]
+                    outputs = layer(inputs[0] if len(inputs) == 1 else inputs,
+                                    **resolve(kwargs))
+                    node_index = sum(1 for key in node_outputs if key[0] == name)
+                    node_outputs[(name, node_index)] = tree.flatten(outputs)
+                    progress = True
+        unresolved = {name: nodes for name, nodes in pending.items() if nodes}
+        if unresolved:
+            raise ValueError(
+                f"Cannot rebuild model {config.get('name')!r} from its config: the inbound "
+                f"nodes of layers {sorted(unresolved)} refer to layers or nodes that the "
+                f"config does not define. Received: {unresolved}"
+            )
+
+        def tensors(spec):
+            if is_reference(spec):
+                return resolve(list(spec[:3]))
+            if isinstance(spec, dict):
+                return {k: tensors(v) for k, v in spec.items()}
+            result = [tensors(v) for v in spec]
+            return result[0] if len(result) == 1 else result  # Keras 2 wraps a single tensor
+
+        inputs = tensors(config["input_layers"])
+        outputs = tensors(config["output_layers"])
+        model_class = cls if issubclass(cls, Functional) else Functional
+        return model_class(inputs, outputs, name=config.get("name"))
 
     # ------------------------------------------------------------ graph
     @property
@@ -202,3 +367,38 @@ class Functional(Model):
             for tensor in flat_outputs:
                 masks[id(tensor)] = output_mask
         return outputs
+
+
+def _serialize_node(layer, node, reference):
+    """One inbound node in Keras 2's form: ``[[layer, node, tensor, kwargs], ...]``.
+
+    As in Keras 2, the first argument holds the tensors; every other
+    argument goes into the kwargs, where tensors become ``[layer, node,
+    tensor]`` references.
+    """
+    args, kwargs = list(node.call_args), dict(node.call_kwargs)
+    parameters = [name for name, p in inspect.signature(layer.call).parameters.items()
+                  if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if args:
+        first = args.pop(0)
+    else:
+        first = kwargs.pop(parameters[0])
+    kwargs = {**dict(zip(parameters[1:], args)), **kwargs}
+    kwargs = tree.map_structure(
+        lambda x: reference(x) if isinstance(x, KerasTensor) else x, kwargs)
+    try:
+        json.dumps(kwargs)
+    except TypeError:
+        raise TypeError(
+            f"Layer {layer.name!r} was passed non-JSON-serializable arguments, so the model "
+            f"cannot be saved. Arguments had types: "
+            f"{tree.map_structure(lambda x: type(x).__name__, kwargs)}."
+        ) from None
+    tensors = tree.flatten(first)
+    for x in tensors:
+        if not isinstance(x, KerasTensor):
+            raise ValueError(
+                f"Layer {layer.name!r} was called on a constant ({x!r}) among its input "
+                "tensors; such a model cannot be saved. Pass constants as layer arguments."
+            )
+    return [reference(x) + [kwargs] for x in tensors]

@@ -44,6 +44,59 @@ class Model(Trainer, WeightsIOMixin, Layer):
         Layer.__init__(self, **kwargs)
         Trainer.__init__(self)
 
+    def get_config(self):
+        """A subclassed model has no config unless it implements ``get_config``.
+
+        Raises:
+            NotImplementedError: the subclass does not override ``get_config``.
+        """
+        if type(self).get_config is not Model.get_config:
+            return Layer.get_config(self)  # `super().get_config()` from an override
+        raise NotImplementedError(
+            f"Model {type(self).__name__!r} is a subclassed model, whose layers and forward "
+            "pass are Python code, so it has no config to save. Please implement "
+            "`get_config()` (and `from_config()` if needed) in the subclass to make it "
+            "serializable, build it as a functional or Sequential model, or save only its "
+            "weights with `save_weights()`."
+        )
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A model from its config; a functional config gives a ``Functional``."""
+        if "input_layers" in config and "output_layers" in config:
+            from kfacade.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return cls(**config)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True, save_format=None,
+             signatures=None, options=None, save_traces=True):
+        """Saves the model (architecture, weights, compile configuration and
+        optimizer state) in Keras 2's whole-model HDF5 layout.
+
+        Args:
+            filepath: a path ending in ".h5" or ".hdf5" (".keras" is not
+                supported yet and raises).
+            overwrite: when False and the file exists, ask before replacing it.
+            include_optimizer: also save the compile arguments and the
+                optimizer's state, so that ``fit`` continues where it stopped.
+            save_format: None (from the extension) or "h5".
+            signatures, options, save_traces: Keras 2's SavedModel arguments;
+                accepted and unused.
+
+        Raises:
+            NotImplementedError: a ".keras" path, or a subclassed model.
+            ValueError: another extension or `save_format`.
+
+        Example:
+            >>> model.save("model.h5")
+            >>> restored = kfacade.models.load_model("model.h5")
+        """
+        from kfacade.saving.saving_api import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
+                   save_format=save_format)
+
     def get_layer(self, name=None, index=None):
         """The layer with `name`, or at position `index` of ``layers``.
 

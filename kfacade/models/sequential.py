@@ -162,10 +162,12 @@ class Sequential(Model):
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
         from kfacade.layers.serialization import deserialize_layer
 
+        if isinstance(config, list):  # Keras 2 before 2.2: the list of layers alone
+            config = {"layers": config}
         model = cls(name=config.get("name"))
         for layer_config in config["layers"]:
-            model.add(deserialize_layer(layer_config))
+            model.add(deserialize_layer(layer_config, custom_objects))
         return model

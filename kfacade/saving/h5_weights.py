@@ -142,11 +142,7 @@ def save_weights_to_h5(model, filepath):
         >>> save_weights_to_h5(model, "model.weights.h5")
     """
     h5py = _import_h5py()
-    from kfacade import __version__
-    from kfacade.backend import backend
-
     filepath = os.fspath(filepath)
-    layers = list(model.layers)
     folder = os.path.dirname(filepath)
     if folder and not os.path.isdir(folder):
         raise FileNotFoundError(
@@ -154,13 +150,23 @@ def save_weights_to_h5(model, filepath):
         )
     with atomic_write_path(filepath) as temp:
         with h5py.File(temp, "w") as f:
-            _save_attribute(f, "layer_names", [layer.name for layer in layers])
-            f.attrs["backend"] = backend().encode("utf8")
-            f.attrs["keras_version"] = str(__version__).encode("utf8")
-            # Groups in name order, as Keras 2 (avoids one name prefixing another mid-write).
-            for layer in sorted(layers, key=lambda layer: layer.name):
-                _save_subset(f.create_group(layer.name), _legacy_weights(layer))
-            _save_subset(f.create_group(_TOP_LEVEL_GROUP), _top_level_weights(model))
+            write_weights_group(f, model)
+
+
+def write_weights_group(group, model):
+    """Writes the weights of `model` into an open HDF5 group (a file's root, or
+    the ``model_weights`` group of a whole-model file) in Keras 2's layout."""
+    from kfacade import __version__
+    from kfacade.backend import backend
+
+    layers = list(model.layers)
+    _save_attribute(group, "layer_names", [layer.name for layer in layers])
+    group.attrs["backend"] = backend().encode("utf8")
+    group.attrs["keras_version"] = str(__version__).encode("utf8")
+    # Groups in name order, as Keras 2 (avoids one name prefixing another mid-write).
+    for layer in sorted(layers, key=lambda layer: layer.name):
+        _save_subset(group.create_group(layer.name), _legacy_weights(layer))
+    _save_subset(group.create_group(_TOP_LEVEL_GROUP), _top_level_weights(model))
 
 
 # ---------------------------------------------------------------- loading
