@@ -387,39 +387,31 @@ def power(x1, x2):
         return _widened(error, torch.pow, x1, x2)
 
 
-def maximum(x1, x2):
+def _extremum(x1, x2, tensor_fn, clamp_fn):
+    """torch.maximum/minimum, which take no Python scalar: a scalar side
+    goes through clamp_min/clamp_max instead (NaN propagates alike)."""
     if type(x1) is not Tensor or type(x2) is not Tensor:
         if type(x1) in _PY_SCALARS:
             x1, x2 = x2, x1
         if type(x2) in _PY_SCALARS and type(x1) not in _PY_SCALARS:
-            # torch.maximum takes no scalar; clamp_min does (NaN propagates alike).
             x1 = _t(x1)
             try:
-                return torch.clamp_min(x1, x2)
+                return clamp_fn(x1, x2)
             except RuntimeError as error:
-                return _widened(error, torch.clamp_min, x1, x2)
+                return _widened(error, clamp_fn, x1, x2)
         x1, x2 = _tensors(x1, x2)
     try:
-        return torch.maximum(x1, x2)
+        return tensor_fn(x1, x2)
     except RuntimeError as error:
-        return _widened(error, torch.maximum, x1, x2)
+        return _widened(error, tensor_fn, x1, x2)
+
+
+def maximum(x1, x2):
+    return _extremum(x1, x2, torch.maximum, torch.clamp_min)
 
 
 def minimum(x1, x2):
-    if type(x1) is not Tensor or type(x2) is not Tensor:
-        if type(x1) in _PY_SCALARS:
-            x1, x2 = x2, x1
-        if type(x2) in _PY_SCALARS and type(x1) not in _PY_SCALARS:
-            x1 = _t(x1)
-            try:
-                return torch.clamp_max(x1, x2)
-            except RuntimeError as error:
-                return _widened(error, torch.clamp_max, x1, x2)
-        x1, x2 = _tensors(x1, x2)
-    try:
-        return torch.minimum(x1, x2)
-    except RuntimeError as error:
-        return _widened(error, torch.minimum, x1, x2)
+    return _extremum(x1, x2, torch.minimum, torch.clamp_max)
 
 
 def equal(x1, x2):
