@@ -13,21 +13,3 @@ _depth = [0]  # nesting depth of Layer.__call__; 0 outside any call
 def current_training():
     """The training flag of the enclosing call, or None."""
     return _training[0]
-
-
-class TrainingScope:
-    """Sets the training flag for everything called inside the block."""
-
-    __slots__ = ("_value", "_saved")
-
-    def __init__(self, value):
-        self._value = value
-
-    def __enter__(self):
-        self._saved = _training[0]
-        _training[0] = self._value
-        return self
-
-    def __exit__(self, *exc):
-        _training[0] = self._saved
-        return False

@@ -59,16 +59,6 @@ class Node:
             len(call_args) == 1 and type(call_args[0]) is KerasTensor and not call_kwargs
         )
 
-    @property
-    def parent_nodes(self):
-        """The nodes that produced this node's inputs."""
-        parents = []
-        for tensor in self.input_tensors:
-            if tensor._keras_history is not None:
-                operation, node_index, _ = tensor._keras_history
-                parents.append(operation._inbound_nodes[node_index])
-        return parents
-
 
 def _dummy_value(tensor, fill):
     shape = tuple(fill if d is None else d for d in tensor.shape)

@@ -40,13 +40,15 @@ def reciprocal(x):
 @symbolic_or
 def zeros_like(x, dtype=None):
     """Zeros of `x`'s shape and dtype (or `dtype`)."""
-    return _B.zeros(_B.shape(_B.convert_to_tensor(x)), dtype=dtype or _B.dtype(_B.convert_to_tensor(x)))
+    x = _B.convert_to_tensor(x)
+    return _B.zeros(_B.shape(x), dtype=dtype or _B.dtype(x))
 
 
 @symbolic_or
 def ones_like(x, dtype=None):
     """Ones of `x`'s shape and dtype (or `dtype`)."""
-    return _B.ones(_B.shape(_B.convert_to_tensor(x)), dtype=dtype or _B.dtype(_B.convert_to_tensor(x)))
+    x = _B.convert_to_tensor(x)
+    return _B.ones(_B.shape(x), dtype=dtype or _B.dtype(x))
 
 
 @symbolic_or
