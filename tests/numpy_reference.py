@@ -147,7 +147,7 @@ def pool(x, pool_size, strides=None, padding="valid", mode="max"):
     windows = np.stack([_windows(xp, offset, out_spatial, strides, (1,) * rank)
                         for offset in np.ndindex(*pool_size)])
     reduce = np.nanmax if mode == "max" else np.nanmean
-    return reduce(windows, axis=0).astype(np.float32)
+    return reduce(windows, axis=0).astype(np.result_type(x.dtype, np.float32))
 
 
 def resize_bilinear(x, factors):

@@ -866,13 +866,18 @@ def _float_pair(inputs, kernel):
     return inputs, kernel
 
 
+_CHANNELS_LAST = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
+
+
 def _conv_channels_last(x, kernel, strides, padding, dilation_rate):
+    # data_format is named: TF's eager Conv3D gradient reads it back and fails on None.
+    data_format = _CHANNELS_LAST[len(strides)]
     if builtins.any(s > 1 for s in strides) and builtins.any(d > 1 for d in dilation_rate):
         return _strided_dilated(
-            lambda x, p: tf.nn.convolution(x, kernel, 1, p, dilations=dilation_rate),
+            lambda x, p: tf.nn.convolution(x, kernel, 1, p, data_format, dilation_rate),
             x, kernel.shape[:-2], strides, padding, dilation_rate,
         )
-    return tf.nn.convolution(x, kernel, strides, padding, dilations=dilation_rate)
+    return tf.nn.convolution(x, kernel, strides, padding, data_format, dilation_rate)
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last", dilation_rate=1, groups=1):
@@ -928,13 +933,37 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format="chan
             x, kernel, (1,) + strides + (1,), padding, dilations=dilation_rate
         )
 
-    if builtins.any(s > 1 for s in strides) and builtins.any(d > 1 for d in dilation_rate):
+    # Eigen's CPU DepthwiseConv2dNative (used where oneDNN is off, as on CPUs
+    # without AVX-512) takes only equal row/column strides, and no kernel takes
+    # strides together with dilation: both run at stride 1, then subsample.
+    unequal_strides = strides[0] != strides[1]
+    if unequal_strides or (
+        builtins.any(s > 1 for s in strides) and builtins.any(d > 1 for d in dilation_rate)
+    ):
         y = _strided_dilated(depthwise, x, kernel.shape[:2], strides, padding, dilation_rate)
     else:
         y = depthwise(x, padding, strides)
     if rank == 1:
         y = y[:, 0]
     return _channels_first(y) if transposed else y
+
+
+def _dilated_kernel(kernel, dilation_rate):
+    """`kernel` (spatial..., in, out) with `dilation - 1` zeros between its taps."""
+    for axis, d in enumerate(dilation_rate):
+        if d == 1:
+            continue
+        k = kernel.shape[axis]
+        # (k, ...) -> (k, 1, ...) padded to (k, d, ...) -> (k * d, ...), minus the trailing zeros.
+        expanded = tf.expand_dims(kernel, axis + 1)
+        paddings = [[0, 0]] * (kernel.shape.rank + 1)
+        paddings[axis + 1] = [0, d - 1]
+        expanded = tf.pad(expanded, paddings)
+        shape = list(kernel.shape)
+        shape[axis] = k * d
+        kernel = tf.reshape(expanded, shape)
+        kernel = tf.gather(kernel, tf.range((k - 1) * d + 1), axis=axis)
+    return kernel
 
 
 def _conv_transpose_size(size, kernel_size, stride, padding, output_padding, dilation):
@@ -958,6 +987,10 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
         output_padding = _spatial_tuple(output_padding, rank, "output_padding")
     padding = _tf_padding(padding)
     x, transposed = _channels_last(inputs, data_format)
+    if builtins.any(d > 1 for d in dilation_rate):
+        # No CPU kernel of Conv{2,3}DBackpropInput takes dilations when oneDNN
+        # is off: the same result from the kernel with its zeros written out.
+        kernel, dilation_rate = _dilated_kernel(kernel, dilation_rate), (1,) * rank
     if x.shape[-1] is not None and x.shape[-1] != kernel.shape[-1]:
         raise ValueError(
             f"conv_transpose: the input has {x.shape[-1]} channels but the kernel "
@@ -1029,8 +1062,30 @@ def _pool(op, inputs, pool_size, strides, padding, data_format):
     strides = pool_size if strides is None else _spatial_tuple(strides, rank, "strides")
     padding = _tf_padding(padding)
     x, transposed = _channels_last(inputs, data_format)
-    y = op(x, pool_size, strides, padding)
+    if rank == 3 and x.dtype not in _POOL3D_DTYPES[op]:
+        y = _pool3d_separable(op, x, pool_size, strides, padding)
+    else:
+        # data_format is named: TF's eager Pool3D gradients read it back and fail on None.
+        y = op(x, pool_size, strides, padding, data_format=_CHANNELS_LAST[rank])
     return _channels_first(y) if transposed else y
+
+
+def _pool3d_separable(op, x, pool_size, strides, padding):
+    """A 3-D pool as a 2-D pool over (height, width), then one over depth.
+
+    For the dtypes that TF's CPU MaxPool3D and AvgPool3D lack (float16,
+    float64). Exact: a box window is the product of its axes,
+    so its max is a max of maxes, and its average (TF counts only the
+    unpadded cells, a product of per-axis counts) an average of averages.
+    """
+    batch, depth = _dim(x, 0), _dim(x, 1)
+    channels = x.shape[-1]
+    planes = tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0))
+    planes = op(planes, pool_size[1:], strides[1:], padding, data_format="NHWC")
+    height, width = _dim(planes, 1), _dim(planes, 2)
+    columns = tf.reshape(planes, [batch, depth, -1, 1])
+    columns = op(columns, (pool_size[0], 1), (strides[0], 1), padding, data_format="NHWC")
+    return tf.reshape(columns, [batch, _dim(columns, 1), height, width, channels])
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format="channels_last"):
@@ -1039,6 +1094,14 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format="chan
 
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format="channels_last"):
     return _pool(tf.nn.avg_pool, _float(inputs), pool_size, strides, padding, data_format)
+
+
+# The dtypes that TF's CPU MaxPool3D and AvgPool3D kernels take on every CPU
+# (oneDNN adds float16 on some; Eigen's kernels have neither float16 nor float64).
+_POOL3D_DTYPES = {
+    tf.nn.max_pool: (tf.float32, tf.bfloat16),
+    tf.nn.avg_pool: (tf.float32, tf.bfloat16),
+}
 
 
 def moments(x, axes, keepdims=False):

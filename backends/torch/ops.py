@@ -1114,6 +1114,9 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format="
     x, n, pool_size, strides, pads, native, channels_last = _pool_input(
         inputs, pool_size, strides, padding, data_format, "average_pool"
     )
+    dtype = x.dtype
+    if n == 3 and dtype == torch.float16 and x.device.type == "cpu":
+        x = x.to(torch.float32)  # torch's CPU avg_pool3d has no float16 kernel
     if native:
         torch_padding = 0 if pads is None else tuple(before for before, _ in pads)
         y = _AVG_POOL[n](x, pool_size, strides, torch_padding, count_include_pad=False)
@@ -1123,6 +1126,7 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format="
         y = _AVG_POOL[n](F.pad(x, flat), pool_size, strides)
         cells = torch.ones((1, 1) + tuple(x.shape[2:]), dtype=x.dtype, device=x.device)
         y = y / _AVG_POOL[n](F.pad(cells, flat), pool_size, strides)
+    y = y.to(dtype)
     return _channels_last(y, n) if channels_last else y
 
 
