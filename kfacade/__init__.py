@@ -4,6 +4,8 @@ Example:
     >>> import kfacade as keras
     >>> model = keras.Sequential([keras.layers.Dense(10, input_dim=4)])
 """
+import sys as _sys
+
 from kfacade import backend
 from kfacade import activations, constraints, initializers, ops, regularizers
 from kfacade import layers
@@ -13,7 +15,12 @@ from kfacade.variables import Variable
 from kfacade import models
 from kfacade import callbacks, datasets, losses, metrics, optimizers, preprocessing, random, utils
 from kfacade import engine
-from kfacade.engine import topology as _topology  # noqa: F401  (kfacade.engine.topology)
+from kfacade import legacy
+from kfacade.legacy import topology as _topology
 from kfacade.device import device
 
-__version__ = "0.1.0"
+# Keras 2's import path of Layer: ``from keras.engine.topology import Layer``.
+engine.topology = _topology
+_sys.modules["kfacade.engine.topology"] = _topology
+
+from kfacade.version import __version__  # noqa: E402

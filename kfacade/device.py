@@ -1,5 +1,5 @@
 """``kfacade.device``: the Keras 3 device scope, mapped to the backend's own."""
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 
 
 def device(device_name):

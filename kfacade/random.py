@@ -8,7 +8,7 @@ the layer's non-trainable state include them.
 """
 import numpy as np
 
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 
 _global_seed = [None]
 

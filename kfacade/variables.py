@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
 from kfacade.backend.dtypes import standardize_dtype
 

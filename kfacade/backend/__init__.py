@@ -1,10 +1,14 @@
-"""The active backend: which adapter runs every tensor op, chosen at import.
+"""``kfacade.backend``: which backend is active, and the global numeric settings.
 
-``backend()`` names it. The Keras 2 backend functions (``K.dot``,
-``K.epsilon``, ``K.function``, ...) are re-exported here, so that
-``from kfacade import backend as K`` works as it did in Keras 2.
+``backend()`` names the active backend and ``adapter`` is its module (see
+``kfacade/backend/active.py``). Keras 2 programs also use this module as
+``K`` (``from keras import backend as K``; ``K.dot``, ``K.function``, ...):
+those names live in ``kfacade/legacy/backend.py`` and are served from here on
+first use, so importing ``kfacade.backend`` does not load them.
 """
-from kfacade.backend import registry
+import importlib
+
+from kfacade.backend.active import adapter, backend
 from kfacade.backend.config import (
     epsilon,
     floatx,
@@ -15,13 +19,18 @@ from kfacade.backend.config import (
 )
 from kfacade.backend.dtypes import standardize_dtype
 
-#: The adapter module implementing kfacade/backend/contract.py.
-adapter = registry.load_backend(registry.selected_backend_name())
+
+def __getattr__(name):
+    """The Keras 2 backend function `name` (``K.dot``, ``K.function``, ...)."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    legacy = importlib.import_module("kfacade.legacy.backend")
+    try:
+        return getattr(legacy, name)
+    except AttributeError:
+        raise AttributeError(f"module 'kfacade.backend' has no attribute {name!r}") from None
 
 
-def backend():
-    """The name of the active backend: "tensorflow", "torch" or "jax"."""
-    return adapter.name
-
-
-from kfacade.backend.keras2 import *  # noqa: E402,F401,F403  (needs `adapter`)
+def __dir__():
+    legacy = importlib.import_module("kfacade.legacy.backend")
+    return sorted(set(globals()) | set(legacy.__all__))

@@ -2,7 +2,7 @@
 import numpy as np
 
 from kfacade.variables import Variable
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 
 
 def to_python_value(value):

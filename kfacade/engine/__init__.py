@@ -1,3 +1,4 @@
 """The graph machinery under layers and models: symbolic tensors, operations,
-nodes, input specs and the call context. ``kfacade.engine.topology`` is the
-Keras 2 import path of ``Layer`` and ``InputSpec``."""
+nodes, input specs and the call context. ``kfacade.engine.topology``, the
+Keras 2 import path of ``Layer`` and ``InputSpec``, is ``kfacade/legacy/topology.py``
+(aliased there by ``kfacade/__init__.py``)."""

@@ -8,7 +8,7 @@ call is run on small zero-filled tensors (unknown dims filled with 2, then 3,
 to tell fixed dims from unknown ones) under a stateless scope, so no state
 changes; layers that know their shape rule override ``compute_output_shape``.
 """
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
 from kfacade.engine.keras_tensor import KerasTensor
 

@@ -13,7 +13,7 @@ import inspect
 import re
 from collections import defaultdict
 
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
 from kfacade.backend.dtypes import is_float_dtype, standardize_dtype
 from kfacade.engine import call_context, tree

@@ -8,7 +8,7 @@ values only when some layer in the graph produces one.
 import inspect
 import json
 
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
 from kfacade.engine.input_spec import InputSpec
 from kfacade.engine.keras_tensor import KerasTensor

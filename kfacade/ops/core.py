@@ -1,7 +1,7 @@
 """Core ops (``keras.ops.core``): conversion, casting, loops, gradients stops."""
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.variables import Variable
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.backend.dtypes import standardize_dtype
 from kfacade.ops.dispatch import make_op
 

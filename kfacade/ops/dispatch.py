@@ -4,7 +4,7 @@ Eager call: one check for symbolic arguments, then the adapter's function
 on the native tensors (no wrapper objects, no conversion here). Symbolic
 call: the op becomes a graph node whose output shape is inferred.
 """
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.backend import contract
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.operation import has_symbolic, symbolic_op

@@ -1,6 +1,6 @@
 """Neural-network ops (``keras.ops.nn``): activations, losses' building
 blocks, convolution, pooling, normalisation."""
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import epsilon as _epsilon
 from kfacade.ops.dispatch import make_op, symbolic_or
 

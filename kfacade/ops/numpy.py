@@ -1,7 +1,7 @@
 """NumPy-like ops (``keras.ops.numpy``): names and semantics of ``keras.ops``."""
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.variables import Variable
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.ops.dispatch import make_op, symbolic_or
 
 _NAMES = """

@@ -19,7 +19,7 @@ import re
 import warnings
 
 from kfacade import initializers, ops
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
 from kfacade.optimizers import schedules
 from kfacade.variables import Variable, active_stateless_scope

@@ -140,8 +140,8 @@ def save_model_to_h5(model, filepath, include_optimizer=True):
         raise FileNotFoundError(
             f"Cannot save the model to {filepath!r}: the folder {folder!r} does not exist."
         )
-    from kfacade import __version__
-    from kfacade.backend import backend
+    from kfacade.version import __version__
+    from kfacade.backend.active import backend
 
     with atomic_write_path(filepath) as temp:
         with h5py.File(temp, "w") as f:

@@ -156,8 +156,8 @@ def save_weights_to_h5(model, filepath):
 def write_weights_group(group, model):
     """Writes the weights of `model` into an open HDF5 group (a file's root, or
     the ``model_weights`` group of a whole-model file) in Keras 2's layout."""
-    from kfacade import __version__
-    from kfacade.backend import backend
+    from kfacade.version import __version__
+    from kfacade.backend.active import backend
 
     layers = list(model.layers)
     _save_attribute(group, "layer_names", [layer.name for layer in layers])

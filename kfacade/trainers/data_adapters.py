@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
 
 

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.operation import run_on_dummies

@@ -21,7 +21,7 @@ def set_random_seed(seed):
         raise ValueError(f"Expected `seed` to be a non-negative integer. Received: seed={seed!r}")
     from kfacade import initializers
     from kfacade import random as kfacade_random
-    from kfacade.backend import adapter
+    from kfacade.backend.active import adapter
 
     seed = int(seed)
     random.seed(seed)

@@ -2,7 +2,7 @@
 import math
 
 from kfacade import activations, ops
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.layers.layer import Layer
 from kfacade.random import SeedGenerator
 

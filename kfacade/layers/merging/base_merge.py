@@ -6,7 +6,7 @@ gets size-1 axes inserted after the batch axis. Masks (one per input, each
 of the input's shape without its last axis) are merged by a logical OR.
 """
 from kfacade import ops
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.layers.layer import Layer
 
 

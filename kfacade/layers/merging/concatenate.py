@@ -1,6 +1,6 @@
 """Concatenate: joins a list of inputs along one axis."""
 from kfacade import ops
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.layers.merging.base_merge import Merge
 
 

@@ -2,7 +2,7 @@
 import math
 
 from kfacade import ops
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.layers.merging.base_merge import Merge
 
 

@@ -1,7 +1,7 @@
 """BatchNormalization: batch statistics in training, moving ones in inference."""
 from kfacade.variables import Variable
 from kfacade import constraints, initializers, ops, regularizers
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.layer import Layer
 

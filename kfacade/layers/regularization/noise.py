@@ -3,7 +3,7 @@ import math
 
 from kfacade import ops
 from kfacade import random as kf_random
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.layers.layer import Layer
 from kfacade.random import SeedGenerator
 

@@ -1,6 +1,6 @@
 """SpatialDropout1D/2D/3D: Dropout of whole feature maps (channels)."""
 from kfacade import ops
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import standardize_data_format
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.core.simple import Dropout

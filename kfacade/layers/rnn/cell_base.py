@@ -10,7 +10,7 @@ numbers and assigns no seed state; that keeps it a pure function inside
 ``jax.lax.scan`` and ``tf.while_loop``.
 """
 from kfacade import activations, ops
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.layers.convolutional import base_conv
 from kfacade.random import SeedGenerator
 

@@ -19,7 +19,7 @@ Input dropout is applied to ``inputs`` before the hook; the hook is not
 tried with recurrent dropout in training.
 """
 from kfacade import initializers, ops
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.layers.layer import Layer
 from kfacade.layers.rnn.cell_base import (
     DropoutRNNCell, activation_config, build_cell_weights, check_units, init_cell_options,

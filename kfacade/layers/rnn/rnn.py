@@ -15,7 +15,7 @@ import inspect
 import numpy as np
 
 from kfacade import ops
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
 from kfacade.engine.input_spec import InputSpec, assert_input_compatibility
 from kfacade.layers.layer import Layer

@@ -1,6 +1,6 @@
 """TimeDistributed: applies one layer to every timestep of a sequence."""
 from kfacade import ops
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.layer import Layer

@@ -7,7 +7,7 @@ Keras 2 programs call ``K.dot``, ``K.mean``, ``K.function``, ``K.int_shape``,
 import numpy as np
 
 from kfacade import ops
-from kfacade.backend import adapter as _B
+from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import epsilon, floatx
 from kfacade.engine import call_context
 
