@@ -6,6 +6,25 @@ each one remembers the operation and node that produced it
 """
 
 
+#: The ``kfacade.ops`` function behind each operator, by op name. kfacade.ops
+#: fills it when imported (it sits a floor above this module).
+_operator_ops = {}
+
+#: The op names that KerasTensor's operators call.
+OPERATOR_OP_NAMES = (
+    "add", "subtract", "multiply", "divide", "power", "negative", "abs", "matmul",
+    "getitem", "less", "less_equal", "greater", "greater_equal",
+)
+
+
+def register_operator_ops(ops_by_name):
+    """Registers the ops behind ``+``, ``*``, ``[]``, ``<`` ... on KerasTensors."""
+    missing = set(OPERATOR_OP_NAMES) - set(ops_by_name)
+    if missing:
+        raise ValueError(f"register_operator_ops: no op given for {sorted(missing)}")
+    _operator_ops.update(ops_by_name)
+
+
 class KerasTensor:
     """A symbolic tensor: static shape (``None`` for unknown dims) and dtype.
 
@@ -48,12 +67,10 @@ class KerasTensor:
             "until the model runs."
         )
 
-    # Arithmetic builds graph nodes through kfacade.ops (imported lazily,
-    # since kfacade.ops imports this module).
+    # Arithmetic builds graph nodes through the kfacade.ops functions that
+    # kfacade.ops registers here (``register_operator_ops``) when it loads.
     def _op(self, name, *args):
-        from kfacade import ops
-
-        return getattr(ops, name)(*args)
+        return _operator_ops[name](*args)
 
     def __add__(self, other):
         return self._op("add", self, other)

@@ -1,4 +1,5 @@
 """``kfacade.layers``: every layer class, Keras's names."""
+from kfacade.engine import object_registry as _object_registry
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.core.dense import Dense
 from kfacade.layers.core.simple import Activation, Dropout, Flatten, Lambda, Reshape
@@ -47,3 +48,14 @@ from kfacade.layers.attention import AdditiveAttention, Attention, MultiHeadAtte
 from kfacade.layers.preprocessing import (
     RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
 )
+
+
+def _register_layers(namespace):
+    """Registers the layer classes `namespace` exports, for deserialization by name."""
+    _object_registry.register("layers", {
+        name: obj for name, obj in namespace.items()
+        if not name.startswith("_") and isinstance(obj, type) and issubclass(obj, Layer)
+    })
+
+
+_register_layers(globals())

@@ -1,5 +1,11 @@
-"""Layer configs: ``{"class_name", "config"}`` dicts and back, by class name."""
+"""Layer configs: ``{"class_name", "config"}`` dicts and back, by class name.
+
+Classes are found in the object registry, category "layers", where
+``kfacade.layers`` registers its layers and ``kfacade.models`` its models.
+"""
 import inspect
+
+from kfacade.engine import object_registry
 
 
 def serialize_layer(layer):
@@ -13,12 +19,8 @@ def deserialize_layer(config, custom_objects=None):
     Raises:
         ValueError: an unknown class name, naming it and how to register it.
     """
-    from kfacade import layers as layer_module
-    from kfacade import models
-
     class_name = config["class_name"]
-    cls = (custom_objects or {}).get(class_name) or getattr(layer_module, class_name, None) \
-        or getattr(models, class_name, None)
+    cls = object_registry.get("layers", class_name, custom_objects)
     if cls is None:
         raise ValueError(
             f"Unknown layer: {class_name!r}. Please ensure you are using a "

@@ -15,6 +15,8 @@ Example:
 """
 import inspect
 
+from kfacade.engine import object_registry as _object_registry
+
 from kfacade.losses.loss import Loss, reduce_weighted_values, squeeze_or_expand_to_same_rank
 from kfacade.losses.losses import (
     KLD, MAE, MAPE, MSE, MSLE,
@@ -55,6 +57,7 @@ ALL_OBJECTS_DICT.update({
     "logcosh": log_cosh,
 })
 
+_object_registry.register("losses", ALL_OBJECTS_DICT)
 
 def _known_names():
     return sorted(ALL_OBJECTS_DICT)

@@ -9,6 +9,7 @@ import warnings
 
 from kfacade import ops
 from kfacade.backend.config import epsilon
+from kfacade.engine import object_registry
 from kfacade.losses.loss import Loss, squeeze_or_expand_to_same_rank
 
 _LOG_2 = 0.6931471805599453
@@ -290,9 +291,7 @@ class LossFunctionWrapper(Loss):
         config = dict(config)
         fn = config.pop("fn")
         if isinstance(fn, str):
-            from kfacade.losses import get
-
-            fn = get(fn)
+            fn = _loss_function(fn)
         return cls(fn, **config)
 
     def __repr__(self):
@@ -503,3 +502,14 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             **Loss.get_config(self), "from_logits": self.from_logits,
             "ignore_class": self.ignore_class,
         }
+
+
+def _loss_function(name):
+    """The loss function registered as `name` (``kfacade.losses`` registers them)."""
+    fn = object_registry.get("losses", name)
+    if fn is None or isinstance(fn, type):
+        raise ValueError(
+            f"Could not interpret loss function name: {name!r}. Known losses: "
+            f"{object_registry.names('losses')}"
+        )
+    return fn

@@ -14,6 +14,8 @@ Example:
 """
 import inspect
 
+from kfacade.engine import object_registry as _object_registry
+
 from kfacade import losses as _losses
 from kfacade.metrics.accuracy_metrics import (
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
@@ -66,6 +68,7 @@ _FUNCTION_BY_NAME = {
 _FUNCTION_BY_NAME.update(
     {name: obj for name, obj in _losses.ALL_OBJECTS_DICT.items() if not inspect.isclass(obj)}
 )
+_object_registry.register("metric_functions", _FUNCTION_BY_NAME)
 
 ACCURACY_NAMES = ("accuracy", "acc")
 

@@ -1,5 +1,6 @@
 """``Sum``, ``Mean`` and ``MeanMetricWrapper``: weighted running reductions."""
 from kfacade import ops
+from kfacade.engine import object_registry
 from kfacade.losses.loss import apply_mask, divide_no_nan, squeeze_or_expand_to_same_rank
 from kfacade.metrics.metric import Metric
 
@@ -133,7 +134,16 @@ class MeanMetricWrapper(Mean):
         config = dict(config)
         fn = config.pop("fn")
         if isinstance(fn, str):
-            from kfacade.metrics import _function_by_name
-
-            fn = _function_by_name(fn)
+            fn = _metric_function(fn)
         return cls(fn, **config)
+
+
+def _metric_function(name):
+    """The per-sample function registered as `name` (``kfacade.metrics`` registers them)."""
+    fn = object_registry.get("metric_functions", name)
+    if fn is None:
+        raise ValueError(
+            f"Could not interpret metric function name: {name!r}. Known functions: "
+            f"{object_registry.names('metric_functions')}"
+        )
+    return fn

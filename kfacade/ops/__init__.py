@@ -14,3 +14,8 @@ from kfacade.ops.nn import *  # noqa: F401,F403
 from kfacade.ops.numpy import *  # noqa: F401,F403
 from kfacade.ops.numpy import _NAMES as _NUMPY_NAMES  # noqa: F401
 from kfacade.ops import nn, numpy, core  # noqa: F401
+
+from kfacade.engine import keras_tensor as _keras_tensor  # noqa: E402
+
+# KerasTensor's operators (+, *, [], <, ...) build nodes through these ops.
+_keras_tensor.register_operator_ops({name: globals()[name] for name in _keras_tensor.OPERATOR_OP_NAMES})

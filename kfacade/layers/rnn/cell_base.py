@@ -12,6 +12,7 @@ numbers and assigns no seed state; that keeps it a pure function inside
 from kfacade import activations, ops
 from kfacade.backend.active import adapter as _B
 from kfacade.layers.convolutional import base_conv
+from kfacade.layers.serialization import deserialize_layer, serialize_layer
 from kfacade.random import SeedGenerator
 
 _WEIGHTS = ("kernel", "recurrent", "bias")
@@ -131,25 +132,12 @@ def prefix_weight_paths(layer, prefix):
             weight.path = f"{prefix}/{weight.path}"
 
 
-def rnn_custom_objects():
-    """The rnn classes by name, so that configs deserialize before (and
-    without) ``kfacade.layers`` re-exporting them."""
-    from kfacade.layers.rnn import __all__ as names
-    import kfacade.layers.rnn as package
-
-    return {name: getattr(package, name) for name in names}
-
-
 def serialize(layer):
-    from kfacade.layers.serialization import serialize_layer
-
     return serialize_layer(layer)
 
 
 def deserialize(config, custom_objects=None):
-    from kfacade.layers.serialization import deserialize_layer
-
-    return deserialize_layer(config, {**rnn_custom_objects(), **(custom_objects or {})})
+    return deserialize_layer(config, custom_objects)
 
 
 def set_weight_options(cell, options):
