@@ -17,10 +17,14 @@ from kfacade import callbacks, datasets, losses, metrics, optimizers, preprocess
 from kfacade import engine
 from kfacade import legacy
 from kfacade.legacy import topology as _topology
+from kfacade.legacy import training as _legacy_training
+from kfacade.trainers.trainer import Trainer as _Trainer
 from kfacade.device import device
 
 # Keras 2's import path of Layer: ``from keras.engine.topology import Layer``.
 engine.topology = _topology
 _sys.modules["kfacade.engine.topology"] = _topology
+# Keras 2's Model.fit_generator / evaluate_generator / predict_generator.
+_legacy_training.add_to(_Trainer)
 
 from kfacade.version import __version__  # noqa: E402

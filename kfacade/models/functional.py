@@ -14,6 +14,7 @@ from kfacade.engine.input_spec import InputSpec
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.layers.input_layer import InputLayer
 from kfacade.layers.layer import Layer
+from kfacade.layers.serialization import deserialize_layer, serialize_layer
 from kfacade.models.model import Model
 from kfacade.trainers.trainer import Trainer
 
@@ -107,8 +108,6 @@ class Functional(Model):
                 not an ``Input``.
             TypeError: a layer was called with an argument JSON cannot hold.
         """
-        from kfacade.layers.serialization import serialize_layer
-
         model_nodes = {id(node) for node in self._nodes}
         for x in self._inputs:
             operation, node_index, _ = x._keras_history
@@ -176,8 +175,6 @@ class Functional(Model):
             ValueError: an unknown layer class (naming it), or inbound nodes
                 that refer to layers or nodes the config does not have.
         """
-        from kfacade.layers.serialization import deserialize_layer
-
         created, pending = {}, {}
         node_outputs = {}  # (layer name, node index) -> flat output tensors
         for layer_config in config["layers"]:

@@ -6,6 +6,7 @@ training API (compile, fit, evaluate, predict) comes from ``Trainer``.
 """
 from kfacade.layers.layer import Layer
 from kfacade.saving.h5_weights import WeightsIOMixin
+from kfacade.saving.saving_api import save_model
 from kfacade.trainers.trainer import Trainer
 
 
@@ -92,8 +93,6 @@ class Model(Trainer, WeightsIOMixin, Layer):
             >>> model.save("model.h5")
             >>> restored = kfacade.models.load_model("model.h5")
         """
-        from kfacade.saving.saving_api import save_model
-
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
                    save_format=save_format)
 

@@ -7,8 +7,10 @@ models work as in Keras 2; otherwise it builds on the first call. An eager
 call runs the layers in a plain loop.
 """
 from kfacade.engine.keras_tensor import KerasTensor
-from kfacade.layers.input_layer import InputLayer
+from kfacade.layers.input_layer import Input, InputLayer
 from kfacade.layers.layer import Layer
+from kfacade.layers.serialization import deserialize_layer, serialize_layer
+from kfacade.models.functional import Functional
 from kfacade.models.model import Model
 
 
@@ -92,9 +94,6 @@ class Sequential(Model):
 
     def build(self, input_shape=None):
         """Builds the graph for inputs of `input_shape` (batch axis included)."""
-        from kfacade.layers.input_layer import Input
-        from kfacade.models.functional import Functional
-
         if input_shape is None:
             input_shape = self._declared_batch_shape()
         if input_shape is None:
@@ -153,8 +152,6 @@ class Sequential(Model):
         return inputs
 
     def get_config(self):
-        from kfacade.layers.serialization import serialize_layer
-
         config = {"name": self.name, "layers": []}
         if self._input_layer is not None:
             config["layers"].append(serialize_layer(self._input_layer))
@@ -163,8 +160,6 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kfacade.layers.serialization import deserialize_layer
-
         if isinstance(config, list):  # Keras 2 before 2.2: the list of layers alone
             config = {"layers": config}
         model = cls(name=config.get("name"))

@@ -6,15 +6,12 @@ resolves "accuracy" from the loss and shapes as Keras does. Both are
 resolved on the first batch, before any weight changes, and validate the
 targets' shapes against the outputs there.
 """
-import importlib
+import numpy as np
 
+from kfacade import losses as losses_module
+from kfacade import metrics as metrics_module
 from kfacade import ops
 from kfacade.engine import tree
-
-
-def _module(name):
-    # losses and metrics import the model machinery themselves: import late.
-    return importlib.import_module(f"kfacade.{name}")
 
 
 def _per_output(value, output_names, what):
@@ -77,7 +74,7 @@ def check_target_shape(loss_name, y_true_shape, y_pred_shape, output_name):
 
 def _as_loss_object(identifier):
     """A ``Loss`` for `identifier`; plain functions are wrapped to take sample weights."""
-    losses = _module("losses")
+    losses = losses_module
     fn = losses.get(identifier)
     if isinstance(fn, losses.Loss):
         return fn
@@ -104,7 +101,7 @@ class CompileLoss:
         # Resolve names now, so that an unknown loss fails in compile().
         for identifier in tree.flatten(loss) if isinstance(loss, (list, tuple, dict)) else [loss]:
             if identifier is not None:
-                _module('losses').get(identifier)
+                losses_module.get(identifier)
         self.built = False
 
     def build(self, output_names, y_true, y_pred_shapes):
@@ -138,6 +135,29 @@ class CompileLoss:
             )
         return flat
 
+    def check_targets(self, y_true, y_pred_shapes, check_shapes=True):
+        """Validates a batch's targets before any step: shapes against the
+        outputs' (`y_pred_shapes`: ``{output name: shape}``), and sparse
+        categorical labels within ``[0, classes)``.
+
+        Raises:
+            ValueError: naming the output, the loss and the received values.
+        """
+        for name, identifier, yt in zip(self.output_names, self.identifiers, self.flatten_targets(y_true)):
+            if identifier is None or yt is None:
+                continue
+            loss_name, pred_shape = _name_of(identifier), y_pred_shapes.get(name)
+            if check_shapes:
+                check_target_shape(loss_name, _shape(yt), pred_shape, name)
+            if loss_name in SPARSE_CATEGORICAL and isinstance(yt, np.ndarray) and yt.size and pred_shape:
+                classes = pred_shape[-1]
+                if classes is not None and (yt.max() >= classes or yt.min() < 0):
+                    raise ValueError(
+                        f"Output {name!r}: labels must be integers in [0, {classes}) for "
+                        f"sparse_categorical_crossentropy; received labels from {yt.min()} "
+                        f"to {yt.max()}."
+                    )
+
     def fns_needed(self, name):
         return self.fns[self.output_names.index(name)] is not None if hasattr(self, "fns") else True
 
@@ -168,7 +188,7 @@ class CompileMetrics:
         self.weighted_spec = weighted_metrics
         for identifier in self._all_identifiers():
             if not (isinstance(identifier, str) and identifier in ("accuracy", "acc")):
-                _module('metrics').get(identifier)
+                metrics_module.get(identifier)
         self.built = False
         self.metrics = []  # flat list of metric objects, creation order
         self._per_output = []  # [(output index, metric, weighted)]
@@ -211,11 +231,11 @@ class CompileMetrics:
 
     def _make(self, identifier, loss_identifier, y_true, y_pred_shape):
         if isinstance(identifier, str) and identifier in ("accuracy", "acc"):
-            metric = _module('metrics').resolve_accuracy(
+            metric = metrics_module.resolve_accuracy(
                 loss_identifier, None if y_true is None else _shape(y_true), y_pred_shape)
             metric.name = identifier
             return metric
-        return _module('metrics').get(identifier)
+        return metrics_module.get(identifier)
 
     def update_state(self, y_true_flat, y_pred_flat, sample_weight=None):
         for index, metric, weighted in self._per_output:

@@ -17,9 +17,11 @@ from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.operation import run_on_dummies
+from kfacade import metrics as metrics_module
+from kfacade import optimizers
+from kfacade.callbacks.callback_list import CallbackList, logs_to_float
 from kfacade.trainers import data_adapters
-from kfacade.trainers.compile_utils import (
-    SPARSE_CATEGORICAL, CompileLoss, CompileMetrics, _name_of, check_target_shape)
+from kfacade.trainers.compile_utils import CompileLoss, CompileMetrics
 
 
 def _shape_of(x):
@@ -81,9 +83,6 @@ class Trainer:
         Raises:
             ValueError: an unknown optimizer, loss or metric name.
         """
-        from kfacade import metrics as metrics_module
-        from kfacade import optimizers
-
         for legacy in ("sample_weight_mode", "target_tensors", "distribute"):
             kwargs.pop(legacy, None)
         if kwargs:
@@ -149,8 +148,6 @@ class Trainer:
         if y is not None and self._compile_loss is not None and not self._compile_loss.built:
             self._compile_loss.build(names, y, pred_shapes)
             if len(names) > 1:
-                from kfacade import metrics as metrics_module
-
                 self._output_loss_trackers = [
                     metrics_module.Mean(name=f"{n}_loss") for n, fn in zip(names, self._compile_loss.fns)
                     if fn is not None
@@ -161,26 +158,6 @@ class Trainer:
             self._compile_metrics.build(names, loss_ids, y_flat, pred_shapes)
         if self.optimizer is not None and not getattr(self.optimizer, "built", False):
             self.optimizer.build(self.trainable_variables)
-
-    def _check_labels(self, y):
-        """For sparse categorical losses, labels must be below the number of classes."""
-        if self._compile_loss is None or y is None:
-            return
-        loss = self._compile_loss
-        for name, identifier, yt in zip(loss.output_names, loss.identifiers, loss.flatten_targets(y)):
-            if identifier is not None and _name_of(identifier) in SPARSE_CATEGORICAL \
-                    and isinstance(yt, np.ndarray) and yt.size:
-                classes = self._output_classes(name)
-                if classes is not None and (yt.max() >= classes or yt.min() < 0):
-                    raise ValueError(
-                        f"Output {name!r}: labels must be integers in [0, {classes}) for "
-                        f"sparse_categorical_crossentropy; received labels from {yt.min()} "
-                        f"to {yt.max()}."
-                    )
-
-    def _output_classes(self, name):
-        shape = (self._pred_shapes_by_name or {}).get(name)
-        return shape[-1] if shape else None
 
     # ------------------------------------------------------------- steps
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -307,7 +284,6 @@ class Trainer:
                 outputs or the loss, `validation_split` with a generator — all
                 before any weight changes.
         """
-        from kfacade.callbacks import CallbackList
 
         if "nb_epoch" in kwargs:
             epochs = kwargs.pop("nb_epoch")
@@ -370,17 +346,13 @@ class Trainer:
         The first call runs the model symbolically; later calls (another
         ``fit`` on the same compiled model) reuse the output shapes it found.
         """
-        if getattr(self, "_pred_shapes_by_name", None) is None or not self._compile_metrics.built:
+        first_build = getattr(self, "_pred_shapes_by_name", None) is None or not self._compile_metrics.built
+        if first_build:  # building checks the shapes
             x_head = tree.map_structure(lambda a: None if a is None else a[:2], x)
             y_head = tree.map_structure(lambda a: None if a is None else a[:2], y) if y is not None else None
             self._symbolic_build(x_head, y_head)
-        elif y is not None and self._compile_loss is not None and self._compile_loss.built:
-            loss = self._compile_loss
-            for name, identifier, yt in zip(loss.output_names, loss.identifiers, loss.flatten_targets(y)):
-                if identifier is not None and yt is not None:
-                    check_target_shape(_name_of(identifier), _shape_of(yt),
-                                       self._pred_shapes_by_name.get(name), name)
-        self._check_labels(y)
+        if y is not None and self._compile_loss is not None and self._compile_loss.built:
+            self._compile_loss.check_targets(y, self._pred_shapes_by_name, check_shapes=not first_build)
 
     def _validation_batches(self, validation_data, batch_size, steps):
         if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and \
@@ -396,7 +368,6 @@ class Trainer:
         return dict(sorted(logs.items(), key=lambda item: order.get(item[0], len(order))))
 
     def _logs_to_float(self, logs):
-        from kfacade.callbacks.callback_list import logs_to_float
 
         return logs_to_float(logs)
 
@@ -428,7 +399,6 @@ class Trainer:
                  steps=None, callbacks=None, return_dict=False, max_queue_size=10, workers=1,
                  use_multiprocessing=False, **kwargs):
         """The loss (and metrics) on the data: a float, ``[loss, *metrics]``, or a dict."""
-        from kfacade.callbacks import CallbackList
 
         if kwargs:
             raise TypeError(f"Invalid keyword argument(s) in `evaluate()`: {sorted(kwargs)}")
@@ -454,7 +424,6 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
                 max_queue_size=10, workers=1, use_multiprocessing=False):
         """The model's outputs for `x` in inference mode, as NumPy arrays."""
-        from kfacade.callbacks import CallbackList
 
         batches = data_adapters.make_batches(
             x, batch_size=batch_size, shuffle=False, steps_per_epoch=steps, workers=workers,
@@ -517,33 +486,6 @@ class Trainer:
             self._symbolic_build(x)
         result = self.make_predict_function()((x, None, None))
         return tree.map_structure(_B.convert_to_numpy, result)
-
-    # ----------------------------------------------- Keras 2 generator names
-    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
-                      validation_data=None, validation_steps=None, validation_freq=1,
-                      class_weight=None, max_queue_size=10, workers=1, use_multiprocessing=False,
-                      shuffle=True, initial_epoch=0):
-        """Keras 2's name for ``fit`` on a generator or Sequence."""
-        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
-                        callbacks=callbacks, validation_data=validation_data,
-                        validation_steps=validation_steps, validation_freq=validation_freq,
-                        class_weight=class_weight, max_queue_size=max_queue_size, workers=workers,
-                        use_multiprocessing=use_multiprocessing, shuffle=shuffle,
-                        initial_epoch=initial_epoch)
-
-    def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
-                           workers=1, use_multiprocessing=False, verbose=0):
-        """Keras 2's name for ``evaluate`` on a generator or Sequence."""
-        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose,
-                             max_queue_size=max_queue_size, workers=workers,
-                             use_multiprocessing=use_multiprocessing)
-
-    def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
-                          workers=1, use_multiprocessing=False, verbose=0):
-        """Keras 2's name for ``predict`` on a generator or Sequence."""
-        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose,
-                            max_queue_size=max_queue_size, workers=workers,
-                            use_multiprocessing=use_multiprocessing)
 
 
 def _sum(values):
