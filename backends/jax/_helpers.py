@@ -12,7 +12,6 @@ from kfacade.backend.config import floatx
 from .variables import ArrayImpl, convert_to_tensor, jax_dtype
 
 
-
 # What jax.numpy takes as is; Python scalars stay weakly typed.
 _NATIVE = (jax.Array, np.ndarray, np.generic, bool, int, float, complex)
 

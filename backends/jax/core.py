@@ -9,7 +9,6 @@ from .variables import convert_to_tensor
 __all__ = list(FAMILIES["core"])
 
 
-
 def stop_gradient(x):
     return jax.lax.stop_gradient(_t(x))
 

@@ -13,7 +13,6 @@ from .variables import convert_to_tensor
 __all__ = list(FAMILIES["nn"])
 
 
-
 # ---------------------------------------------------------------------- nn
 
 
@@ -292,8 +291,14 @@ def dropout(x, rate, noise_shape=None, seed=None):
     from .random import seed_key
 
     x = convert_to_tensor(x)
-    if isinstance(rate, int | float) and not 0.0 <= rate < 1.0:
-        raise ValueError(f"Received: rate={rate!r}; expected a float in [0, 1).")
+    if isinstance(rate, int | float):
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(
+                f"Invalid dropout rate. Received: rate={rate!r}; expected a number in [0, 1], "
+                "the fraction of elements to drop."
+            )
+        if rate == 1.0:  # x / (1 - rate) would be inf, and its gradient NaN
+            return jnp.zeros_like(x)
     if noise_shape is None:
         noise_shape = x.shape
     else:

@@ -14,7 +14,6 @@ from .variables import convert_to_tensor, jax_dtype
 __all__ = list(FAMILIES["numpy"])
 
 
-
 def _axis(axis):
     return tuple(axis) if isinstance(axis, list) else axis
 

@@ -9,7 +9,6 @@ from .variables import convert_to_tensor
 __all__ = list(FAMILIES["core"])
 
 
-
 def stop_gradient(x):
     return tf.stop_gradient(convert_to_tensor(x))
 

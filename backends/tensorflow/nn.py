@@ -17,7 +17,6 @@ from .variables import convert_to_tensor
 __all__ = list(FAMILIES["nn"])
 
 
-
 # -------------------------------------------------------------------- nn
 
 
@@ -424,8 +423,14 @@ def dropout(x, rate, noise_shape=None, seed=None):
     from .random import stateless_seed
 
     x = _float(x)
-    if isinstance(rate, (int, float)) and not 0 <= rate < 1:
-        raise ValueError(f"Received: rate={rate!r}; expected a float in [0, 1).")
+    if isinstance(rate, (int, float)):
+        if not 0 <= rate <= 1:
+            raise ValueError(
+                f"Invalid dropout rate. Received: rate={rate!r}; expected a number in [0, 1], "
+                "the fraction of elements to drop."
+            )
+        if rate == 1:  # x / (1 - rate) would be inf, and its gradient NaN
+            return tf.zeros_like(x)
     if noise_shape is None:
         noise_shape = _static_or_dynamic_shape(x)
     else:

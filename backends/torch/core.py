@@ -8,7 +8,6 @@ from ._helpers import Tensor, _t
 __all__ = list(FAMILIES["core"])
 
 
-
 def stop_gradient(x):
     if type(x) is not Tensor:
         x = _t(x)
@@ -19,7 +18,10 @@ def stop_gradient(x):
 
 
 def scan(f, init, xs, length=None, reverse=False, unroll=1):
-    """A Python loop over the leading axis (torch has no scan); `unroll` is ignored."""
+    """A Python loop over the leading axis (torch has no scan); `unroll` is ignored.
+
+    Zero steps: see ``_scan_empty``.
+    """
     container = type(init) if isinstance(init, (list, tuple)) else None
     carry = init
     xs_container = type(xs) if isinstance(xs, (list, tuple)) else None
@@ -40,7 +42,7 @@ def scan(f, init, xs, length=None, reverse=False, unroll=1):
     if steps is None:
         raise ValueError("scan needs `xs` with a leading axis, or `length` when xs is None.")
     if steps == 0:
-        raise ValueError("scan over zero steps: xs has an empty leading axis.")
+        return _scan_empty(f, init, xs, xs_container)
     ys = []
     for i in (range(steps - 1, -1, -1) if reverse else range(steps)):
         if xs is None:
@@ -63,3 +65,30 @@ def scan(f, init, xs, length=None, reverse=False, unroll=1):
     else:
         stacked = torch.stack([_t(y) for y in ys])
     return carry, stacked
+
+
+def _scan_empty(f, init, xs, xs_container):
+    """Zero steps: `init` back, and empty `ys` shaped by one probing call of `f`.
+
+    `f` runs once, without gradient tracking, on `init` and zeros shaped as
+    one step of `xs`; only the structure, dtypes and shapes of its `ys` are
+    kept (JAX learns them by tracing `f` the same way).
+    """
+    if xs is None:
+        probe = None
+    elif xs_container is not None:
+        probe = xs_container(torch.zeros(x.shape[1:], dtype=x.dtype, device=x.device) for x in xs)
+    else:
+        probe = torch.zeros(xs.shape[1:], dtype=xs.dtype, device=xs.device)
+    with torch.no_grad():
+        _, y = f(init, probe)
+
+    def empty(value):
+        value = _t(value)
+        return torch.zeros((0, *value.shape), dtype=value.dtype, device=value.device)
+
+    if y is None:
+        return init, None
+    if isinstance(y, (list, tuple)):
+        return init, type(y)(empty(v) for v in y)
+    return init, empty(y)

@@ -19,7 +19,6 @@ from .random import _generator
 __all__ = list(FAMILIES["nn"])
 
 
-
 # ---------------------------------------------------------------------- nn
 
 
@@ -349,7 +348,10 @@ def dropout(x, rate, noise_shape=None, seed=None):
     x = _t(x)
     rate = float(rate)
     if not 0.0 <= rate <= 1.0:
-        raise ValueError(f"Invalid dropout rate. Received: rate={rate}; expected 0 <= rate <= 1.")
+        raise ValueError(
+            f"Invalid dropout rate. Received: rate={rate!r}; expected a number in [0, 1], "
+            "the fraction of elements to drop."
+        )
     if rate == 0.0:
         return x
     if rate == 1.0:

@@ -592,6 +592,10 @@ def dropout(x, rate, noise_shape=None, seed=None):
     """`x` with each element zeroed with probability `rate`, the rest scaled by 1/(1-rate).
 
     `noise_shape` broadcasts one mask over some axes (None entries take x's size).
+    `rate` is a number in [0, 1], as Keras's ``Dropout`` accepts: 0 returns
+    `x` unchanged, 1 returns zeros of `x`'s shape and dtype whose gradient is
+    zero (no division by 1 - rate, so no inf or NaN); a rate outside [0, 1]
+    raises a ValueError that echoes it.
     """
 
 
@@ -612,6 +616,14 @@ def scan(f, init, xs, length=None, reverse=False, unroll=1):
     list of tensors (leading axis = time); returns ``(final_carry, stacked_ys)``
     with `ys` stacked on a new leading axis. With `reverse` the steps run from
     the last element to the first and `ys` keep their input positions.
+
+    Zero steps (an empty leading axis, or ``length=0``) is not an error, as in
+    JAX: the carry is `init` and `ys` has a leading axis of 0, with the
+    structure, dtypes and per-step shapes `f` gives. To learn those, an
+    adapter calls `f` once on `init` and zeros shaped as one step of `xs`
+    (JAX traces it the same way) and discards that call's results; an
+    adapter cannot know the shape of `ys` otherwise, and raising instead
+    would make an empty sequence fail on one backend and not another.
     """
 
 
