@@ -57,8 +57,7 @@ def leaky_relu(x, negative_slope=0.2):
 
 
 def hard_sigmoid(x):
-    x = _t(x)
-    return jnp.clip(x / 6.0 + 0.5, 0.0, 1.0)
+    return jax.nn.hard_sigmoid(_t(x))  # relu6(x + 3) / 6
 
 
 def softmax(x, axis=-1):
