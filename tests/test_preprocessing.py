@@ -30,7 +30,7 @@ from kfacade.utils import PyDataset
 from kfacade.utils import Sequence
 from kfacade.utils import normalize
 from kfacade.utils import to_categorical
-from kfacade.utils.sequence import iterate_batches
+from kfacade.utils.batch_loader import iterate_batches
 
 
 # ---------------------------------------------------------------------------
