@@ -101,6 +101,10 @@ def apply_affine_transform(
     Returns:
         The transformed image, same shape as `x`.
 
+    Raises:
+        ImportError: if a transform is asked for and SciPy, which resamples
+            the image (`scipy.ndimage.affine_transform`), is not installed.
+
     Example:
 
     >>> image = np.arange(9.0).reshape(3, 3, 1)
