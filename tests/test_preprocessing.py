@@ -14,7 +14,6 @@ import warnings
 import numpy as np
 import pytest
 
-from kfacade.preprocessing import image as image_module
 from kfacade.preprocessing.image import ImageDataGenerator
 from kfacade.preprocessing.image import NumpyArrayIterator
 from kfacade.preprocessing.image import apply_affine_transform
@@ -31,7 +30,7 @@ from kfacade.utils import PyDataset
 from kfacade.utils import Sequence
 from kfacade.utils import normalize
 from kfacade.utils import to_categorical
-from kfacade.utils.sequence import iterate_batches
+from kfacade.utils.batch_loader import iterate_batches
 
 
 # ---------------------------------------------------------------------------
@@ -533,25 +532,28 @@ def test_channels_first():
         ImageDataGenerator(data_format="nchw")
 
 
-def test_numpy_resampler_matches_scipy(monkeypatch):
-    pytest.importorskip("scipy")
-    rng = np.random.default_rng(3)
-    image = rng.random((7, 6, 2)).astype("float64")
-    cases = [
-        {"tx": 1}, {"ty": -2}, {"tx": 1.5, "ty": 0.25}, {"theta": 90},
-        {"theta": 23.0, "zx": 0.8, "zy": 1.3}, {"shear": 12.0, "tx": 0.7},
-    ]
-    for mode in ("nearest", "constant", "reflect", "wrap"):
-        for order in (0, 1):
-            generator = ImageDataGenerator(fill_mode=mode, cval=0.5, interpolation_order=order)
-            for params in cases:
-                with_scipy = generator.apply_transform(image, params)
-                monkeypatch.setattr(image_module, "_USE_SCIPY", False)
-                with_numpy = generator.apply_transform(image, params)
-                monkeypatch.setattr(image_module, "_USE_SCIPY", True)
-                np.testing.assert_allclose(
-                    with_numpy, with_scipy, atol=1e-6, err_msg=f"{mode} {order} {params}"
-                )
+def test_scipy_is_needed_only_by_geometric_transforms(monkeypatch):
+    # SciPy is imported on the first rotation/shift/shear/zoom, not before.
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    monkeypatch.setitem(sys.modules, "scipy.ndimage", None)
+    image = np.arange(12, dtype="float32").reshape(3, 4, 1)
+    generator = ImageDataGenerator(horizontal_flip=True, fill_mode="wrap")
+    flipped = generator.apply_transform(image, {"flip_horizontal": True})
+    np.testing.assert_array_equal(flipped[..., 0], image[:, ::-1, 0])
+    with pytest.raises(ImportError, match="need SciPy"):
+        generator.apply_transform(image, {"tx": 1})
+
+
+def test_integer_shifts_match_numpy_roll_for_every_order():
+    # SciPy's "grid-wrap" tiles with the image's own period, so an integer
+    # shift under fill_mode="wrap" is a roll, whatever the interpolation.
+    image = np.random.default_rng(3).random((5, 6, 2))
+    for order in (0, 1):
+        generator = ImageDataGenerator(fill_mode="wrap", interpolation_order=order)
+        moved = generator.apply_transform(image, {"tx": 2, "ty": -1})
+        np.testing.assert_allclose(
+            moved, np.roll(image, (1, -2), axis=(0, 1)), atol=1e-12, err_msg=f"order={order}"
+        )
 
 
 def test_invalid_fill_mode():
@@ -730,3 +732,41 @@ def test_iterate_batches_propagates_errors():
         next(stream)
     with pytest.raises(RuntimeError, match="batch 3 is broken"):
         list(iterate_batches(Failing(), workers=1))
+
+
+# ---------------------------------------------------------------------------
+# Where the Keras 2 shims live.
+def test_keras2_paths_serve_the_legacy_objects():
+    import kfacade
+    from kfacade.legacy.preprocessing import image_data_generator, text
+
+    assert ImageDataGenerator is image_data_generator.ImageDataGenerator
+    assert Tokenizer is text.Tokenizer
+    assert kfacade.preprocessing.sequence.pad_sequences is pad_sequences
+    assert kfacade.utils.img_to_array is img_to_array
+
+
+def test_only_public_namespaces_import_legacy_preprocessing():
+    import ast
+    import pathlib
+
+    import kfacade
+
+    package = pathlib.Path(kfacade.__file__).resolve().parent
+    allowed = {package / "preprocessing", package / "legacy"}
+    offenders = []
+    for path in package.rglob("*.py"):
+        if any(folder in path.parents for folder in allowed):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            if any(name.startswith("kfacade.legacy.preprocessing") for name in names):
+                offenders.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert offenders == [], (
+        "kfacade.legacy.preprocessing is imported below the public namespaces "
+        f"at {offenders}; expected only kfacade/preprocessing/ to serve it."
+    )

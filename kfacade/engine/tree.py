@@ -1,32 +1,72 @@
-"""Nested structures of tensors: lists, tuples and dicts, flattened and rebuilt."""
+"""Nested structures of tensors, flattened and rebuilt with `optree`.
+
+Containers are lists, tuples (namedtuples keep their type), dicts
+(`OrderedDict` and `defaultdict` keep theirs) and the other containers
+optree knows (`deque`, structseqs such as `torch.return_types`). Everything
+else is a leaf, `None` included, as in Keras.
+
+Dicts are flattened in insertion order, not sorted by key: the order the
+caller built them in is the order their leaves take (output names, loss
+maps). optree sorts keys by default; kfacade asks it for insertion order
+in its own namespace, so other users of optree in the process are not
+affected.
+"""
+import optree
+
+_NAMESPACE = "kfacade"
+_OPTIONS = {"none_is_leaf": True, "namespace": _NAMESPACE}
+
+# optree offers the insertion-order mode only as a context manager. It is
+# entered once here and never left (the module keeps the reference, so the
+# generator is not closed by garbage collection): entering and leaving it
+# around each call would not be thread-safe, and only kfacade flattens in
+# this namespace.
+_INSERTION_ORDER = optree.dict_insertion_ordered(True, namespace=_NAMESPACE)
+_INSERTION_ORDER.__enter__()
 
 
 def flatten(structure):
-    """The leaves of `structure` in order (dicts by key order, as Keras)."""
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
-    if isinstance(structure, dict):
-        return [leaf for key in structure for leaf in flatten(structure[key])]
-    return [structure]
+    """The leaves of `structure` in order (dicts in insertion order).
+
+    Example:
+
+    >>> flatten({"b": [1, 2], "a": (3, None)})
+    [1, 2, 3, None]
+    """
+    return optree.tree_leaves(structure, **_OPTIONS)
 
 
 def map_structure(fn, structure):
-    """`structure` with `fn` applied to every leaf, containers preserved."""
-    if isinstance(structure, list):
-        return [map_structure(fn, item) for item in structure]
-    if isinstance(structure, tuple):
-        return tuple(map_structure(fn, item) for item in structure)
-    if isinstance(structure, dict):
-        return {key: map_structure(fn, value) for key, value in structure.items()}
-    return fn(structure)
+    """`structure` with `fn` applied to every leaf, containers preserved.
+
+    Example:
+
+    >>> import collections
+    >>> Point = collections.namedtuple("Point", "x y")
+    >>> map_structure(lambda v: v * 10, [Point(1, 2), {"k": 3}])
+    [Point(x=10, y=20), {'k': 30}]
+    """
+    return optree.tree_map(fn, structure, **_OPTIONS)
 
 
 def pack_sequence_as(structure, leaves):
-    """Rebuilds `structure` with the leaves taken in order from `leaves`."""
-    iterator = iter(leaves)
-    return map_structure(lambda _: next(iterator), structure)
+    """Rebuilds `structure` with the leaves taken in order from `leaves`.
+
+    Raises:
+        ValueError: if `leaves` does not hold exactly as many values as
+            `structure` has leaves.
+    """
+    leaves = list(leaves)
+    spec = optree.tree_structure(structure, **_OPTIONS)
+    if len(leaves) != spec.num_leaves:
+        raise ValueError(
+            f"pack_sequence_as received {len(leaves)} leaves for a structure "
+            f"with {spec.num_leaves} leaves; expected equal counts. "
+            f"Structure: {spec}"
+        )
+    return optree.tree_unflatten(spec, leaves)
 
 
 def is_nested(structure):
-    """True for a list, tuple or dict."""
-    return isinstance(structure, (list, tuple, dict))
+    """True for a container (list, tuple, dict, namedtuple, ...), False for a leaf."""
+    return not optree.tree_is_leaf(structure, **_OPTIONS)

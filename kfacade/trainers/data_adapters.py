@@ -170,7 +170,7 @@ class IterableBatches:
 
     def _source(self):
         if self.is_sequence:
-            from kfacade.utils.sequence import iterate_batches
+            from kfacade.utils.batch_loader import iterate_batches
 
             workers = getattr(self.data, "workers", None) or self.workers
             multiprocessing = getattr(self.data, "use_multiprocessing", False) or self.use_multiprocessing

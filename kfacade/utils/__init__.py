@@ -1,5 +1,8 @@
-"""Utilities: data sets of batches, label helpers, file downloads."""
+"""Utilities: data sets of batches, label helpers, image files, file downloads."""
 from kfacade.utils.file_utils import get_file
+from kfacade.utils.image_utils import array_to_img
+from kfacade.utils.image_utils import img_to_array
+from kfacade.utils.image_utils import load_img
 from kfacade.utils.numerical_utils import normalize
 from kfacade.utils.numerical_utils import to_categorical
 from kfacade.utils.sequence import PyDataset
