@@ -99,3 +99,16 @@ def test_scan_with_length_zero_and_no_xs():
     carry, ys = B.scan(step, [B.zeros((1,))], None, length=0)
     np.testing.assert_array_equal(to_numpy(carry[0]), np.zeros(1, F32))
     assert B.shape(ys) == (0, 4)
+
+
+def test_dropout_layer_rate_one_drops_everything_in_training_only():
+    layer = kfacade.layers.Dropout(1.0, seed=4)
+    x = np.ones((2, 5), F32)
+    np.testing.assert_array_equal(to_numpy(layer(x, training=True)), np.zeros((2, 5), F32))
+    np.testing.assert_array_equal(to_numpy(layer(x, training=False)), x)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.5])
+def test_dropout_layer_rejects_rates_outside_zero_one(rate):
+    with pytest.raises(ValueError, match=f"rate={rate}"):
+        kfacade.layers.Dropout(rate)

@@ -35,7 +35,7 @@ _TORCH_DTYPES = {
 _DTYPE_NAMES = {torch_dtype: name for name, torch_dtype in _TORCH_DTYPES.items()}
 # torch >= 2.3 has uint16/uint32/uint64 tensors but few kernels for them
 # (not even `add`): they are kept, so dtypes round-trip, and the ops that
-# lack a kernel rerun on int64 (ops._widened). torch 2.1 has none: there,
+# lack a kernel rerun on int64 (numpy._widened). torch 2.1 has none: there,
 # as in Keras, they are stored in the next wider signed dtype.
 _SHELL_UNSIGNED = frozenset()
 _WIDER_SIGNED = {}  # NumPy dtype -> the dtype name torch stores it as

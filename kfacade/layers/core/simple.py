@@ -29,7 +29,7 @@ class Dropout(Layer):
     """Sets a fraction `rate` of inputs to 0 during training, scaling the rest by 1/(1-rate).
 
     Args:
-        rate: the fraction to drop, in [0, 1).
+        rate: the fraction to drop, in [0, 1] (1 drops everything, as Keras allows).
         noise_shape: shape of the binary mask broadcast over the input
             (None entries take the input's size).
         seed: an int for reproducible masks.
@@ -39,7 +39,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= rate < 1:
+        if not 0 <= rate <= 1:
             raise ValueError(
                 f"Invalid value received for argument `rate`. Expected a float value "
                 f"between 0 and 1. Received: rate={rate}"
