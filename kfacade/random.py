@@ -3,14 +3,23 @@
 A ``SeedGenerator`` keeps its state in a non-trainable uint32 ``Variable``;
 ``draw_seed`` returns the current ``(2,)`` seed and advances the state, so a
 JAX or TensorFlow step threads randomness through its state like any other
-variable. Layers own their generators (``Dropout`` has one), which makes
+variable, and restoring the state variable rewinds the stream on every
+backend. Layers own their generators (``Dropout`` has one), which makes
 the layer's non-trainable state include them.
+
+kfacade draws every seed here and hands the adapter the drawn value
+(``kfacade.backend.contract``: "Seeds"); adapters never see a
+``SeedGenerator``.
 """
 import numpy as np
 
 from kfacade.backend.active import adapter as _B
+from kfacade.backend.config import floatx
+from kfacade.backend.state import in_compiled_step_trace
+from kfacade.variables import Variable
 
 _global_seed = [None]
+_INCREMENT = np.array([1, 0], dtype="int32")  # one draw: the counter word steps
 
 
 def set_global_seed(seed):
@@ -42,8 +51,6 @@ class SeedGenerator:
     """
 
     def __init__(self, seed=None, name=None):
-        from kfacade.variables import Variable
-
         self.initial_seed = _fresh_seed() if seed is None else int(seed)
         self.state = Variable(
             np.array([0, self.initial_seed], dtype="uint32"),
@@ -51,34 +58,66 @@ class SeedGenerator:
             trainable=False,
             name=name or "seed_generator_state",
         )
+        # Converted once: a NumPy operand would be converted on every draw.
+        self._increment = _B.convert_to_tensor(_INCREMENT)
 
     def next(self):
         """The current seed as a (2,) uint32 tensor; advances the state."""
-        # A snapshot, not the live storage: on TensorFlow the value read from a
-        # tf.Variable would otherwise already show the increment below.
-        seed = _B.convert_to_tensor(self.state.value, dtype="uint32")
-        self.state.assign(_B.add(seed, np.array([1, 0], dtype="uint32")))
-        return seed
+        # The counter is stepped in int32 (uint32 -> int32 -> uint32 keeps the
+        # bits and wraps alike on every backend): torch has no uint32 add
+        # kernel, and the cast is also the snapshot the result needs, since
+        # the torch and TensorFlow storages change in place on assign.
+        counter = _B.cast(self.state.value, "int32")
+        self.state.assign(_B.add(counter, self._increment))
+        return _B.cast(counter, "uint32")
 
 
 def draw_seed(seed):
-    """A (2,) uint32 seed tensor from a SeedGenerator, an int or None."""
+    """The seed an adapter's random op receives, drawn from `seed`.
+
+    Args:
+        seed: a ``SeedGenerator``, an int, or None.
+
+    Returns:
+        For a ``SeedGenerator``: its current ``(2,)`` uint32 native tensor
+        (a value of its state, so traceable), and the state advances. For an
+        int: the int itself (the same numbers on every call, as in Keras).
+        For None: a fresh int (from the global seed after
+        ``kfacade.utils.set_random_seed``).
+
+    Raises:
+        ValueError: `seed` is None while a compiled step is being traced
+            (``jax.jit``, ``tf.function``): a seed drawn in Python then would
+            be frozen into the step and the same noise would repeat every
+            step. The message says to pass a ``SeedGenerator``.
+        ValueError: `seed` is of another type.
+    """
     if isinstance(seed, SeedGenerator):
         return seed.next()
     if seed is None:
-        seed = _fresh_seed()
-    return _B.convert_to_tensor(np.array([0, int(seed)], dtype="uint32"), dtype="uint32")
+        if in_compiled_step_trace():
+            raise ValueError(
+                "A random op with seed=None was called inside a compiled step (jax.jit or "
+                "tf.function): its seed would be drawn once, when the step is traced, and the "
+                "same noise would repeat at every step. Create a "
+                "`kfacade.random.SeedGenerator(seed)` once (for instance in your layer's "
+                "`__init__`, so it is part of the layer's state) and pass it as `seed=`. "
+                "Received: seed=None"
+            )
+        return _fresh_seed()
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        return int(seed)
+    raise ValueError(
+        f"Invalid seed. Received: seed={seed!r}; expected None, an int or a "
+        f"kfacade.random.SeedGenerator."
+    )
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Uniform random values in [minval, maxval)."""
-    from kfacade.backend.config import floatx
-
-    return _B.random_uniform(tuple(shape), minval, maxval, dtype or floatx(), seed)
+    return _B.random_uniform(tuple(shape), minval, maxval, dtype or floatx(), draw_seed(seed))
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal random values."""
-    from kfacade.backend.config import floatx
-
-    return _B.random_normal(tuple(shape), mean, stddev, dtype or floatx(), seed)
+    return _B.random_normal(tuple(shape), mean, stddev, dtype or floatx(), draw_seed(seed))

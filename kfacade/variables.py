@@ -6,6 +6,8 @@ Inside a ``StatelessScope`` reads return the values the scope was given and
 assignments are recorded in the scope instead of changing the variable: this
 is how one stateful implementation of a layer, an optimizer or a metric also
 serves as the pure function that ``jax.jit`` compiles (``stateless_call``).
+``StatelessScope`` and ``VariableBase`` live in ``kfacade/backend/state.py``
+(adapters may import that floor); they are re-exported here.
 """
 import itertools
 
@@ -14,74 +16,19 @@ import numpy as np
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
 from kfacade.backend.dtypes import standardize_dtype
+from kfacade.backend.state import (  # noqa: F401 (re-exported: their public home)
+    StatelessScope,
+    VariableBase,
+    active_stateless_scope,
+    local as _local,
+)
 
-_scope = None  # the innermost active StatelessScope, or None
+# A shared counter (itertools.count's next() is atomic), so automatic
+# variable names stay unique across threads.
 _uid = itertools.count()
 
 
-def active_stateless_scope():
-    """The innermost active ``StatelessScope``, or None."""
-    return _scope
-
-
-class StatelessScope:
-    """Reads variables from given values and records assignments.
-
-    Args:
-        state_mapping: iterable of ``(variable, value)`` pairs the scope reads.
-
-    Example:
-        >>> with StatelessScope([(layer.kernel, new_kernel)]) as scope:
-        ...     y = layer(x)
-        >>> scope.get_current_value(some_variable)  # its value after the call
-    """
-
-    def __init__(self, state_mapping=()):
-        self._values = {}  # id(variable) -> value given to the scope
-        self._updates = {}  # id(variable) -> (variable, value) assigned inside
-        self._parent = None
-        for variable, value in state_mapping:
-            if not isinstance(variable, Variable):
-                raise ValueError(
-                    f"StatelessScope maps Variables to values. Received: {variable!r}"
-                )
-            self._values[id(variable)] = value
-
-    def get_current_value(self, variable):
-        """The value this scope (or an enclosing one) holds for `variable`, else None."""
-        key = id(variable)
-        scope = self
-        while scope is not None:
-            update = scope._updates.get(key)
-            if update is not None:
-                return update[1]
-            value = scope._values.get(key)
-            if value is not None:
-                return value
-            scope = scope._parent
-        return None
-
-    def add_update(self, variable, value):
-        """Records an assignment made inside the scope."""
-        self._updates[id(variable)] = (variable, value)
-
-    def updates(self):
-        """The ``(variable, value)`` pairs assigned inside this scope, in order."""
-        return list(self._updates.values())
-
-    def __enter__(self):
-        global _scope
-        self._parent = _scope
-        _scope = self
-        return self
-
-    def __exit__(self, *exc):
-        global _scope
-        _scope = self._parent
-        return False
-
-
-class Variable:
+class Variable(VariableBase):
     """A named, mutable tensor with Keras's attributes.
 
     Args:
@@ -138,8 +85,9 @@ class Variable:
     @property
     def value(self):
         """The current value as a native tensor (the scope's inside a StatelessScope)."""
-        if _scope is not None:
-            value = _scope.get_current_value(self)
+        scope = _local.scope
+        if scope is not None:
+            value = scope.get_current_value(self)
             if value is not None:
                 return value
         return self._handle
@@ -180,8 +128,9 @@ class Variable:
                 f"Cannot assign a value of shape {tuple(_B.shape(value))} to variable "
                 f"{self.path!r} of shape {self._shape}."
             )
-        if _scope is not None:
-            _scope.add_update(self, value)
+        scope = _local.scope
+        if scope is not None:
+            scope.add_update(self, value)
         else:
             self._handle = _B.variable_assign(self._handle, value)
         return value

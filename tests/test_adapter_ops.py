@@ -16,7 +16,7 @@ import pytest
 
 import kfacade
 from kfacade.backend import adapter as B
-from kfacade.random import SeedGenerator
+from kfacade.random import SeedGenerator, draw_seed
 
 try:
     from tests.helpers import FLOAT32_ATOL, FLOAT32_RTOL, assert_close
@@ -757,12 +757,12 @@ def test_conv_rejects_unknown_padding(op):
 
 def test_dropout_rate_zero_is_identity(rng):
     x = uniform(rng, 4, 5)
-    check_result(B.dropout(B.convert_to_tensor(x), 0.0, seed=SeedGenerator(1)), x)
+    check_result(B.dropout(B.convert_to_tensor(x), 0.0, seed=draw_seed(SeedGenerator(1))), x)
 
 
 def test_dropout_keeps_about_half_and_scales(rng):
     x = uniform(rng, 4000, low=0.5, high=1.5)
-    result = to_numpy(B.dropout(B.convert_to_tensor(x), 0.5, seed=SeedGenerator(3)))
+    result = to_numpy(B.dropout(B.convert_to_tensor(x), 0.5, seed=draw_seed(SeedGenerator(3))))
     kept = result != 0
     # 4000 Bernoulli(0.5): std of the fraction is 0.008; 0.05 is > 6 sigma.
     assert abs(kept.mean() - 0.5) < 0.05
@@ -771,24 +771,25 @@ def test_dropout_keeps_about_half_and_scales(rng):
 
 def test_dropout_same_seed_is_reproducible(rng):
     x = B.convert_to_tensor(uniform(rng, 50, 4))
-    first = to_numpy(B.dropout(x, 0.5, seed=SeedGenerator(7)))
-    second = to_numpy(B.dropout(x, 0.5, seed=SeedGenerator(7)))
+    first = to_numpy(B.dropout(x, 0.5, seed=draw_seed(SeedGenerator(7))))
+    second = to_numpy(B.dropout(x, 0.5, seed=draw_seed(SeedGenerator(7))))
     np.testing.assert_array_equal(first, second)
     np.testing.assert_array_equal(to_numpy(B.dropout(x, 0.5, seed=11)), to_numpy(B.dropout(x, 0.5, seed=11)))
     generator = SeedGenerator(7)
-    draw1, draw2 = to_numpy(B.dropout(x, 0.5, seed=generator)), to_numpy(B.dropout(x, 0.5, seed=generator))
+    draw1 = to_numpy(B.dropout(x, 0.5, seed=draw_seed(generator)))
+    draw2 = to_numpy(B.dropout(x, 0.5, seed=draw_seed(generator)))
     assert not np.array_equal(draw1, draw2), "a SeedGenerator must advance between calls"
 
 
 def test_dropout_noise_shape_broadcasts(rng):
     x = uniform(rng, 200, 6, low=0.5, high=1.5)
-    result = to_numpy(B.dropout(B.convert_to_tensor(x), 0.5, noise_shape=(200, 1), seed=SeedGenerator(5)))
+    result = to_numpy(B.dropout(B.convert_to_tensor(x), 0.5, noise_shape=(200, 1), seed=draw_seed(SeedGenerator(5))))
     kept_rows = result[:, 0] != 0
     assert np.all((result != 0) == kept_rows[:, None]), "a row is kept or dropped as a whole"
     assert 0.3 < kept_rows.mean() < 0.7
     assert_close(result[kept_rows], 2 * x[kept_rows])
     # None entries take x's size.
-    result = to_numpy(B.dropout(B.convert_to_tensor(x), 0.5, noise_shape=(None, 1), seed=SeedGenerator(5)))
+    result = to_numpy(B.dropout(B.convert_to_tensor(x), 0.5, noise_shape=(None, 1), seed=draw_seed(SeedGenerator(5))))
     assert np.all((result != 0) == (result[:, :1] != 0))
 
 
@@ -881,12 +882,16 @@ def test_random_seeding(op):
     np.testing.assert_array_equal(to_numpy(draw((20,), seed=42)), to_numpy(draw((20,), seed=42)))
     assert not np.array_equal(to_numpy(draw((20,), seed=42)), to_numpy(draw((20,), seed=43)))
     np.testing.assert_array_equal(
-        to_numpy(draw((20,), seed=SeedGenerator(9))), to_numpy(draw((20,), seed=SeedGenerator(9)))
+        to_numpy(draw((20,), seed=draw_seed(SeedGenerator(9)))),
+        to_numpy(draw((20,), seed=draw_seed(SeedGenerator(9)))),
     )
     generator = SeedGenerator(9)
-    first, second = to_numpy(draw((20,), seed=generator)), to_numpy(draw((20,), seed=generator))
+    first = to_numpy(draw((20,), seed=draw_seed(generator)))
+    second = to_numpy(draw((20,), seed=draw_seed(generator)))
     assert not np.array_equal(first, second), "a SeedGenerator must advance between draws"
-    assert B.shape(draw((3,), seed=None)) == (3,)
+    # Adapters receive drawn seeds only: kfacade draws from SeedGenerators.
+    with pytest.raises(ValueError, match="draw_seed"):
+        draw((3,), seed=SeedGenerator(9))
 
 
 def test_set_global_seed_is_callable():

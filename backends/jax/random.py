@@ -1,22 +1,30 @@
-"""Random ops: JAX keys built from kfacade's (2,) uint32 seed tensors."""
+"""Random ops: JAX keys built from the seeds kfacade draws.
+
+kfacade passes every random op a drawn seed (contract: "Seeds"): a ``(2,)``
+uint32 tensor from a ``SeedGenerator``'s state (a traced value inside a
+compiled step, so the key changes every step), or a Python int ``s``, which
+means the same stream as the tensor ``[0, s]``.
+"""
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .variables import convert_to_tensor, jax_dtype
 
 __all__ = ["random_uniform", "random_normal", "set_global_seed"]
 
-_draw_seed = None  # kfacade.random.draw_seed, imported on first use (circular import)
-
 
 def seed_key(seed):
-    """A threefry key from `seed` (SeedGenerator, int or None), traceable under jit."""
-    global _draw_seed
-    if _draw_seed is None:
-        from kfacade.random import draw_seed
-
-        _draw_seed = draw_seed
-    data = convert_to_tensor(_draw_seed(seed), dtype="uint32")
+    """A threefry key from a drawn `seed` (a (2,) uint32 tensor or an int)."""
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        data = jnp.asarray(np.array([0, seed], dtype="uint32"))
+    elif isinstance(seed, jax.Array) and seed.shape == (2,):
+        data = convert_to_tensor(seed, dtype="uint32")
+    else:
+        raise ValueError(
+            f"Invalid seed. Received: seed={seed!r}; expected a seed drawn by "
+            f"kfacade.random.draw_seed (a (2,) uint32 tensor or an int)."
+        )
     # Naming the implementation keeps (2,) uint32 seeds valid whatever
     # jax_default_prng_impl says.
     return jax.random.wrap_key_data(data, impl="threefry2x32")
@@ -41,5 +49,5 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
 
 
 def set_global_seed(seed):
-    """Does nothing: JAX has no global generator. Every random op draws its key
-    from ``kfacade.random.draw_seed``, which the global seed already governs."""
+    """Does nothing: JAX has no global generator. kfacade draws unseeded ops'
+    seeds itself (``kfacade.random.draw_seed``), from the global seed."""

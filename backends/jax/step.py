@@ -1,7 +1,10 @@
 """Autodiff and compiled steps: stateful kfacade code made pure with StatelessScope."""
 import contextlib
+
 import jax
 import jax.numpy as jnp
+
+from kfacade.backend.state import StatelessScope, compiled_step_trace
 
 __all__ = ["value_and_grad", "compile_function", "no_grad"]
 
@@ -14,8 +17,6 @@ def value_and_grad(fn, variables):
     ``Variable.assign``, so they land in the caller's scope or variable. A
     variable of non-float dtype gets a zero gradient.
     """
-    from kfacade.variables import StatelessScope
-
     variables = list(variables)
     values = [variable.value for variable in variables]
     differentiable = [
@@ -51,12 +52,11 @@ def compile_function(fn, state_variables, jit_compile):
     The step donates the variables' buffers, so arrays read from a state
     variable before a step are deleted by it; read ``.value`` afresh.
     """
-    from kfacade.variables import StatelessScope
-
     state_variables = list(state_variables)
 
     def pure(state_values, data):
-        with StatelessScope(zip(state_variables, state_values)) as scope:
+        # Runs only while jax.jit traces: Python values are frozen here.
+        with compiled_step_trace(), StatelessScope(zip(state_variables, state_values)) as scope:
             logs = fn(data)
         return logs, [scope.get_current_value(variable) for variable in state_variables]
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from kfacade.backend.config import floatx
 from kfacade.backend.dtypes import ALL_TYPES, standardize_dtype
+from kfacade.backend.state import VariableBase
 
 from .device import current_device
 
@@ -24,18 +25,6 @@ ArrayImpl = type(jnp.zeros(()))
 
 _NUMPY_DTYPES = {name: np.dtype(jnp.bfloat16 if name == "bfloat16" else name) for name in ALL_TYPES}
 _DTYPE_NAMES = {}  # np.dtype -> name, filled on first sight
-_Variable = None  # kfacade.variables.Variable, imported on first use (circular import)
-
-
-def _variable_class():
-    global _Variable
-    if _Variable is None:
-        from kfacade.variables import Variable
-
-        _Variable = Variable
-    return _Variable
-
-
 def jax_dtype(dtype):
     """The NumPy dtype JAX will use for dtype name (or dtype) `dtype`.
 
@@ -68,7 +57,7 @@ def convert_to_tensor(x, dtype=None):
             return x
         dtype = jax_dtype(dtype)
         return x if x.dtype == dtype else _astype(x, dtype)
-    if isinstance(x, _variable_class()):
+    if isinstance(x, VariableBase):
         return convert_to_tensor(x.value, dtype)
     if dtype is not None:
         return jnp.asarray(x, dtype=jax_dtype(dtype))
@@ -90,7 +79,7 @@ def convert_to_tensor(x, dtype=None):
 
 def convert_to_numpy(x):
     """A writable NumPy copy of `x` (never a view of a buffer JAX may donate)."""
-    if isinstance(x, _variable_class()):
+    if isinstance(x, VariableBase):
         x = x.value
     return np.array(x)
 
@@ -102,7 +91,7 @@ def shape(x):
 
 
 def dtype(x):
-    if not hasattr(x, "dtype") or isinstance(x, _variable_class()):
+    if not hasattr(x, "dtype") or isinstance(x, VariableBase):
         x = convert_to_tensor(x)
     name = _DTYPE_NAMES.get(x.dtype)
     if name is None:

@@ -1,8 +1,9 @@
-"""Random ops: stateless TensorFlow samplers seeded through ``kfacade.random.draw_seed``.
+"""Random ops: stateless TensorFlow samplers seeded by the seeds kfacade draws.
 
-The seed comes from a ``SeedGenerator``'s state variable, which the draw
+kfacade passes every random op a drawn seed (contract: "Seeds"): a ``(2,)``
+uint32 tensor from a ``SeedGenerator``'s state variable, which the draw
 advances, so random ops stay pure (and vary per step) inside a
-``tf.function``.
+``tf.function``; or a Python int ``s``, the same stream as ``[0, s]``.
 """
 import tensorflow as tf
 
@@ -12,17 +13,17 @@ from .variables import tf_dtype
 
 __all__ = ["random_uniform", "random_normal", "set_global_seed"]
 
-_draw_seed = None  # kfacade.random.draw_seed, imported on first use (circular import)
-
 
 def stateless_seed(seed):
-    """The ``(2,)`` int64 seed a stateless TF sampler takes, drawn from `seed`."""
-    global _draw_seed
-    if _draw_seed is None:
-        from kfacade.random import draw_seed
-
-        _draw_seed = draw_seed
-    return tf.cast(_draw_seed(seed), tf.int64)  # int64 keeps every uint32 value
+    """The ``(2,)`` int64 seed a stateless TF sampler takes, from a drawn `seed`."""
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return tf.constant([0, seed], tf.int64)
+    if isinstance(seed, (tf.Tensor, tf.Variable)) and tuple(seed.shape) == (2,):
+        return tf.cast(seed, tf.int64)  # int64 keeps every uint32 value
+    raise ValueError(
+        f"Invalid seed. Received: seed={seed!r}; expected a seed drawn by "
+        f"kfacade.random.draw_seed (a (2,) uint32 tensor or an int)."
+    )
 
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):

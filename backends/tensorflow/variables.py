@@ -11,6 +11,7 @@ from tensorflow.python.framework.ops import EagerTensor  # the concrete eager cl
 
 from kfacade.backend.config import floatx
 from kfacade.backend.dtypes import ALL_TYPES, standardize_dtype
+from kfacade.backend.state import VariableBase
 
 __all__ = [
     "is_tensor",
@@ -26,19 +27,6 @@ __all__ = [
 _TF_DTYPES = {name: tf.as_dtype(name) for name in ALL_TYPES}
 _DTYPE_NAMES = {tf_dtype: name for name, tf_dtype in _TF_DTYPES.items()}
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
-_Variable = None  # kfacade.variables.Variable, imported on first use (circular import)
-
-
-def variable_class():
-    """``kfacade.variables.Variable`` (imported lazily: the adapter loads first)."""
-    global _Variable
-    if _Variable is None:
-        from kfacade.variables import Variable
-
-        _Variable = Variable
-    return _Variable
-
-
 def tf_dtype(dtype):
     """The ``tf.DType`` for a dtype name, NumPy dtype or ``tf.DType``."""
     if isinstance(dtype, tf.DType):
@@ -101,7 +89,7 @@ def convert_to_tensor(x, dtype=None):
     if not isinstance(x, tf.Tensor):
         if isinstance(x, tf.Variable):
             x = x.value()
-        elif isinstance(x, variable_class()):
+        elif isinstance(x, VariableBase):
             return convert_to_tensor(x.value, dtype)
         elif dtype is not None and isinstance(x, (np.ndarray, np.generic, bool, int, float)):
             target = tf_dtype(dtype)
@@ -120,7 +108,7 @@ def convert_to_tensor(x, dtype=None):
 
 
 def convert_to_numpy(x):
-    if isinstance(x, variable_class()):
+    if isinstance(x, VariableBase):
         x = x.value
     if isinstance(x, (tf.Tensor, tf.Variable)):
         return np.asarray(x.numpy())  # a 0-d array, not a NumPy scalar, for 0-d tensors
@@ -134,7 +122,7 @@ def shape(x):
         return tuple(x.shape)  # None for a dimension unknown while tracing
     if isinstance(x, np.ndarray):
         return x.shape
-    if isinstance(x, variable_class()):
+    if isinstance(x, VariableBase):
         return x.shape
     return tuple(convert_to_tensor(x).shape)
 
@@ -142,7 +130,7 @@ def shape(x):
 def dtype(x):
     if isinstance(x, (tf.Tensor, tf.Variable)):
         return dtype_name(x.dtype)
-    if isinstance(x, variable_class()):
+    if isinstance(x, VariableBase):
         return x.dtype
     if isinstance(x, (np.ndarray, np.generic)):
         return standardize_dtype(x.dtype)

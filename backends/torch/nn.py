@@ -339,11 +339,10 @@ def moments(x, axes, keepdims=False):
 def dropout(x, rate, noise_shape=None, seed=None):
     """Always drops (training semantics).
 
-    Unseeded on CUDA without `noise_shape` this is ``F.dropout`` (one fused
-    kernel). Otherwise the mask is ``rand >= rate`` drawn from the seed's
-    ``torch.Generator`` (torch's global one for None): seeded dropout is then
-    reproducible (``F.dropout`` takes no generator), and on CPU it is several
-    times faster than ``F.dropout``, whose ``bernoulli_`` is slow there.
+    The mask is ``rand >= rate`` drawn from a ``torch.Generator`` seeded by
+    the drawn `seed` (``random._generator``): reproducible from the seed
+    (``F.dropout`` takes no generator), and on CPU several times faster than
+    ``F.dropout``, whose ``bernoulli_`` is slow there.
     """
     x = _t(x)
     rate = float(rate)
@@ -356,8 +355,6 @@ def dropout(x, rate, noise_shape=None, seed=None):
         return x
     if rate == 1.0:
         return torch.zeros_like(x)
-    if seed is None and noise_shape is None and x.is_cuda:
-        return F.dropout(x, rate, training=True)
     if noise_shape is None:
         noise_shape = x.shape
     else:

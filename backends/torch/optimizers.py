@@ -2,11 +2,13 @@
 
 kfacade's generic update runs about ten ``kfacade.ops`` calls and a copy per
 variable; here one ``torch._foreach_*`` call covers every variable, and
-slots and variables are updated in place. Each update below repeats its
-optimizer's ``_update_variable`` operation by operation (same operations,
-same operand order, same Python-float constants), so its results are
-bitwise those of the generic path. Fused kernels are used only where they
-round alike:
+slots and variables are updated in place. kfacade describes the step as a
+named rule (``kfacade.backend.state.UpdateRule``: coefficients, slot
+variables); each rule's math is the one documented in
+``kfacade.backend.contract.OPTIONAL_HOOKS``, repeated here operation by
+operation (same operations, same operand order, same Python-float
+constants), so results are bitwise those of the generic path. Fused kernels
+are used only where they round alike:
 ``addcdiv`` with ``value=+-1`` is a division then an addition, while
 ``addcmul``, ``lerp`` and ``add(alpha=)`` use fused multiply-adds (1-ulp
 differences) and are avoided.
@@ -20,48 +22,28 @@ __all__ = ["fused_optimizer_update"]
 #: generic path (a rounded division, then a subtraction) differs by an ulp.
 _EXACT_DTYPES = (torch.float32, torch.float64)
 
-#: {an optimizer class's ``_update_variable``: (update, names of the constants
-#: it reads)}, filled on first use: kfacade.optimizers imports this adapter,
-#: so it cannot be imported here.
-_UPDATES = None
+#: The step-size coefficient of each rule: a tensor or a Python number. Every
+#: other coefficient must be a Python number (the generic path passes them
+#: to torch as they are, and torch types a NumPy or tensor constant differently).
+_STEP_SIZES = {"sgd": "learning_rate", "rmsprop": "learning_rate", "adam": "alpha"}
 
 
-def _updates():
-    global _UPDATES
-    if _UPDATES is None:
-        from kfacade.optimizers.adam import Adam
-        from kfacade.optimizers.rmsprop import RMSprop
-        from kfacade.optimizers.sgd import SGD
-
-        _UPDATES = {
-            SGD._update_variable: (_sgd, ("momentum",)),
-            RMSprop._update_variable: (_rmsprop, ("rho", "momentum", "epsilon")),
-            # Also AdamW's: its decoupled weight decay is applied by the base class.
-            Adam._update_variable: (_adam, ("beta_1", "beta_2", "epsilon")),
-        }
-    return _UPDATES
-
-
-def fused_optimizer_update(optimizer, grads, variables, learning_rate):
-    """Applies `optimizer`'s step to `variables` with foreach kernels; see
+def fused_optimizer_update(rule, grads, variables):
+    """Applies the update `rule` to `variables` with foreach kernels; see
     ``kfacade.backend.contract.OPTIONAL_HOOKS``.
 
-    Handles SGD (momentum, Nesterov), RMSprop (momentum, centered), Adam
-    (AMSGrad) and AdamW, when every variable and gradient is a dense tensor
-    of one dtype, float32 or float64, on one device. Returns False, having
-    changed nothing, for anything else (other or subclassed update rules,
-    Keras-style ``update_step`` overrides, non-Python-number constants,
-    half-precision, mixed dtypes or devices). Clipping, loss scaling and
-    weight decay need no support here: the base class applies them first.
+    Handles the rules "sgd" (momentum, Nesterov), "rmsprop" (momentum,
+    centered) and "adam" (AMSGrad; AdamW too), when every variable and
+    gradient is a dense tensor of one dtype, float32 or float64, on one
+    device. Returns False, having changed nothing, for anything else (other
+    rules, non-Python-number hyperparameters, half precision, mixed dtypes or
+    devices).
     """
-    entry = _updates().get(type(optimizer)._update_variable)
-    if entry is None or optimizer._uses_update_step or not variables:
+    step_size = _STEP_SIZES.get(rule.name)
+    if step_size is None or not variables:
         return False
-    update, hyperparameters = entry
-    for name in hyperparameters:
-        # Python numbers only: the generic path passes them to torch as they
-        # are, and torch types a NumPy or tensor constant differently.
-        if type(getattr(optimizer, name)) not in (float, int):
+    for name, value in rule.coefficients.items():
+        if name != step_size and type(value) not in (float, int):
             return False
     params = [variable.handle for variable in variables]
     first = params[0]
@@ -76,14 +58,11 @@ def fused_optimizer_update(optimizer, grads, variables, learning_rate):
             return False
     if len({id(param) for param in params}) != len(params):
         return False  # a variable listed twice: the generic path updates it twice
-    grads = list(grads)
-    scalars = {
-        name: _as_scalar(value, dtype, device)
-        for name, value in optimizer._step_scalars(learning_rate).items()
-    }
-    indices = [optimizer._get_variable_index(variable) for variable in variables]
+    coefficients = dict(rule.coefficients)
+    coefficients[step_size] = _as_scalar(coefficients[step_size], dtype, device)
+    slots = {name: [slot.handle for slot in slot_list] for name, slot_list in rule.slots.items()}
     with torch.no_grad():
-        update(optimizer, params, grads, indices, scalars)
+        _RULES[rule.name](params, list(grads), coefficients, rule.options, slots)
     return True
 
 
@@ -100,20 +79,16 @@ def _as_scalar(value, dtype, device):
     return torch.as_tensor(value, dtype=dtype, device=device)
 
 
-def _slots(slot_variables, indices):
-    return [slot_variables[i].handle for i in indices]
-
-
-def _sgd(optimizer, params, grads, indices, scalars):
-    step = torch._foreach_mul(grads, scalars["learning_rate"])
-    momentum = optimizer.momentum
+def _sgd(params, grads, coefficients, options, slots):
+    step = torch._foreach_mul(grads, coefficients["learning_rate"])
+    momentum = coefficients["momentum"]
     if momentum == 0:
         torch._foreach_sub_(params, step)
         return
-    velocities = _slots(optimizer.momentums, indices)
+    velocities = slots["momentums"]
     torch._foreach_mul_(velocities, momentum)
     torch._foreach_sub_(velocities, step)  # velocity = velocity * momentum - step
-    if optimizer.nesterov:
+    if options["nesterov"]:
         update = torch._foreach_mul(velocities, momentum)
         torch._foreach_sub_(update, step)
         torch._foreach_add_(params, update)
@@ -121,51 +96,55 @@ def _sgd(optimizer, params, grads, indices, scalars):
         torch._foreach_add_(params, velocities)
 
 
-def _rmsprop(optimizer, params, grads, indices, scalars):
-    rho = float(optimizer.rho)
-    velocities = _slots(optimizer._velocities, indices)
+def _rmsprop(params, grads, coefficients, options, slots):
+    rho = float(coefficients["rho"])
+    epsilon = coefficients["epsilon"]
+    velocities = slots["velocities"]
     squares = torch._foreach_mul(grads, grads)  # torch.square is x * x
     torch._foreach_mul_(squares, 1.0 - rho)
     torch._foreach_mul_(velocities, rho)
     torch._foreach_add_(velocities, squares)
-    if optimizer.centered:
-        averages = _slots(optimizer._average_gradients, indices)
+    if options["centered"]:
+        averages = slots["average_gradients"]
         weighted = torch._foreach_mul(grads, 1.0 - rho)
         torch._foreach_mul_(averages, rho)
         torch._foreach_add_(averages, weighted)
         denominators = torch._foreach_mul(averages, averages)
         denominators = torch._foreach_sub(velocities, denominators)
-        torch._foreach_add_(denominators, optimizer.epsilon)
+        torch._foreach_add_(denominators, epsilon)
     else:
-        denominators = torch._foreach_add(velocities, optimizer.epsilon)
+        denominators = torch._foreach_add(velocities, epsilon)
     torch._foreach_sqrt_(denominators)
-    numerators = torch._foreach_mul(grads, scalars["learning_rate"])
+    numerators = torch._foreach_mul(grads, coefficients["learning_rate"])
     # increment = numerator / denominator, added or subtracted by addcdiv
     # with value +-1: exact, so rounded as a division then an addition.
-    if optimizer.momentum > 0:
-        momentums = _slots(optimizer._momentums, indices)
-        torch._foreach_mul_(momentums, float(optimizer.momentum))
+    if coefficients["momentum"] > 0:
+        momentums = slots["momentums"]
+        torch._foreach_mul_(momentums, float(coefficients["momentum"]))
         torch._foreach_addcdiv_(momentums, numerators, denominators, value=1)
         torch._foreach_sub_(params, momentums)
     else:
         torch._foreach_addcdiv_(params, numerators, denominators, value=-1)
 
 
-def _adam(optimizer, params, grads, indices, scalars):
-    momentums = _slots(optimizer._momentums, indices)
-    velocities = _slots(optimizer._velocities, indices)
+def _adam(params, grads, coefficients, options, slots):
+    momentums, velocities = slots["momentums"], slots["velocities"]
     deltas = torch._foreach_sub(grads, momentums)
-    torch._foreach_mul_(deltas, 1.0 - optimizer.beta_1)
+    torch._foreach_mul_(deltas, 1.0 - coefficients["beta_1"])
     torch._foreach_add_(momentums, deltas)  # m += (g - m) * (1 - beta_1)
     deltas = torch._foreach_mul(grads, grads)
     torch._foreach_sub_(deltas, velocities)
-    torch._foreach_mul_(deltas, 1.0 - optimizer.beta_2)
+    torch._foreach_mul_(deltas, 1.0 - coefficients["beta_2"])
     torch._foreach_add_(velocities, deltas)  # v += (g ** 2 - v) * (1 - beta_2)
-    if optimizer.amsgrad:
-        velocity_hats = _slots(optimizer._velocity_hats, indices)
+    if options["amsgrad"]:
+        velocity_hats = slots["velocity_hats"]
         torch._foreach_maximum_(velocity_hats, velocities)
         velocities = velocity_hats
     denominators = torch._foreach_sqrt(velocities)
-    torch._foreach_add_(denominators, optimizer.epsilon)
-    numerators = torch._foreach_mul(momentums, scalars["alpha"])
+    torch._foreach_add_(denominators, coefficients["epsilon"])
+    numerators = torch._foreach_mul(momentums, coefficients["alpha"])
     torch._foreach_addcdiv_(params, numerators, denominators, value=-1)  # exact, as above
+
+
+#: The rules this hook implements, by ``UpdateRule.name``.
+_RULES = {"sgd": _sgd, "rmsprop": _rmsprop, "adam": _adam}

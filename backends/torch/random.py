@@ -1,19 +1,13 @@
-"""Random ops on torch's own generators.
+"""Random ops on torch generators seeded from the seeds kfacade draws.
 
-Unlike the JAX and TensorFlow adapters, this one does not draw seeds from a
-``SeedGenerator``'s state variable (``kfacade.random.draw_seed``), which would
-cost a device-to-host read per call. Instead:
-
-- ``seed=None`` uses torch's global generator (``set_global_seed`` seeds it);
-- an int seed uses a fresh ``torch.Generator`` seeded with it, so the same
-  int gives the same numbers, as in Keras;
-- a ``SeedGenerator`` owns one cached ``torch.Generator`` per device, seeded
-  with its ``initial_seed``; the stream advances inside torch. Its state
-  variable is therefore not advanced, and restoring it does not rewind the
-  stream.
+kfacade passes every random op a drawn seed (contract: "Seeds"): a ``(2,)``
+uint32 tensor from a ``SeedGenerator``'s state variable, or a Python int
+``s`` (the same stream as ``[0, s]``). Each call seeds a fresh
+``torch.Generator`` from it (about 5 us), so the numbers are a function of
+the seed alone: the same int gives the same numbers, as in Keras, and
+restoring a ``SeedGenerator``'s state variable rewinds its stream. Reading a
+seed tensor that lives on a GPU costs one device-to-host copy per call.
 """
-import weakref
-
 import numpy as np
 import torch
 
@@ -22,50 +16,24 @@ from .variables import _convert, _torch_dtype
 
 __all__ = ["random_uniform", "random_normal", "set_global_seed"]
 
-#: SeedGenerator -> {torch.device: torch.Generator}
-_generators = weakref.WeakKeyDictionary()
-_seed_generator_class = None
-
-
-def _seed_generator_type():
-    global _seed_generator_class
-    if _seed_generator_class is None:
-        from kfacade.random import SeedGenerator
-
-        _seed_generator_class = SeedGenerator
-    return _seed_generator_class
-
-
-def _new_generator(seed, device):
-    generator = torch.Generator(device=device)
-    generator.manual_seed(int(seed) % (2**63))
-    return generator
-
 
 def _generator(seed, device):
-    """The torch.Generator for `seed` on `device`; None means torch's global one."""
-    if seed is None:
-        return None
-    if device.type == "cuda" and device.index is None:  # one cache key per GPU
-        device = torch.device("cuda", torch.cuda.current_device())
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return _new_generator(seed, device)
-    if isinstance(seed, _seed_generator_type()):
-        per_device = _generators.get(seed)
-        if per_device is None:
-            per_device = _generators[seed] = {}
-        generator = per_device.get(device)
-        if generator is None:
-            generator = per_device[device] = _new_generator(seed.initial_seed, device)
-        return generator
-    if isinstance(seed, torch.Tensor) and seed.numel() <= 2:
-        # A seed drawn by kfacade.random.draw_seed: (2,) integers.
-        values = [int(v) for v in seed.reshape(-1).tolist()]
-        return _new_generator(values[-1] + (values[0] << 32 if len(values) == 2 else 0), device)
-    raise ValueError(
-        f"Invalid seed. Received: seed={seed!r}; expected None, an int or a "
-        f"kfacade.random.SeedGenerator."
-    )
+    """A fresh torch.Generator on `device` seeded from a drawn `seed`."""
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        value = seed
+    elif isinstance(seed, torch.Tensor) and tuple(seed.shape) == (2,):
+        counter, value = seed.tolist()  # the (2,) words: [counter, seed]
+        # torch's CPU generator keeps 32 bits of its seed: the counter is
+        # mixed in (Fibonacci hashing), so [0, s] is seeded as the int s.
+        value ^= (counter * 0x9E3779B1) & 0xFFFFFFFF
+    else:
+        raise ValueError(
+            f"Invalid seed. Received: seed={seed!r}; expected a seed drawn by "
+            f"kfacade.random.draw_seed (a (2,) uint32 tensor or an int)."
+        )
+    generator = torch.Generator(device=device)
+    generator.manual_seed(value % (2**63))
+    return generator
 
 
 def _float_dtype(dtype, op):

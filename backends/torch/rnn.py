@@ -35,27 +35,15 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 __all__ = ["lstm", "gru"]
 
 _FUSED_DTYPES = (torch.float32, torch.float64)
-_ACTIVATIONS = None  # ((tanh callables), (sigmoid callables)), filled on first use
-
-
-def _activation_sets():
-    # kfacade.activations imports kfacade.ops, which imports this adapter.
-    global _ACTIVATIONS
-    if _ACTIVATIONS is None:
-        from kfacade import activations, ops
-
-        _ACTIVATIONS = (
-            (activations.tanh, ops.tanh, torch.tanh),
-            (activations.sigmoid, ops.sigmoid, torch.sigmoid),
-        )
-    return _ACTIVATIONS
 
 
 def _check_fusable(activation, recurrent_activation, tensors):
-    """Raises NotImplementedError unless torch's kernel computes exactly this."""
-    tanh_set, sigmoid_set = _activation_sets()
-    if not (any(activation is fn for fn in tanh_set)
-            and any(recurrent_activation is fn for fn in sigmoid_set)):
+    """Raises NotImplementedError unless torch's kernel computes exactly this.
+
+    `activation` and `recurrent_activation` are the names kfacade passes for
+    its built-in activations (None for any other callable).
+    """
+    if activation != "tanh" or recurrent_activation != "sigmoid":
         raise NotImplementedError("torch's fused RNN kernels need tanh and sigmoid activations")
     first = tensors[0]
     for tensor in tensors:

@@ -4,6 +4,7 @@ import torch
 
 from kfacade.backend.config import floatx
 from kfacade.backend.dtypes import standardize_dtype
+from kfacade.backend.state import VariableBase
 
 from .device import _current
 
@@ -50,19 +51,6 @@ for _name, _wider in (("uint16", "int32"), ("uint32", "int64"), ("uint64", "int6
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _set_grad_enabled = torch._C._set_grad_enabled
 
-_variable_class = None
-
-
-def _variable_type():
-    # kfacade.variables imports the adapter, so it is imported on first use.
-    global _variable_class
-    if _variable_class is None:
-        from kfacade.variables import Variable
-
-        _variable_class = Variable
-    return _variable_class
-
-
 def _torch_dtype(dtype):
     """The torch.dtype for a dtype name, NumPy dtype or torch.dtype."""
     torch_dtype = _TORCH_DTYPES.get(dtype) if isinstance(dtype, str) else None
@@ -99,7 +87,7 @@ def _convert(x, dtype):
     kind = type(x)
     if kind is float or kind is int or kind is bool:
         return torch.tensor(x, dtype=dtype or _scalar_dtype(x), device=_current[0])
-    if isinstance(x, _variable_type()):
+    if isinstance(x, VariableBase):
         return _convert(x.value, dtype)
     if isinstance(x, (list, tuple)) and _holds_tensor(x):
         return torch.stack([_convert(item, dtype) for item in x])
@@ -122,9 +110,8 @@ def _convert(x, dtype):
 
 
 def _holds_tensor(items):
-    variable = _variable_type()
     for item in items:
-        if isinstance(item, (Tensor, variable)):
+        if isinstance(item, (Tensor, VariableBase)):
             return True
         if isinstance(item, (list, tuple)) and _holds_tensor(item):
             return True
@@ -149,7 +136,7 @@ def convert_to_numpy(x):
             return x.cpu().numpy()
         # .numpy() would share memory: a Variable's array would change on assign.
         return x.numpy().copy()
-    if isinstance(x, _variable_type()):
+    if isinstance(x, VariableBase):
         return convert_to_numpy(x.value)
     return np.asarray(x)
 
@@ -157,7 +144,7 @@ def convert_to_numpy(x):
 def shape(x):
     if isinstance(x, Tensor):
         return tuple(x.shape)
-    if isinstance(x, _variable_type()):
+    if isinstance(x, VariableBase):
         return x.shape
     return tuple(np.shape(x))
 
@@ -165,7 +152,7 @@ def shape(x):
 def dtype(x):
     if isinstance(x, Tensor):
         return _DTYPE_NAMES[x.dtype]
-    if isinstance(x, _variable_type()):
+    if isinstance(x, VariableBase):
         return x.dtype
     return dtype(convert_to_tensor(x))
 
@@ -184,7 +171,7 @@ def variable_create(value, dtype, trainable, name):
     gets ``requires_grad=False`` even when `trainable`.
     """
     torch_dtype = _torch_dtype(dtype)
-    if isinstance(value, (Tensor, _variable_type())):
+    if isinstance(value, (Tensor, VariableBase)):
         tensor = _convert(value, torch_dtype).detach()
     else:
         tensor = _from_numpy(np.asarray(value), torch_dtype)

@@ -9,8 +9,13 @@ Conventions every adapter follows:
 
 - Tensors are the framework's own (``tf.Tensor``, ``torch.Tensor``,
   ``jax.Array``): no wrapper class. Every tensor argument may also be a
-  NumPy array, a Python scalar, or a ``kfacade.Variable`` (read its
-  ``.value``); convert with the adapter's own ``convert_to_tensor``.
+  NumPy array, a Python scalar, or a ``kfacade.Variable``: recognise it with
+  ``isinstance(x, kfacade.backend.state.VariableBase)`` and read its
+  ``.value``; convert with the adapter's own ``convert_to_tensor``.
+- Imports: an adapter imports nothing of kfacade but the floor-0 modules
+  of ``kfacade/backend/``: this contract, ``config``, ``dtypes`` and
+  ``state`` (``VariableBase``, ``StatelessScope``, ``UpdateRule``,
+  ``compiled_step_trace``). Everything else it needs is passed to it.
 - Dtypes are named by strings: ``"float32"``, ``"float64"``, ``"int32"``,
   ``"int64"``, ``"bool"``, ``"uint8"``, ... ; ``None`` means "keep or infer".
 - ``axis`` is ``None``, an int, or a tuple of ints; negatives count from the end.
@@ -19,12 +24,26 @@ Conventions every adapter follows:
   the conformance tests compare against; nn ops follow ``keras.ops``.
 - ``data_format`` is ``"channels_last"`` or ``"channels_first"``;
   ``padding`` is ``"valid"`` or ``"same"``.
-- ``seed`` is a ``kfacade.random.SeedGenerator``, an int, or None. An adapter
-  draws a per-call seed with ``kfacade.random.draw_seed(seed)``, which returns
-  a ``(2,)`` uint32 tensor and advances the generator's state variable; that
-  keeps random ops pure inside compiled steps. An adapter whose framework
-  has a cheaper stateful generator (torch) may use it instead, seeded from
-  ``seed``.
+- Seeds: kfacade draws every seed (``kfacade.random.draw_seed``) and
+  passes the drawn value as ``seed`` to ``random_uniform``,
+  ``random_normal`` and ``dropout``; an adapter never sees a
+  ``SeedGenerator`` or None, and raises ValueError for anything but:
+  a ``(2,)`` uint32 native tensor ``[counter, seed]`` (a value of a
+  ``SeedGenerator``'s state variable: traced inside a compiled step, so the
+  noise changes every step and restoring the variable rewinds the stream),
+  or a Python int ``s`` (a constant seed: the same stream as ``[0, s]``,
+  the same numbers on every call). The numbers must be a function of the
+  seed alone (torch seeds a ``torch.Generator`` from it per call).
+- Unseeded random ops in compiled steps: ``seed=None`` inside a step
+  traced into a graph (``jax.jit``, ``tf.function``) raises ValueError
+  saying to pass a ``SeedGenerator``, since a seed drawn in Python while
+  tracing would repeat at every step. An adapter whose ``compile_function``
+  traces the step enters ``kfacade.backend.state.compiled_step_trace()``
+  around the traced call, which is how kfacade knows. Steps that run the
+  Python code on every call (torch) draw a fresh seed per step.
+- Per-thread state: the active ``StatelessScope``, the trace marker and the
+  training flag of the enclosing layer call belong to the calling thread
+  (PyDataset workers are threads).
 
 The functions are grouped into families, one adapter file each, named in
 ``FAMILIES`` (built below from this module's order): ``variables.py``
@@ -59,30 +78,59 @@ REQUIREMENT_ATTRIBUTE = "requirement"
 #: signature and the exact semantics an implementation must keep.
 OPTIONAL_HOOKS = {
     "fused_optimizer_update": """
-    fused_optimizer_update(optimizer, grads, variables, learning_rate) -> bool
+    fused_optimizer_update(rule, grads, variables) -> bool
 
     Applies one optimizer update step to all `variables` at once (e.g. torch's
     ``torch._foreach_*`` kernels) instead of kfacade's per-variable loop over
     ``kfacade.ops``. Called by ``Optimizer._backend_update_step`` on every
-    ``apply``, only outside a ``StatelessScope`` (a JAX step stays pure).
+    ``apply``, only outside a ``StatelessScope`` (a JAX step stays pure), and
+    only for an optimizer whose update is one of the rules below
+    (``Optimizer.fused_update_rule``; subclasses that change the math have
+    none).
 
-    Args: `optimizer` is a built ``kfacade.optimizers.Optimizer``; `grads`
+    Args: `rule` is a ``kfacade.backend.state.UpdateRule``: ``name``,
+    ``coefficients`` (this step's numbers), ``options`` (bools) and
+    ``slots`` (``{name: [Variable]}``, aligned with `variables`); `grads`
     are native tensors, one per variable, already cast to the variable's
     dtype, unscaled (``loss_scale_factor``) and clipped; `variables` are the
-    ``kfacade.Variable``s to update (a subset of those the optimizer was
-    built with, in any order), whose decoupled weight decay the base class
-    has already applied; `learning_rate` is this step's rate (Keras 2's
-    ``decay`` included), a native scalar tensor or a Python float.
+    ``kfacade.Variable``s to update (in any order), whose decoupled weight
+    decay (AdamW) and Keras 2 ``decay`` kfacade has already applied.
+
+    The rules, per variable ``x`` with gradient ``g``, in kfacade's order of
+    operations (``x ** 2`` is ``x * x``):
+
+    - "sgd" (coefficients ``learning_rate``, ``momentum``; option
+      ``nesterov``; slot ``momentums`` when momentum != 0):
+      ``step = g * learning_rate``; without momentum ``x = x - step``; else
+      ``m = m * momentum - step``, then ``x = x + m``, or with nesterov
+      ``x = x + (m * momentum - step)``.
+    - "rmsprop" (``learning_rate``, ``rho``, ``momentum``, ``epsilon``;
+      option ``centered``; slots ``velocities``, ``momentums`` when
+      momentum > 0, ``average_gradients`` when centered):
+      ``v = v * rho + g ** 2 * (1 - rho)``; centered:
+      ``a = a * rho + g * (1 - rho)``, ``d = v - a ** 2 + epsilon``, else
+      ``d = v + epsilon``; ``inc = g * learning_rate / sqrt(d)``; with
+      momentum ``m = m * momentum + inc``, ``x = x - m``; else ``x = x - inc``.
+    - "adam" (``alpha`` = learning_rate * sqrt(1 - beta_2 ** t) /
+      (1 - beta_1 ** t), ``beta_1``, ``beta_2``, ``epsilon``; option
+      ``amsgrad``; slots ``momentums``, ``velocities``, ``velocity_hats``
+      with amsgrad): ``m = m + (g - m) * (1 - beta_1)``,
+      ``v = v + (g ** 2 - v) * (1 - beta_2)``; amsgrad:
+      ``v_hat = max(v_hat, v)`` and ``v_hat`` replaces ``v`` below;
+      ``x = x - m * alpha / (sqrt(v) + epsilon)``.
+
+    The step size (``learning_rate``, ``alpha``) is a native scalar tensor
+    or a Python number; the other coefficients are the hyperparameters as
+    given (normally Python numbers).
 
     Returns True when the hook applied the whole update step itself, False
     (having changed nothing) to let kfacade run its generic path; it must
-    return False for any optimizer class, option, dtype or device layout it
+    return False for any rule, coefficient type, dtype or device layout it
     does not reproduce exactly. When it returns True it must have:
 
-    - computed the optimizer's own update math (its ``_step_scalars`` and
-      ``_update_variable``, or ``update_step``), with the same elementwise
-      operations in the same order, so results equal the generic path's to
-      float32 rounding (relative 1e-6);
+    - computed the rule's math above with the same elementwise operations in
+      the same order, so results equal the generic path's to float32
+      rounding (relative 1e-6);
     - written every slot variable (momentums, velocities, ...) and every
       variable in place, through ``variable.handle`` (the native storage
       keeps its identity; no autograd history is recorded);
@@ -596,6 +644,7 @@ def dropout(x, rate, noise_shape=None, seed=None):
     `x` unchanged, 1 returns zeros of `x`'s shape and dtype whose gradient is
     zero (no division by 1 - rate, so no inf or NaN); a rate outside [0, 1]
     raises a ValueError that echoes it.
+    `seed` is the seed kfacade drew (see "Seeds" above), never None.
     """
 
 
@@ -633,11 +682,11 @@ _family("random")
 
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
-    """Uniform samples in [minval, maxval)."""
+    """Uniform samples in [minval, maxval); `seed` as drawn by kfacade ("Seeds" above)."""
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
-    """Normal samples."""
+    """Normal samples; `seed` as drawn by kfacade ("Seeds" above)."""
 
 
 def set_global_seed(seed):

@@ -11,6 +11,7 @@ with the variables read directly. Per-class facts (does ``call`` take
 """
 import inspect
 import re
+import threading
 from collections import defaultdict
 
 from kfacade.backend.active import adapter as _B
@@ -24,8 +25,9 @@ from kfacade.random import SeedGenerator
 from kfacade.variables import StatelessScope, Variable
 
 _name_counts = defaultdict(int)
-_training_flag = call_context._training
-_depth = call_context._depth
+_name_lock = threading.Lock()
+_call_state = call_context.local  # per thread: the enclosing call's flag, the depth
+_learning_phase = call_context._learning_phase
 # Set when any layer records a loss in call(); lets the outermost call skip
 # walking the layer tree to clear losses when none were ever added.
 _losses_pending = [False]
@@ -44,9 +46,14 @@ def to_snake_case(name):
 
 
 def unique_name(base):
-    """`base` the first time, then `base_1`, `base_2`, ... (Keras 3's rule)."""
-    count = _name_counts[base]
-    _name_counts[base] += 1
+    """`base` the first time, then `base_1`, `base_2`, ... (Keras 3's rule).
+
+    The counters are shared by all threads, under a lock: a name is unique
+    in the process, whichever thread (a PyDataset worker) made the object.
+    """
+    with _name_lock:
+        count = _name_counts[base]
+        _name_counts[base] += 1
     return base if count == 0 else f"{base}_{count}"
 
 
@@ -434,26 +441,29 @@ class Layer(Operation):
 
     def _call_with_context(self, args, kwargs):
         training = kwargs.get("training")
+        state = _call_state
+        saved = state.training
         if training is None:
-            if self._call_has_training and _training_flag[0] is not None:
-                kwargs["training"] = _training_flag[0]
+            if self._call_has_training:
+                flag = _learning_phase[0] if saved is None else saved
+                if flag is not None:
+                    kwargs["training"] = flag
         elif not self._call_has_training:
             del kwargs["training"]
         if not self._call_has_mask:
             kwargs.pop("mask", None)
-        outer = _depth[0]
+        outer = state.depth
         if outer == 0 and _losses_pending[0]:
             self._clear_losses()
             _losses_pending[0] = False
-        _depth[0] = outer + 1
-        saved = _training_flag[0]
+        state.depth = outer + 1
         if training is not None:
-            _training_flag[0] = bool(training)
+            state.training = bool(training)
         try:
             outputs = self.call(*args, **kwargs)
         finally:
-            _training_flag[0] = saved
-            _depth[0] = outer
+            state.training = saved
+            state.depth = outer
         if self.activity_regularizer is not None:
             for output in tree.flatten(outputs):
                 self.add_loss(

@@ -283,7 +283,7 @@ def set_learning_phase(value):
     """Sets the default training flag for calls that do not pass one."""
     if value not in (0, 1, True, False):
         raise ValueError(f"Expected learning phase to be 0 or 1. Received: {value!r}")
-    call_context._training[0] = bool(value)
+    call_context.set_learning_phase(value)
 
 
 def clear_session():
@@ -291,7 +291,7 @@ def clear_session():
     from kfacade.layers.layer import clear_session as reset_names
 
     reset_names()
-    call_context._training[0] = None
+    call_context.set_learning_phase(None)
 
 
 def function(inputs, outputs, updates=None, name=None, **kwargs):

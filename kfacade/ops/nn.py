@@ -3,16 +3,25 @@ blocks, convolution, pooling, normalisation."""
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import epsilon as _epsilon
 from kfacade.ops.dispatch import make_op, symbolic_or
+from kfacade.random import draw_seed as _draw_seed
 
 _NAMES = """
 relu relu6 sigmoid softplus softsign elu selu gelu silu leaky_relu hard_sigmoid
-softmax log_softmax moments dropout
+softmax log_softmax moments
 """.split()
 
 for _name in _NAMES:
     globals()[_name] = make_op(_name)
 
 swish = silu
+
+
+def _seeded_dropout(x, rate, noise_shape=None, seed=None):
+    # The adapter receives the drawn seed, never a SeedGenerator (contract: "Seeds").
+    return _B.dropout(x, rate, noise_shape, _draw_seed(seed))
+
+
+dropout = make_op("dropout", _seeded_dropout)
 
 _PADDINGS = ("valid", "same")
 _FORMATS = ("channels_last", "channels_first")

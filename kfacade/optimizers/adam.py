@@ -83,6 +83,17 @@ class Adam(Optimizer):
         variable.assign(ops.subtract(variable.value, ops.divide(
             ops.multiply(new_m, scalars["alpha"]), ops.add(ops.sqrt(new_v), self.epsilon))))
 
+    # Also AdamW's rule: the base class applies its decoupled weight decay first.
+    _rule_update_variable = _update_variable
+
+    def _update_rule(self, scalars):
+        coefficients = {"alpha": scalars["alpha"], "beta_1": self.beta_1,
+                        "beta_2": self.beta_2, "epsilon": self.epsilon}
+        slots = {"momentums": self._momentums, "velocities": self._velocities}
+        if self.amsgrad:
+            slots["velocity_hats"] = self._velocity_hats
+        return "adam", coefficients, {"amsgrad": bool(self.amsgrad)}, slots
+
     def get_config(self):
         config = super().get_config()
         config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

@@ -21,6 +21,7 @@ import warnings
 from kfacade import initializers, ops
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
+from kfacade.backend.state import UpdateRule
 from kfacade.optimizers import schedules
 from kfacade.variables import Variable, active_stateless_scope
 
@@ -367,9 +368,10 @@ class Optimizer:
         StatelessScope, which must only record assignments), else one
         variable at a time through ``kfacade.ops``."""
         fused = _fused_optimizer_update
-        if fused is not None and active_stateless_scope() is None and \
-                fused(self, grads, trainable_variables, learning_rate):
-            return
+        if fused is not None and active_stateless_scope() is None:
+            rule = self.fused_update_rule(trainable_variables, learning_rate)
+            if rule is not None and fused(rule, grads, trainable_variables):
+                return
         if self._uses_update_step:
             for grad, variable in zip(grads, trainable_variables):
                 self.update_step(grad, variable, learning_rate)
@@ -393,6 +395,38 @@ class Optimizer:
         dtype = variable.dtype
         self._update_variable(_as_dtype(gradient, dtype), variable,
                               {k: _as_dtype(s, dtype) for k, s in scalars.items()})
+
+    def fused_update_rule(self, variables, learning_rate):
+        """This step's update of `variables` as a named rule, or None.
+
+        What an adapter's ``fused_optimizer_update`` hook receives
+        (``kfacade.backend.contract.OPTIONAL_HOOKS``): the rule's name, its
+        coefficients for this step and the slot variables of `variables`.
+        None when the update is not a documented rule: an optimizer without
+        one, or a subclass that overrides ``_update_variable`` or
+        ``update_step``.
+
+        Args:
+            variables: built variables of this optimizer, in any order.
+            learning_rate: this step's learning rate (schedules and Keras 2's
+                ``decay`` applied), a native scalar tensor or a float.
+        """
+        cls = type(self)
+        if self._uses_update_step or cls._update_variable is not cls._rule_update_variable:
+            return None
+        name, coefficients, options, slots = self._update_rule(self._step_scalars(learning_rate))
+        indices = [self._get_variable_index(variable) for variable in variables]
+        return UpdateRule(name, coefficients, options,
+                          {key: [slot[i] for i in indices] for key, slot in slots.items()})
+
+    #: The ``_update_variable`` whose math ``_update_rule`` names; a subclass
+    #: that replaces one without the other has no rule.
+    _rule_update_variable = None
+
+    def _update_rule(self, scalars):
+        """``(name, coefficients, options, slots)`` of a built-in rule, from the
+        step's `scalars`; slots are the full per-variable lists."""
+        raise NotImplementedError
 
     def _step_scalars(self, learning_rate):
         """The per-step scalars of a built-in update: ``{name: tensor}``,

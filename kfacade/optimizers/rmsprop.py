@@ -78,6 +78,18 @@ class RMSprop(Optimizer):
             momentum.assign(increment)
         variable.assign(ops.subtract(variable.value, increment))
 
+    _rule_update_variable = _update_variable
+
+    def _update_rule(self, scalars):
+        coefficients = {"learning_rate": scalars["learning_rate"], "rho": self.rho,
+                        "momentum": self.momentum, "epsilon": self.epsilon}
+        slots = {"velocities": self._velocities}
+        if self.momentum > 0:
+            slots["momentums"] = self._momentums
+        if self.centered:
+            slots["average_gradients"] = self._average_gradients
+        return "rmsprop", coefficients, {"centered": bool(self.centered)}, slots
+
     def get_config(self):
         config = super().get_config()
         config.update({"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,

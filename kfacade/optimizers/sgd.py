@@ -62,6 +62,13 @@ class SGD(Optimizer):
             velocity = ops.subtract(ops.multiply(velocity, self.momentum), step)
         variable.assign(ops.add(variable.value, velocity))
 
+    _rule_update_variable = _update_variable
+
+    def _update_rule(self, scalars):
+        coefficients = {"learning_rate": scalars["learning_rate"], "momentum": self.momentum}
+        slots = {"momentums": self.momentums} if self.momentum != 0 else {}
+        return "sgd", coefficients, {"nesterov": self.nesterov}, slots
+
     def get_config(self):
         config = super().get_config()
         config.update({"momentum": self.momentum, "nesterov": self.nesterov})

@@ -21,7 +21,7 @@ from kfacade.layers.rnn.cell_base import (
     DropoutRNNCell, activation_config, build_cell_weights, check_units, first_state,
     init_cell_options, states_like, weight_options_config,
 )
-from kfacade.layers.rnn.lstm import call_fused_hook
+from kfacade.layers.rnn.lstm import builtin_activation_name, call_fused_hook
 from kfacade.layers.rnn.rnn import RNN, CellLayerMixin
 
 
@@ -140,7 +140,8 @@ class GRU(CellLayerMixin, RNN):
         return call_fused_hook(self, "gru", sequences, training, mask, lambda hook, inputs: hook(
             inputs, states[0], mask, cell.kernel.value, cell.recurrent_kernel.value,
             None if cell.bias is None else cell.bias.value,
-            cell.activation, cell.recurrent_activation,
+            builtin_activation_name(cell.activation),
+            builtin_activation_name(cell.recurrent_activation),
             return_sequences=self.return_sequences, go_backwards=self.go_backwards,
             unroll=self.unroll, reset_after=cell.reset_after,
         ))

@@ -9,7 +9,9 @@ Fused-kernel hook. An adapter may define
 over batch-major ``inputs (batch, timesteps, features)``, ``mask (batch,
 timesteps)`` booleans or None, Keras-layout weights (``kernel (in, 4u)``,
 ``recurrent_kernel (u, 4u)``, ``bias (4u,)`` or None, gates i, f, c, o) and
-the activation callables, returning ``(last_output, outputs, [h, c])``
+the activations' names (``"tanh"``, ``"sigmoid"``, ... for kfacade's built-in
+activations, None for any other callable; ``builtin_activation_name``),
+returning ``(last_output, outputs, [h, c])``
 with ``outputs (batch, timesteps, u)`` in processing order (reversed with
 ``go_backwards``), the masked-step rule of ``RNN`` (a masked step keeps the
 states and repeats the previous output). It raises ``NotImplementedError``
@@ -18,7 +20,7 @@ a mask that is not right-padded), and the layer then runs the generic scan.
 Input dropout is applied to ``inputs`` before the hook; the hook is not
 tried with recurrent dropout in training.
 """
-from kfacade import initializers, ops
+from kfacade import activations, initializers, ops
 from kfacade.backend.active import adapter as _B
 from kfacade.layers.layer import Layer
 from kfacade.layers.rnn.cell_base import (
@@ -164,10 +166,25 @@ class LSTM(CellLayerMixin, RNN):
         return call_fused_hook(self, "lstm", sequences, training, mask, lambda hook, inputs: hook(
             inputs, states[0], states[1], mask, cell.kernel.value,
             cell.recurrent_kernel.value, None if cell.bias is None else cell.bias.value,
-            cell.activation, cell.recurrent_activation,
+            builtin_activation_name(cell.activation),
+            builtin_activation_name(cell.recurrent_activation),
             return_sequences=self.return_sequences, go_backwards=self.go_backwards,
             unroll=self.unroll,
         ))
+
+
+def builtin_activation_name(activation):
+    """The name of `activation` when it is a built-in one (``kfacade.activations.tanh``
+    or ``kfacade.ops.tanh``), else None: what a fused hook is told, so an adapter
+    need not import kfacade to recognise the functions its kernel computes."""
+    name = getattr(activation, "__name__", None)
+    if not isinstance(name, str):
+        return None
+    try:
+        builtin = activations.get(name)
+    except ValueError:
+        builtin = None
+    return name if activation is builtin or activation is getattr(ops, name, None) else None
 
 
 def call_fused_hook(layer, name, sequences, training, mask, call):
