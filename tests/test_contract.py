@@ -1,7 +1,9 @@
 """The adapter contract and the import rules, checked without trusting an adapter.
 
 - every registered adapter whose framework is installed defines every
-  function of ``kfacade/backend/contract.py`` with the same parameters;
+  function of ``kfacade/backend/contract.py`` with the same parameters, each
+  in the file of its family (``backends/<name>/<family>.py``, whose
+  ``__all__`` is exactly the family's names of ``contract.FAMILIES``);
 - no file under ``kfacade/`` imports a framework;
 - ``import kfacade`` imports only the selected framework and leaves the
   user's home and environment alone;
@@ -13,6 +15,7 @@ Checks that import another framework than the active one run in a
 subprocess: one process holds one framework.
 """
 import ast
+import importlib
 import inspect
 import json
 import os
@@ -74,6 +77,39 @@ def contract_violations(adapter):
                 continue
             if actual != expected:
                 problems.append(f"{name}: parameters {actual}, contract has {expected}")
+    return problems + family_violations(adapter)
+
+
+def family_violations(adapter):
+    """Lines, one per family file of `adapter` that does not export exactly its family.
+
+    Family ``f`` lives in ``<adapter package>.f``; its ``__all__`` lists
+    exactly ``contract.FAMILIES[f]`` and each of those functions is defined
+    in that file (not imported from a sibling). Other names of the file are
+    its private helpers; helpers shared by several files go in ``_helpers.py``.
+    """
+    problems = []
+    for family, names in contract.FAMILIES.items():
+        module_name = f"{adapter.__name__}.{family}"
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as error:
+            problems.append(f"family {family!r}: no module {module_name} ({error})")
+            continue
+        exported = list(getattr(module, "__all__", ()))
+        extra, missing = sorted(set(exported) - set(names)), sorted(set(names) - set(exported))
+        if extra or missing or len(exported) != len(set(exported)):
+            problems.append(
+                f"{module_name}.__all__ differs from contract.FAMILIES[{family!r}]: "
+                f"extra {extra}, missing {missing}, listed {len(exported)} names for {len(set(exported))}"
+            )
+        for name in names:
+            function = getattr(module, name, None)
+            if function is not None and getattr(function, "__module__", None) != module_name:
+                problems.append(
+                    f"{name} (family {family!r}) is defined in "
+                    f"{getattr(function, '__module__', None)}, expected {module_name}"
+                )
     return problems
 
 
@@ -110,6 +146,33 @@ def test_contract_lists_functions():
     # Guards the check below against a contract module it cannot read.
     assert len(EXPECTED_SIGNATURES) > 100
     assert {"conv", "scan", "compile_function", "value_and_grad"} <= set(EXPECTED_SIGNATURES)
+
+
+def test_contract_families_partition_its_functions():
+    # Every function belongs to exactly one family, so an adapter author knows
+    # which file defines it; the families are the adapter file names.
+    assigned = [name for names in contract.FAMILIES.values() for name in names]
+    assert sorted(assigned) == sorted(EXPECTED_SIGNATURES), (
+        f"contract.FAMILIES misses {sorted(set(EXPECTED_SIGNATURES) - set(assigned))}, "
+        f"repeats {sorted({n for n in assigned if assigned.count(n) > 1})}"
+    )
+    assert list(contract.FAMILIES) == ["variables", "numpy", "nn", "core", "random", "device", "step"]
+    assert {"scan", "stop_gradient"} == set(contract.FAMILIES["core"])
+    assert {"conv", "dropout", "relu"} <= set(contract.FAMILIES["nn"])
+
+
+def test_family_check_reports_a_misplaced_function():
+    # The per-family check must see a function exported by the wrong file.
+    adapter = kfacade.backend.adapter
+    module = importlib.import_module(f"{adapter.__name__}.core")
+    saved = module.__all__
+    module.__all__ = saved + ["relu"]
+    try:
+        problems = family_violations(adapter)
+    finally:
+        module.__all__ = saved
+    assert any("core.__all__" in line and "'relu'" in line for line in problems), problems
+    assert not family_violations(adapter)
 
 
 _CHILD_CONTRACT_CHECK = """

@@ -66,7 +66,9 @@ except ModuleNotFoundError as error:
 del _import_tensorflow
 
 from .variables import *  # noqa: E402,F401,F403
-from .ops import *  # noqa: E402,F401,F403
+from .numpy import *  # noqa: E402,F401,F403
+from .nn import *  # noqa: E402,F401,F403
+from .core import *  # noqa: E402,F401,F403
 from .random import *  # noqa: E402,F401,F403
 from .device import *  # noqa: E402,F401,F403
 from .step import *  # noqa: E402,F401,F403

@@ -26,9 +26,16 @@ Conventions every adapter follows:
   has a cheaper stateful generator (torch) may use it instead, seeded from
   ``seed``.
 
-The functions are grouped as the adapter files are: ``variables.py``
-(tensors and variables), ``ops.py`` (numpy-like and nn ops), ``random.py``,
-``device.py`` and ``step.py`` (autodiff and compiled steps).
+The functions are grouped into families, one adapter file each, named in
+``FAMILIES`` (built below from this module's order): ``variables.py``
+(tensors and variables), ``numpy.py`` (creation, elementwise, reductions,
+shape and index, products), ``nn.py`` (activations, conv and pool, moments,
+dropout), ``core.py`` (``stop_gradient``, ``scan``), ``random.py``,
+``device.py`` and ``step.py`` (autodiff and compiled steps). Every adapter
+uses the same file names, so adapters compare side by side; each family file
+sets ``__all__ = list(FAMILIES["<family>"])`` and the adapter's
+``__init__`` star-imports them. Private helpers shared by several family
+files live in the adapter's ``_helpers.py``.
 
 Optional hooks: an adapter may also define the functions named in
 ``OPTIONAL_HOOKS`` (documented there) to replace a generic path of kfacade by
@@ -37,6 +44,7 @@ None)`` and falls back to its generic path when it is missing or declines.
 They are not functions of this module, so ``tests/test_contract.py`` does not
 require them.
 """
+import inspect
 
 # ---------------------------------------------------------------- identity
 
@@ -85,7 +93,35 @@ OPTIONAL_HOOKS = {
 }
 
 
+# ------------------------------------------------------------- families
+
+#: {family: (function name, ...)}: the functions of each adapter file
+#: ``backends/<name>/<family>.py``, in this module's order. Filled by the
+#: ``_family`` markers below, so the grouping is written once, here.
+FAMILIES = {}
+_open_family = [None]  # the family the next defined functions belong to
+
+
+def _family(family):
+    """Assigns the functions defined since the previous marker to its family; opens `family`.
+
+    ``_family(None)`` at the end of the module closes the last family.
+    """
+    previous = _open_family[0]
+    if previous is not None:
+        assigned = {name for names in FAMILIES.values() for name in names}
+        FAMILIES[previous] = tuple(
+            name
+            for name, value in globals().items()
+            if inspect.isfunction(value) and value.__module__ == __name__
+            and not name.startswith("_") and name not in assigned
+        )
+    _open_family[0] = family
+
+
 # ------------------------------------------------- tensors and variables
+
+_family("variables")
 
 
 def is_tensor(x):
@@ -136,6 +172,10 @@ def variable_assign(handle, value):
     parameter (write under ``torch.no_grad``).
     """
 
+
+# ======================================================== family: numpy
+
+_family("numpy")
 
 # ------------------------------------------------------------- creation
 
@@ -459,11 +499,9 @@ def einsum(subscripts, *operands):
     """As NumPy's ``einsum``."""
 
 
-def stop_gradient(x):
-    """`x`, with no gradient flowing back through it."""
+# =========================================================== family: nn
 
-
-# ------------------------------------------------------------------- nn
+_family("nn")
 
 
 def relu(x):
@@ -554,10 +592,21 @@ def dropout(x, rate, noise_shape=None, seed=None):
     """`x` with each element zeroed with probability `rate`, the rest scaled by 1/(1-rate).
 
     `noise_shape` broadcasts one mask over some axes (None entries take x's size).
+    `rate` is a number in [0, 1], as Keras's ``Dropout`` accepts: 0 returns
+    `x` unchanged, 1 returns zeros of `x`'s shape and dtype whose gradient is
+    zero (no division by 1 - rate, so no inf or NaN); a rate outside [0, 1]
+    raises a ValueError that echoes it.
     """
 
 
-# ---------------------------------------------------------------- loops
+# ========================================================= family: core
+
+_family("core")
+
+
+def stop_gradient(x):
+    """`x`, with no gradient flowing back through it."""
+
 
 
 def scan(f, init, xs, length=None, reverse=False, unroll=1):
@@ -567,10 +616,20 @@ def scan(f, init, xs, length=None, reverse=False, unroll=1):
     list of tensors (leading axis = time); returns ``(final_carry, stacked_ys)``
     with `ys` stacked on a new leading axis. With `reverse` the steps run from
     the last element to the first and `ys` keep their input positions.
+
+    Zero steps (an empty leading axis, or ``length=0``) is not an error, as in
+    JAX: the carry is `init` and `ys` has a leading axis of 0, with the
+    structure, dtypes and per-step shapes `f` gives. To learn those, an
+    adapter calls `f` once on `init` and zeros shaped as one step of `xs`
+    (JAX traces it the same way) and discards that call's results; an
+    adapter cannot know the shape of `ys` otherwise, and raising instead
+    would make an empty sequence fail on one backend and not another.
     """
 
 
 # --------------------------------------------------------------- random
+
+_family("random")
 
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
@@ -587,6 +646,8 @@ def set_global_seed(seed):
 
 # --------------------------------------------------------------- devices
 
+_family("device")
+
 
 def device_scope(device_name):
     """A context manager under which new tensors and variables live on `device_name`.
@@ -601,6 +662,8 @@ def list_devices(device_type=None):
 
 
 # ------------------------------------------------------- autodiff and steps
+
+_family("step")
 
 
 def value_and_grad(fn, variables):
@@ -635,3 +698,6 @@ def compile_function(fn, state_variables, jit_compile):
     writes the new values back into the variables after each call.
     Returns a callable ``step(data) -> logs`` (logs: dict of native tensors).
     """
+
+
+_family(None)  # closes the last family

@@ -1,0 +1,109 @@
+"""The contract's ``core`` family over ``tf``: ``stop_gradient`` and ``scan``."""
+import tensorflow as tf
+
+from kfacade.backend.contract import FAMILIES
+
+from ._helpers import _dim
+from .variables import convert_to_tensor
+
+__all__ = list(FAMILIES["core"])
+
+
+def stop_gradient(x):
+    return tf.stop_gradient(convert_to_tensor(x))
+
+
+# ------------------------------------------------------------------ loops
+
+
+def scan(f, init, xs, length=None, reverse=False, unroll=1):
+    """As the contract; `init`, the carry, `xs` and `ys` may be any nests (tf.nest).
+
+    Eagerly (and in a ``tf.function`` when ``unroll`` is True or covers the
+    whole length) the steps run as a Python loop; otherwise as one
+    ``tf.while_loop`` whose first step runs outside the loop to learn the
+    structure of `ys`. Partial unrolling is not applied (TF has no such knob).
+    """
+    flat_xs = [convert_to_tensor(x) for x in tf.nest.flatten(xs)] if xs is not None else []
+    if length is None:
+        if not flat_xs:
+            raise ValueError("scan: pass `xs` or `length`. Received: xs=None, length=None")
+        length = _dim(flat_xs[0], 0)
+    elif flat_xs and flat_xs[0].shape[0] is not None and flat_xs[0].shape[0] != length:
+        raise ValueError(
+            f"scan: `length` disagrees with the leading axis of `xs`. Received: "
+            f"length={length}, xs leading size={flat_xs[0].shape[0]}"
+        )
+
+    def x_at(t):
+        if xs is None:
+            return None
+        return tf.nest.pack_sequence_as(xs, [x[t] for x in flat_xs])
+
+    def repack(carry):  # the final carry in init's containers (list stays list)
+        return tf.nest.pack_sequence_as(init, tf.nest.flatten(carry))
+
+    static = isinstance(length, int)
+    if static and length == 0:
+        return _scan_empty(f, init, xs, flat_xs)
+    if static and (tf.executing_eagerly() or unroll is True or (
+        not isinstance(unroll, bool) and unroll >= length
+    )):
+        return _scan_unrolled(f, init, x_at, length, reverse, repack)
+    return _scan_while(f, init, x_at, length, reverse, repack)
+
+
+def _stack_ys(ys):
+    if ys[0] is None:
+        return None
+    return tf.nest.map_structure(lambda *steps: tf.stack(steps), *ys)
+
+
+def _scan_unrolled(f, init, x_at, length, reverse, repack):
+    carry, ys = init, [None] * length
+    for t in (range(length - 1, -1, -1) if reverse else range(length)):
+        carry, ys[t] = f(carry, x_at(t))
+    return repack(carry), _stack_ys(ys)
+
+
+def _scan_empty(f, init, xs, flat_xs):
+    """Zero steps: `init` back, and empty `ys` shaped by one probing call of `f`."""
+    probe = None
+    if xs is not None:
+        probe = tf.nest.pack_sequence_as(xs, [tf.zeros(x.shape[1:], x.dtype) for x in flat_xs])
+    _, y = f(init, probe)
+    if y is None:
+        return init, None
+    return init, tf.nest.map_structure(
+        lambda v: tf.zeros([0] + list(v.shape), v.dtype),
+        tf.nest.map_structure(convert_to_tensor, y),
+    )
+
+
+def _scan_while(f, init, x_at, length, reverse, repack):
+    def index(i):
+        return length - 1 - i if reverse else i
+
+    carry, y = f(init, x_at(index(0)))  # the first step, outside the loop
+    flat_carry = [convert_to_tensor(c) for c in tf.nest.flatten(carry)]
+    flat_y = [convert_to_tensor(v) for v in tf.nest.flatten(y)] if y is not None else []
+    arrays = [
+        tf.TensorArray(v.dtype, size=length, element_shape=v.shape).write(index(0), v)
+        for v in flat_y
+    ]
+
+    def body(i, flat_carry, arrays):
+        carry, y = f(tf.nest.pack_sequence_as(init, flat_carry), x_at(index(i)))
+        new_carry = [
+            convert_to_tensor(c, old.dtype) for c, old in zip(tf.nest.flatten(carry), flat_carry)
+        ]
+        flat_y = tf.nest.flatten(y) if y is not None else []
+        arrays = [a.write(index(i), convert_to_tensor(v, a.dtype)) for a, v in zip(arrays, flat_y)]
+        return i + 1, new_carry, arrays
+
+    _, flat_carry, arrays = tf.while_loop(
+        lambda i, *_: i < length, body, (tf.constant(1), flat_carry, arrays)
+    )
+    carry = tf.nest.pack_sequence_as(init, flat_carry)
+    ys = None if y is None else tf.nest.pack_sequence_as(y, [a.stack() for a in arrays])
+    return repack(carry), ys

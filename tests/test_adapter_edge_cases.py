@@ -1,0 +1,101 @@
+"""Edge cases where the adapters once disagreed, now fixed by the contract.
+
+Each test runs on the active backend (``KERAS_BACKEND``), so the suite run
+once per backend shows all three agree:
+
+- ``dropout`` with ``rate=1`` returns zeros whose gradient is zero (not NaN);
+  a rate outside [0, 1] raises a ValueError echoing it;
+- a zero-step ``scan`` returns `init` and `ys` with a leading axis of 0,
+  shaped as `f`'s per-step output.
+"""
+import numpy as np
+import pytest
+
+import kfacade
+from kfacade.backend import adapter as B
+from kfacade.random import SeedGenerator
+
+F32 = np.float32
+
+
+def to_numpy(value):
+    return np.asarray(B.convert_to_numpy(value))
+
+
+# ----------------------------------------------------------------- dropout
+
+
+@pytest.mark.parametrize("noise_shape", [None, (3, 1)])
+def test_dropout_rate_one_gives_zeros(noise_shape):
+    x = B.convert_to_tensor(np.arange(12, dtype=F32).reshape(3, 4) - 5.0)
+    result = B.dropout(x, 1.0, noise_shape=noise_shape, seed=SeedGenerator(2))
+    assert B.shape(result) == (3, 4)
+    assert B.dtype(result) == "float32"
+    np.testing.assert_array_equal(to_numpy(result), np.zeros((3, 4), F32))
+    # An int rate is the same rate.
+    np.testing.assert_array_equal(to_numpy(B.dropout(x, 1, seed=3)), np.zeros((3, 4), F32))
+
+
+def test_dropout_rate_one_has_zero_finite_gradient():
+    value = np.linspace(-1.0, 1.0, 6, dtype=F32).reshape(2, 3)
+    w = kfacade.Variable(value, name="w")
+
+    def fn():
+        dropped = B.dropout(B.multiply(w.value, 3.0), 1.0, seed=SeedGenerator(4))
+        # sum(w) keeps the loss connected to w on every backend.
+        return B.add(B.sum(dropped), B.sum(w.value)), None
+
+    (loss, _), grads = B.value_and_grad(fn, [w])
+    np.testing.assert_allclose(to_numpy(loss), value.sum(), atol=1e-6)
+    gradient = to_numpy(grads[0])
+    assert np.all(np.isfinite(gradient)), gradient
+    np.testing.assert_array_equal(gradient, np.ones_like(value))  # the dropout branch adds 0
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.5, float("nan")])
+def test_dropout_rate_outside_zero_one_raises_and_echoes_it(rate):
+    x = B.ones((2, 2))
+    with pytest.raises(ValueError, match=rf"rate={rate!r}.*\[0, 1\]"):
+        B.dropout(x, rate, seed=SeedGenerator(1))
+
+
+# -------------------------------------------------------------------- scan
+
+
+def _running_sum(carry, x):
+    total = B.add(carry[0], x)
+    return [total], B.multiply(total, 2.0)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_over_zero_steps_returns_init_and_empty_ys(reverse):
+    init = [B.full((3,), 7.0)]
+    carry, ys = B.scan(_running_sum, init, B.zeros((0, 3)), reverse=reverse)
+    assert isinstance(carry, list) and len(carry) == 1
+    np.testing.assert_array_equal(to_numpy(carry[0]), np.full((3,), 7.0, F32))
+    assert B.shape(ys) == (0, 3)
+    assert B.dtype(ys) == "float32"
+
+
+def test_scan_over_zero_steps_keeps_nested_ys_structure_and_dtypes():
+    def step(carry, x):
+        a, b = x
+        total = B.add(carry[0], a)
+        return [total], [B.cast(B.greater(b, 0.0), "int32"), B.expand_dims(total, 0)]
+
+    xs = [B.zeros((0, 2)), B.zeros((0, 2))]
+    carry, ys = B.scan(step, [B.zeros((2,))], xs)
+    np.testing.assert_array_equal(to_numpy(carry[0]), np.zeros(2, F32))
+    assert isinstance(ys, list) and len(ys) == 2
+    assert (B.shape(ys[0]), B.dtype(ys[0])) == ((0, 2), "int32")
+    assert (B.shape(ys[1]), B.dtype(ys[1])) == ((0, 1, 2), "float32")
+
+
+def test_scan_with_length_zero_and_no_xs():
+    def step(carry, x):
+        assert x is None
+        return [B.add(carry[0], 1.0)], B.zeros((4,))
+
+    carry, ys = B.scan(step, [B.zeros((1,))], None, length=0)
+    np.testing.assert_array_equal(to_numpy(carry[0]), np.zeros(1, F32))
+    assert B.shape(ys) == (0, 4)
