@@ -15,10 +15,17 @@ Conventions every adapter follows:
   ``"int64"``, ``"bool"``, ``"uint8"``, ... ; ``None`` means "keep or infer".
 - ``axis`` is ``None``, an int, or a tuple of ints; negatives count from the end.
 - Shapes are tuples of ints (eager tensors always have a full static shape).
-- Semantics are NumPy's (broadcasting, dtype of the result), the reference
-  the conformance tests compare against; nn ops follow ``keras.ops``.
+- Semantics are NumPy's (broadcasting), the reference the conformance tests
+  compare against; nn ops follow ``keras.ops``. Result dtypes follow the one
+  table in ``kfacade/backend/dtypes.py`` (Keras 3's rules): ``result_type``
+  for binary ops (Python scalars weak), ``reduction_result_type`` for sums,
+  means, argmax, ...; a framework without 64-bit types (JAX without x64)
+  narrows a 64-bit result as ``narrow_to_32_bits`` says.
+  ``tests/test_shared_rules.py`` holds every adapter to it.
 - ``data_format`` is ``"channels_last"`` or ``"channels_first"``;
-  ``padding`` is ``"valid"`` or ``"same"``.
+  ``padding`` is ``"valid"`` or ``"same"``; window arguments, padding
+  amounts and output lengths follow ``kfacade/backend/conv_geometry.py``;
+  device names are parsed by ``kfacade/backend/device_names.py``.
 - ``seed`` is a ``kfacade.random.SeedGenerator``, an int, or None. An adapter
   draws a per-call seed with ``kfacade.random.draw_seed(seed)``, which returns
   a ``(2,)`` uint32 tensor and advances the generator's state variable; that
