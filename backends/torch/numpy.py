@@ -63,9 +63,9 @@ def _arith(x1, x2):
         x2 = _convert(x2, None)
     # torch types a Python int next to a bool tensor as int64; the table says int32.
     if scalar2 and type(x2) is int and x1.dtype is torch.bool:
-        x2 = torch.tensor(x2, dtype=_torch_dtype(result_type("bool", int)), device=x1.device)
+        x2 = _weak(x2, x1)
     elif scalar1 and type(x1) is int and x2.dtype is torch.bool:
-        x1 = torch.tensor(x1, dtype=_torch_dtype(result_type("bool", int)), device=x2.device)
+        x1 = _weak(x1, x2)
     return x1, x2
 
 
