@@ -361,15 +361,15 @@ def test_built_conv_rejects_other_channel_count():
     (DepthwiseConv2D, (3,)), (SeparableConv2D, (2, 3)),
 ])
 def test_invalid_padding_names_layer_and_value(cls, args):
-    with pytest.raises(ValueError, match=rf"{cls.__name__} layer .*Received: padding=nonsense"):
+    with pytest.raises(ValueError, match=rf"{cls.__name__} layer .*Received: padding='nonsense'"):
         cls(*args, padding="nonsense")
 
 
 def test_causal_padding_only_for_conv1d():
     Conv1D(2, 3, padding="CAUSAL")
-    with pytest.raises(ValueError, match="padding=causal"):
+    with pytest.raises(ValueError, match="padding='causal'"):
         Conv2D(2, 3, padding="causal")
-    with pytest.raises(ValueError, match="padding=causal"):
+    with pytest.raises(ValueError, match="padding='causal'"):
         Conv1DTranspose(2, 3, padding="causal")
 
 

@@ -191,7 +191,7 @@ def test_pooling_fed_wrong_rank_names_layer_and_shape():
 
 @pytest.mark.parametrize("cls", [MaxPooling1D, AveragePooling2D, MaxPooling3D])
 def test_invalid_padding_names_layer_and_value(cls):
-    with pytest.raises(ValueError, match=rf"{cls.__name__} layer .*Received: padding=nonsense"):
+    with pytest.raises(ValueError, match=rf"{cls.__name__} layer .*Received: padding='nonsense'"):
         cls(padding="nonsense")
 
 

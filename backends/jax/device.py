@@ -3,6 +3,8 @@ import contextlib
 
 import jax
 
+from kfacade.backend.device_names import parse_device_name
+
 __all__ = ["device_scope", "list_devices"]
 
 # The device of the innermost device_scope; variable_create moves new
@@ -18,21 +20,14 @@ def current_device():
 
 
 def _parse_device(device_name):
+    """The jax.Device for a Keras device name ("cpu", "gpu:1", "/device:GPU:0", ...)."""
     if isinstance(device_name, jax.Device):
         return device_name
-    text = str(device_name).strip().lower()
-    kind, _, index = text.partition(":")
-    kind = _KIND_ALIASES.get(kind, kind)
-    if not kind or not kind.isalpha() or (index and not index.isdigit()) or text.endswith(":"):
-        raise ValueError(
-            f"Invalid device name. Received: device_name={device_name!r}; expected "
-            f"'cpu', 'gpu' or 'tpu', optionally followed by ':<index>', e.g. 'gpu:0'."
-        )
+    kind, index = parse_device_name(device_name)
     try:
         devices = jax.devices(kind)
-    except RuntimeError:
+    except RuntimeError:  # JAX has no backend of that kind here
         devices = []
-    index = int(index or 0)
     if index >= len(devices):
         raise ValueError(
             f"Device {device_name!r} is not available to JAX. Available devices: "

@@ -6,6 +6,12 @@ import jax
 import jax.numpy as jnp
 
 from kfacade.backend.contract import FAMILIES
+from kfacade.backend.conv_geometry import (
+    conv_transpose_padding,
+    standardize_data_format,
+    standardize_padding,
+    standardize_tuple,
+)
 
 from ._helpers import _dt, _t
 from .variables import convert_to_tensor
@@ -73,40 +79,10 @@ def log_softmax(x, axis=-1):
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
 
-def _check_padding(padding):
-    value = str(padding).lower()
-    if value not in ("valid", "same"):
-        raise ValueError(f"Received: padding={padding!r}; expected one of 'valid', 'same'.")
-    return value
-
-
-def _check_data_format(data_format):
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"Received: data_format={data_format!r}; expected one of "
-            f"'channels_last', 'channels_first'."
-        )
-    return data_format
-
-
-def _spatial_tuple(value, num_spatial, argument):
-    if isinstance(value, int):
-        return (value,) * num_spatial
-    value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * num_spatial
-    if len(value) != num_spatial:
-        raise ValueError(
-            f"Received: {argument}={value!r}; expected an int or a tuple of "
-            f"{num_spatial} ints for a {num_spatial}-D input."
-        )
-    return value
-
-
 def _conv_setup(inputs, kernel, data_format, op_name):
     inputs = convert_to_tensor(inputs)
     kernel = convert_to_tensor(kernel)
-    _check_data_format(data_format)
+    data_format = standardize_data_format(data_format)
     num_spatial = inputs.ndim - 2
     if num_spatial not in _SPATIAL or kernel.ndim != inputs.ndim:
         raise ValueError(
@@ -127,7 +103,7 @@ def _conv_setup(inputs, kernel, data_format, op_name):
 def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last", dilation_rate=1, groups=1):
     """See the contract. As ``keras.ops.conv``, the group count follows from the
     kernel (in_channels // kernel.shape[-2]); an explicit `groups` must agree."""
-    padding = _check_padding(padding)
+    padding = standardize_padding(padding)
     inputs, kernel, num_spatial, dimension_numbers, channels = _conv_setup(
         inputs, kernel, data_format, "conv"
     )
@@ -140,16 +116,16 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last"
     return jax.lax.conv_general_dilated(
         inputs,
         kernel,
-        window_strides=_spatial_tuple(strides, num_spatial, "strides"),
+        window_strides=standardize_tuple(strides, num_spatial, "strides"),
         padding=padding.upper(),
-        rhs_dilation=_spatial_tuple(dilation_rate, num_spatial, "dilation_rate"),
+        rhs_dilation=standardize_tuple(dilation_rate, num_spatial, "dilation_rate"),
         dimension_numbers=dimension_numbers,
         feature_group_count=channels // kernel_in,
     )
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last", dilation_rate=1):
-    padding = _check_padding(padding)
+    padding = standardize_padding(padding)
     inputs, kernel, num_spatial, dimension_numbers, channels = _conv_setup(
         inputs, kernel, data_format, "depthwise_conv"
     )
@@ -164,36 +140,16 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format="chan
     return jax.lax.conv_general_dilated(
         inputs,
         kernel,
-        window_strides=_spatial_tuple(strides, num_spatial, "strides"),
+        window_strides=standardize_tuple(strides, num_spatial, "strides"),
         padding=padding.upper(),
-        rhs_dilation=_spatial_tuple(dilation_rate, num_spatial, "dilation_rate"),
+        rhs_dilation=standardize_tuple(dilation_rate, num_spatial, "dilation_rate"),
         dimension_numbers=dimension_numbers,
         feature_group_count=channels,
     )
 
 
-def _conv_transpose_padding(kernel_size, stride, dilation, padding, output_padding):
-    """(left, right) padding for lax.conv_transpose giving Keras's output size.
-
-    The size is (in - 1) * stride + max(k, stride) + output_padding for
-    "valid" and in * stride (or (in - 1) * stride + k % 2 + output_padding)
-    for "same", k being the dilated kernel size.
-    """
-    kernel_size = (kernel_size - 1) * dilation + 1
-    if padding == "valid":
-        if output_padding is None:
-            output_padding = builtins.max(kernel_size, stride) - kernel_size
-        return kernel_size - 1, kernel_size - 1 + output_padding
-    if output_padding is None:
-        total = stride + kernel_size - 2
-    else:
-        total = kernel_size + kernel_size % 2 - 2 + output_padding
-    left = builtins.min(total // 2 + total % 2, kernel_size - 1)
-    return left, total - left
-
-
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format="channels_last", dilation_rate=1):
-    padding = _check_padding(padding)
+    padding = standardize_padding(padding)
     inputs, kernel, num_spatial, dimension_numbers, channels = _conv_setup(
         inputs, kernel, data_format, "conv_transpose"
     )
@@ -202,14 +158,14 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
             f"A conv_transpose kernel is (spatial..., out_channels, in_channels). Received: "
             f"inputs with {channels} channels, kernel.shape={kernel.shape}."
         )
-    strides = _spatial_tuple(strides, num_spatial, "strides")
-    dilation_rate = _spatial_tuple(dilation_rate, num_spatial, "dilation_rate")
+    strides = standardize_tuple(strides, num_spatial, "strides")
+    dilation_rate = standardize_tuple(dilation_rate, num_spatial, "dilation_rate")
     if output_padding is None:
         output_padding = (None,) * num_spatial
     else:
-        output_padding = _spatial_tuple(output_padding, num_spatial, "output_padding")
+        output_padding = standardize_tuple(output_padding, num_spatial, "output_padding", allow_zero=True)
     paddings = [
-        _conv_transpose_padding(kernel.shape[i], strides[i], dilation_rate[i], padding, output_padding[i])
+        conv_transpose_padding(kernel.shape[i], strides[i], padding, output_padding[i], dilation_rate[i])
         for i in range(num_spatial)
     ]
     # transpose_kernel swaps the kernel's I and O and flips it spatially, so
@@ -226,8 +182,8 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
 
 
 def _pool_setup(inputs, pool_size, strides, padding, data_format):
-    padding = _check_padding(padding).upper()
-    _check_data_format(data_format)
+    padding = standardize_padding(padding).upper()
+    data_format = standardize_data_format(data_format)
     inputs = convert_to_tensor(inputs)
     num_spatial = inputs.ndim - 2
     if num_spatial not in _SPATIAL:
@@ -235,8 +191,8 @@ def _pool_setup(inputs, pool_size, strides, padding, data_format):
             f"Pooling takes a 3-D, 4-D or 5-D input (batch, spatial..., channels). "
             f"Received: inputs.shape={inputs.shape}."
         )
-    pool_size = _spatial_tuple(pool_size, num_spatial, "pool_size")
-    strides = pool_size if strides is None else _spatial_tuple(strides, num_spatial, "strides")
+    pool_size = standardize_tuple(pool_size, num_spatial, "pool_size")
+    strides = pool_size if strides is None else standardize_tuple(strides, num_spatial, "strides")
     if data_format == "channels_last":
         window, steps = (1, *pool_size, 1), (1, *strides, 1)
     else:

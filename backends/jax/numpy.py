@@ -7,11 +7,19 @@ import jax
 import jax.numpy as jnp
 
 from kfacade.backend.contract import FAMILIES
+from kfacade.backend.dtypes import ALL_TYPES, reduction_result_type
 
 from ._helpers import _dt, _t
 from .variables import convert_to_tensor, jax_dtype
 
 __all__ = list(FAMILIES["numpy"])
+
+# The dtypes cumsum accumulates in, from kfacade's result table (jnp.sum
+# already widens the same way; jnp.cumsum keeps int8).
+_ACCUMULATED = {
+    jax_dtype(name): jax_dtype(reduction_result_type("cumsum", name))
+    for name in ALL_TYPES if reduction_result_type("cumsum", name) != name
+}
 
 
 def _axis(axis):
@@ -239,7 +247,10 @@ def argmin(x, axis=None):
 
 
 def cumsum(x, axis=None):
-    return jnp.cumsum(_t(x), axis=axis)
+    """Narrow integers accumulate as ``sum`` does (jnp.cumsum would keep int8)."""
+    x = _t(x)
+    accumulated = _ACCUMULATED.get(x.dtype)
+    return jnp.cumsum(x, axis=axis, dtype=accumulated)
 
 
 def logsumexp(x, axis=None, keepdims=False):

@@ -8,8 +8,14 @@ import builtins
 import numpy as np
 import tensorflow as tf
 
-from kfacade.backend.config import standardize_data_format
 from kfacade.backend.contract import FAMILIES
+from kfacade.backend.conv_geometry import (
+    deconv_output_length,
+    same_padding,
+    standardize_data_format,
+    standardize_padding,
+    standardize_tuple,
+)
 
 from ._helpers import _dim, _float, _floatx, _promote, _rank, _slice, _static_or_dynamic_shape
 from .variables import convert_to_tensor
@@ -88,27 +94,6 @@ def log_softmax(x, axis=-1):
 # channels_first (NCHW) variants, so channels_first inputs are transposed.
 
 
-def _spatial_tuple(value, rank, name):
-    if isinstance(value, (int, np.integer)):
-        return (int(value),) * rank
-    value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * rank
-    if len(value) != rank:
-        raise ValueError(
-            f"`{name}` must be an int or a tuple of {rank} ints for a {rank}-D operation. "
-            f"Received: {name}={value!r}"
-        )
-    return value
-
-
-def _tf_padding(padding):
-    text = padding.lower() if isinstance(padding, str) else padding
-    if text not in ("valid", "same"):
-        raise ValueError(f"Received: padding={padding!r}; expected one of 'valid', 'same'.")
-    return text.upper()
-
-
 def _spatial_rank(inputs, name):
     rank = _rank(inputs) - 2
     if rank not in (1, 2, 3):
@@ -135,11 +120,7 @@ def _same_padded(x, kernel_size, strides, dilation_rate):
     """`x` (channels_last) padded as "SAME" pads it for a strided conv: extra at the end."""
     paddings = [[0, 0]]
     for i, (k, s, d) in enumerate(zip(kernel_size, strides, dilation_rate)):
-        size = _dim(x, i + 1)
-        effective = (k - 1) * d + 1
-        total = (-(-size // s) - 1) * s + effective - size
-        total = builtins.max(total, 0) if isinstance(total, int) else tf.maximum(total, 0)
-        paddings.append([total // 2, total - total // 2])
+        paddings.append(list(same_padding(_dim(x, i + 1), k, s, d)))
     paddings.append([0, 0])
     return tf.pad(x, paddings)
 
@@ -181,9 +162,9 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last"
     """Grouped convolutions run one convolution per group (TF's CPU kernels lack them)."""
     inputs, kernel = _float_pair(inputs, kernel)
     rank = _spatial_rank(inputs, "conv")
-    strides = _spatial_tuple(strides, rank, "strides")
-    dilation_rate = _spatial_tuple(dilation_rate, rank, "dilation_rate")
-    padding = _tf_padding(padding)
+    strides = standardize_tuple(strides, rank, "strides")
+    dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
+    padding = standardize_padding(padding).upper()
     x, transposed = _channels_last(inputs, data_format)
     channels, kernel_channels = x.shape[-1], kernel.shape[-2]
     if groups == 1 and channels is not None and channels != kernel_channels and kernel_channels:
@@ -212,9 +193,9 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last"
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last", dilation_rate=1):
     inputs, kernel = _float_pair(inputs, kernel)
     rank = _spatial_rank(inputs, "depthwise_conv")
-    strides = _spatial_tuple(strides, rank, "strides")
-    dilation_rate = _spatial_tuple(dilation_rate, rank, "dilation_rate")
-    padding = _tf_padding(padding)
+    strides = standardize_tuple(strides, rank, "strides")
+    dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
+    padding = standardize_padding(padding).upper()
     x, transposed = _channels_last(inputs, data_format)
     if rank == 3:  # no native 3-D depthwise op: a grouped conv, one group per channel
         channels, multiplier = kernel.shape[-2], kernel.shape[-1]
@@ -263,26 +244,14 @@ def _dilated_kernel(kernel, dilation_rate):
     return kernel
 
 
-def _conv_transpose_size(size, kernel_size, stride, padding, output_padding, dilation):
-    """Keras's output length of a transposed convolution."""
-    kernel_size = (kernel_size - 1) * dilation + 1
-    if padding == "VALID":
-        if output_padding is None:
-            output_padding = builtins.max(kernel_size, stride) - kernel_size
-        return (size - 1) * stride + kernel_size + output_padding
-    if output_padding is None:
-        return size * stride
-    return (size - 1) * stride + kernel_size % 2 + output_padding
-
-
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format="channels_last", dilation_rate=1):
     inputs, kernel = _float_pair(inputs, kernel)
     rank = _spatial_rank(inputs, "conv_transpose")
-    strides = _spatial_tuple(strides, rank, "strides")
-    dilation_rate = _spatial_tuple(dilation_rate, rank, "dilation_rate")
+    strides = standardize_tuple(strides, rank, "strides")
+    dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
     if output_padding is not None:
-        output_padding = _spatial_tuple(output_padding, rank, "output_padding")
-    padding = _tf_padding(padding)
+        output_padding = standardize_tuple(output_padding, rank, "output_padding", allow_zero=True)
+    padding = standardize_padding(padding).upper()
     x, transposed = _channels_last(inputs, data_format)
     if builtins.any(d > 1 for d in dilation_rate):
         # No CPU kernel of Conv{2,3}DBackpropInput takes dilations when oneDNN
@@ -296,8 +265,8 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
         )
     output_shape = [_dim(x, 0)]
     for i in range(rank):
-        output_shape.append(_conv_transpose_size(
-            _dim(x, i + 1), kernel.shape[i], strides[i], padding,
+        output_shape.append(deconv_output_length(
+            _dim(x, i + 1), kernel.shape[i], strides[i], padding.lower(),
             None if output_padding is None else output_padding[i], dilation_rate[i],
         ))
     output_shape.append(kernel.shape[-2])
@@ -355,9 +324,9 @@ def _conv_transpose_cropped(x, kernel, output_shape, strides, dilation_rate):
 def _pool(op, inputs, pool_size, strides, padding, data_format):
     inputs = convert_to_tensor(inputs)
     rank = _spatial_rank(inputs, "pooling")
-    pool_size = _spatial_tuple(pool_size, rank, "pool_size")
-    strides = pool_size if strides is None else _spatial_tuple(strides, rank, "strides")
-    padding = _tf_padding(padding)
+    pool_size = standardize_tuple(pool_size, rank, "pool_size")
+    strides = pool_size if strides is None else standardize_tuple(strides, rank, "strides")
+    padding = standardize_padding(padding).upper()
     x, transposed = _channels_last(inputs, data_format)
     if rank == 3 and x.dtype not in _POOL3D_DTYPES[op]:
         y = _pool3d_separable(op, x, pool_size, strides, padding)

@@ -11,6 +11,7 @@ from tensorflow.python.ops.resource_variable_ops import ResourceVariable
 
 from kfacade.backend.config import floatx
 from kfacade.backend.contract import FAMILIES
+from kfacade.backend.dtypes import ALL_TYPES, BOOL_ARITHMETIC_DTYPE, reduction_result_type
 
 from ._helpers import _dim, _float, _floatx, _promote, _rank, _slice, _static_or_dynamic_shape
 from .variables import EagerTensor, convert_to_tensor, tf_dtype
@@ -18,7 +19,13 @@ from .variables import EagerTensor, convert_to_tensor, tf_dtype
 __all__ = list(FAMILIES["numpy"])
 
 _NATIVE = (EagerTensor, ResourceVariable)  # the concrete classes of the eager hot path
-_NARROW_INTS = (tf.bool, tf.int8, tf.int16, tf.uint8, tf.uint16)  # sums accumulate in int32
+# The dtypes sums, products and cumsums accumulate in, from kfacade's result table.
+_ACCUMULATED = {
+    tf_dtype(name): tf_dtype(reduction_result_type("sum", name))
+    for name in ALL_TYPES if reduction_result_type("sum", name) != name
+}
+_BOOL_ARITHMETIC = tf_dtype(BOOL_ARITHMETIC_DTYPE)
+_UNSIGNED = (tf.uint8, tf.uint16, tf.uint32, tf.uint64)  # tf.pow has no unsigned kernels
 # The raw ops skip tf.add's dispatch layers: half the eager cost of a small add.
 _raw = tf.raw_ops
 
@@ -224,19 +231,23 @@ def divide(x1, x2):
 def floor_divide(x1, x2):
     x1, x2 = _pair(x1, x2)
     if x1.dtype == tf.bool:
-        x1, x2 = tf.cast(x1, tf.int8), tf.cast(x2, tf.int8)
+        x1, x2 = tf.cast(x1, _BOOL_ARITHMETIC), tf.cast(x2, _BOOL_ARITHMETIC)
     return tf.math.floordiv(x1, x2)
 
 
 def mod(x1, x2):
     x1, x2 = _pair(x1, x2)
     if x1.dtype == tf.bool:
-        x1, x2 = tf.cast(x1, tf.int8), tf.cast(x2, tf.int8)
+        x1, x2 = tf.cast(x1, _BOOL_ARITHMETIC), tf.cast(x2, _BOOL_ARITHMETIC)
     return tf.math.floormod(x1, x2)
 
 
 def power(x1, x2):
     x1, x2 = _pair(x1, x2)
+    if x1.dtype == tf.bool:
+        x1, x2 = tf.cast(x1, _BOOL_ARITHMETIC), tf.cast(x2, _BOOL_ARITHMETIC)
+    elif x1.dtype in _UNSIGNED:  # in int64, then wrapped back as the unsigned dtype would
+        return tf.cast(tf.pow(tf.cast(x1, tf.int64), tf.cast(x2, tf.int64)), x1.dtype)
     return tf.pow(x1, x2)
 
 
@@ -310,11 +321,12 @@ def clip(x, x_min, x_max):
 
 def _sum_input(x):
     x = convert_to_tensor(x)
-    return tf.cast(x, tf.int32) if x.dtype in _NARROW_INTS else x
+    accumulated = _ACCUMULATED.get(x.dtype)
+    return x if accumulated is None else tf.cast(x, accumulated)
 
 
 def sum(x, axis=None, keepdims=False):
-    """Booleans and narrow integers accumulate in int32 (NumPy: int64)."""
+    """Booleans and narrow integers accumulate in 32 bits (kfacade's result table)."""
     return tf.reduce_sum(_sum_input(x), axis=_axis(axis), keepdims=keepdims)
 
 
@@ -358,11 +370,11 @@ def _arg_reduce(op, x, axis):
         x = tf.cast(x, tf.int8)
     if axis is None:
         x, axis = tf.reshape(x, [-1]), 0
-    return op(x, axis=axis)
+    return op(x, axis=axis, output_type=tf.int32)
 
 
 def argmax(x, axis=None):
-    """int64 indices, the first of equal maxima."""
+    """int32 indices (kfacade's result table), the first of equal maxima."""
     return _arg_reduce(tf.argmax, x, axis)
 
 

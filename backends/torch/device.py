@@ -7,6 +7,8 @@ import contextlib
 
 import torch
 
+from kfacade.backend.device_names import parse_device_name
+
 __all__ = ["device_scope", "list_devices"]
 
 #: [torch.device] where creation functions and conversions from NumPy put tensors.
@@ -14,31 +16,17 @@ _current = [torch.device("cuda" if torch.cuda.is_available() else "cpu")]
 
 
 def _parse_device(device_name):
-    """The torch.device for a Keras device name ("cpu", "cpu:0", "gpu:1", "cuda")."""
+    """The torch.device for a Keras device name ("cpu", "cpu:0", "gpu:1", "cuda", ...)."""
     if isinstance(device_name, torch.device):
         return device_name
-    if not isinstance(device_name, str):
-        raise ValueError(
-            f"Invalid device name. Received: device_name={device_name!r}; expected a "
-            f"string such as 'cpu', 'cpu:0', 'gpu' or 'gpu:0'."
-        )
-    text = device_name.strip().lower()
-    if text.startswith("/device:"):  # TensorFlow's spelling, "/device:GPU:0"
-        text = text[len("/device:"):]
-    kind, _, index = text.partition(":")
-    if kind not in ("cpu", "gpu", "cuda") or (index and not index.isdigit()):
-        raise ValueError(
-            f"Invalid device name. Received: device_name={device_name!r}; expected "
-            f"'cpu', 'cpu:0', 'gpu', 'gpu:<index>' (or 'cuda:<index>')."
-        )
-    index = int(index) if index else 0
+    kind, index = parse_device_name(device_name)
     if kind == "cpu":
         if index != 0:
             raise ValueError(
                 f"Device {device_name!r} is not available: torch has one CPU device, 'cpu:0'."
             )
         return torch.device("cpu")
-    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    count = torch.cuda.device_count() if kind == "gpu" and torch.cuda.is_available() else 0
     if index >= count:
         raise ValueError(
             f"Device {device_name!r} is not available. Available devices: {list_devices()}."

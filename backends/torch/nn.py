@@ -10,8 +10,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from kfacade.backend.config import standardize_data_format
 from kfacade.backend.contract import FAMILIES
+from kfacade.backend.conv_geometry import (
+    conv_transpose_padding,
+    same_padding,
+    standardize_data_format,
+    standardize_padding,
+    standardize_tuple,
+)
 
 from ._helpers import Tensor, _all_axes, _axes, _float, _promoted, _t
 from .random import _generator
@@ -116,45 +122,12 @@ def _spatial_rank(x, op):
     return n
 
 
-def _per_axis(value, name, n):
-    """An int or a sequence of `n` ints as a tuple of `n` ints."""
-    if isinstance(value, (int, np.integer)):
-        return (int(value),) * n
-    values = tuple(int(v) for v in value)
-    if len(values) == 1:
-        return values * n
-    if len(values) != n:
-        raise ValueError(
-            f"Invalid {name}. Received: {name}={value!r}; expected an int or a tuple "
-            f"of {n} ints for {n}-D spatial inputs."
-        )
-    return values
-
-
-def _padding(padding):
-    value = padding.lower() if isinstance(padding, str) else padding
-    if value not in ("valid", "same"):
-        raise ValueError(
-            f"Invalid padding. Received: padding={padding!r}; expected one of 'valid', 'same'."
-        )
-    return value
-
-
 def _channels_first(x, n):
     return x.permute(0, n + 1, *range(1, n + 1))
 
 
 def _channels_last(x, n):
     return x.permute(0, *range(2, n + 2), 1)
-
-
-def _same_pads(sizes, kernel_sizes, strides, dilations):
-    """TensorFlow's "same" padding, (before, after) per spatial axis; odd cell after."""
-    pads = []
-    for size, k, s, d in zip(sizes, kernel_sizes, strides, dilations):
-        total = builtins.max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
-        pads.append((total // 2, total - total // 2))
-    return pads
 
 
 def _pad_arg(pads):
@@ -169,7 +142,7 @@ def _conv_input(x, padding, kernel_sizes, strides, dilations):
     """(input, torch padding): symmetric "same" padding goes to torch, the rest to F.pad."""
     if padding == "valid":
         return x, 0
-    pads = _same_pads(x.shape[2:], kernel_sizes, strides, dilations)
+    pads = [same_padding(*axis) for axis in zip(x.shape[2:], kernel_sizes, strides, dilations)]
     if builtins.all(before == after for before, after in pads):
         return x, tuple(before for before, _ in pads)
     return F.pad(x, _pad_arg(pads)), 0
@@ -184,9 +157,9 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last"
             f"out_channels) for inputs of rank {n + 2}. Received: kernel.shape="
             f"{tuple(kernel.shape)}"
         )
-    strides = _per_axis(strides, "strides", n)
-    dilations = _per_axis(dilation_rate, "dilation_rate", n)
-    padding = _padding(padding)
+    strides = standardize_tuple(strides, n, "strides")
+    dilations = standardize_tuple(dilation_rate, n, "dilation_rate")
+    padding = standardize_padding(padding)
     channels_last = standardize_data_format(data_format) == "channels_last"
     if channels_last:
         x = _channels_first(x, n)
@@ -216,20 +189,6 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format="chan
     return conv(inputs, kernel, strides, padding, data_format, dilation_rate, groups=in_channels)
 
 
-def _transpose_pads(kernel_size, stride, padding, output_padding):
-    """Keras's (left, right) padding of the stride-dilated input (as JAX's conv_transpose)."""
-    if padding == "valid":
-        if output_padding is None:
-            output_padding = builtins.max(kernel_size, stride) - kernel_size
-        return kernel_size - 1, kernel_size - 1 + output_padding
-    if output_padding is None:
-        total = stride + kernel_size - 2
-    else:
-        total = kernel_size + kernel_size % 2 - 2 + output_padding
-    left = builtins.min(total // 2 + total % 2, kernel_size - 1)
-    return left, total - left
-
-
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format="channels_last", dilation_rate=1):
     x, kernel = _t(inputs), _t(kernel)
     n = _spatial_rank(x, "conv_transpose")
@@ -238,13 +197,13 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
             f"conv_transpose expects a kernel of rank {n + 2} (spatial..., out_channels, "
             f"in_channels). Received: kernel.shape={tuple(kernel.shape)}"
         )
-    strides = _per_axis(strides, "strides", n)
-    dilations = _per_axis(dilation_rate, "dilation_rate", n)
+    strides = standardize_tuple(strides, n, "strides")
+    dilations = standardize_tuple(dilation_rate, n, "dilation_rate")
     output_paddings = (
         (None,) * n if output_padding is None
-        else _per_axis(output_padding, "output_padding", n)
+        else standardize_tuple(output_padding, n, "output_padding", allow_zero=True)
     )
-    padding = _padding(padding)
+    padding = standardize_padding(padding)
     channels_last = standardize_data_format(data_format) == "channels_last"
     if channels_last:
         x = _channels_first(x, n)
@@ -263,7 +222,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     crops, extra = [], []
     for k, s, d, op in zip(kernel.shape[:n], strides, dilations, output_paddings):
         k = (k - 1) * d + 1
-        left, right = _transpose_pads(k, s, padding, op)
+        left, right = conv_transpose_padding(k, s, padding, op)
         crop = builtins.max(0, builtins.min(k - 1 - left, k - 1 - right))
         crops.append(crop)
         extra.append((left - (k - 1) + crop, right - (k - 1) + crop))
@@ -276,13 +235,15 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
 def _pool_input(inputs, pool_size, strides, padding, data_format, op):
     x = _t(inputs)
     n = _spatial_rank(x, op)
-    pool_size = _per_axis(pool_size, "pool_size", n)
-    strides = pool_size if strides is None else _per_axis(strides, "strides", n)
-    padding = _padding(padding)
+    pool_size = standardize_tuple(pool_size, n, "pool_size")
+    strides = pool_size if strides is None else standardize_tuple(strides, n, "strides")
+    padding = standardize_padding(padding)
     channels_last = standardize_data_format(data_format) == "channels_last"
     if channels_last:
         x = _channels_first(x, n)
-    pads = _same_pads(x.shape[2:], pool_size, strides, (1,) * n) if padding == "same" else None
+    pads = None
+    if padding == "same":
+        pads = [same_padding(*axis) for axis in zip(x.shape[2:], pool_size, strides)]
     # torch pads symmetrically only, by at most half the window.
     native = pads is None or builtins.all(
         before == after and before <= k // 2 for (before, after), k in zip(pads, pool_size)

@@ -13,14 +13,40 @@ import torch.nn.functional as F
 
 from kfacade.backend.config import floatx
 from kfacade.backend.contract import FAMILIES
+from kfacade.backend.dtypes import (
+    ALL_TYPES,
+    BOOL_ARITHMETIC_DTYPE,
+    reduction_result_type,
+    result_type,
+)
 
 from ._helpers import Tensor, _all_axes, _axes, _float, _promoted, _t
 from .device import _current
-from .variables import _SHELL_UNSIGNED, _convert, _scalar_dtype, _torch_dtype
+from .variables import _SHELL_UNSIGNED, _TORCH_DTYPES, _convert, _scalar_dtype, _torch_dtype
 
 __all__ = list(FAMILIES["numpy"])
 
 _PY_SCALARS = frozenset((int, float, bool))
+
+
+def _accumulated_dtypes():
+    """{input dtype: (compute dtype, result dtype)} for sum, prod and cumsum, where
+    kfacade's result table differs from torch (which sums every integer in int64);
+    an unsigned result torch has no kernel for is computed in int64, then cast."""
+    table = {}
+    for name in ALL_TYPES:
+        result = reduction_result_type("sum", name)
+        if name in _TORCH_DTYPES and result in _TORCH_DTYPES and result != "int64":
+            if name.startswith(("int", "uint")) or name == "bool":
+                result = _TORCH_DTYPES[result]
+                table[_TORCH_DTYPES[name]] = (
+                    torch.int64 if result in _SHELL_UNSIGNED else result, result
+                )
+    return table
+
+
+_ACCUMULATED = _accumulated_dtypes()
+_BOOL_ARITHMETIC = _torch_dtype(BOOL_ARITHMETIC_DTYPE)
 
 
 def _arith(x1, x2):
@@ -35,6 +61,11 @@ def _arith(x1, x2):
         x1 = _convert(x1, None)
     if not scalar2 and not isinstance(x2, Tensor):
         x2 = _convert(x2, None)
+    # torch types a Python int next to a bool tensor as int64; the table says int32.
+    if scalar2 and type(x2) is int and x1.dtype is torch.bool:
+        x2 = _weak(x2, x1)
+    elif scalar1 and type(x1) is int and x2.dtype is torch.bool:
+        x1 = _weak(x1, x2)
     return x1, x2
 
 
@@ -68,12 +99,40 @@ def _weak(scalar, like):
         dtype = torch.bool
     elif like.dtype.is_floating_point or (kind is int and like.dtype != torch.bool):
         dtype = like.dtype
+    elif kind is int:  # next to a bool tensor: the table's int32
+        dtype = _torch_dtype(result_type("bool", int))
     else:
         dtype = _scalar_dtype(scalar)
     try:
         return torch.tensor(scalar, dtype=dtype, device=like.device)
     except (RuntimeError, OverflowError):  # e.g. 300 next to a uint8 tensor
         return torch.tensor(scalar, dtype=_scalar_dtype(scalar), device=like.device)
+
+
+def _retried(error, fn, x1, x2):
+    """Reruns binary `fn` where torch refuses bool operands: subtract with one bool
+    operand computes in the other's dtype (the table's result), floor_divide,
+    mod and power of two bools in int32; then as ``_widened``."""
+    bool1 = isinstance(x1, Tensor) and x1.dtype is torch.bool
+    bool2 = isinstance(x2, Tensor) and x2.dtype is torch.bool
+    if bool1 and bool2:
+        if fn is torch.sub:
+            raise error  # boolean subtract is refused, as NumPy and JAX refuse it
+        return fn(x1.to(_BOOL_ARITHMETIC), x2.to(_BOOL_ARITHMETIC))
+    if bool1 or bool2:
+        other = x2 if bool1 else x1
+        dtype = _torch_dtype(result_type(
+            "bool", other.dtype if isinstance(other, Tensor) else type(other)
+        ))
+        if bool1:
+            x1 = x1.to(dtype)
+        else:
+            x2 = x2.to(dtype)
+        try:
+            return fn(x1, x2)
+        except RuntimeError as retry_error:
+            error = retry_error
+    return _widened(error, fn, x1, x2)
 
 
 def _widened(error, fn, *args):
@@ -269,8 +328,8 @@ def subtract(x1, x2):
         x1, x2 = _arith(x1, x2)
     try:
         return torch.sub(x1, x2)
-    except RuntimeError as error:
-        return _widened(error, torch.sub, x1, x2)
+    except (RuntimeError, NotImplementedError) as error:
+        return _retried(error, torch.sub, x1, x2)
 
 
 def multiply(x1, x2):
@@ -296,8 +355,8 @@ def floor_divide(x1, x2):
         x1, x2 = _arith(x1, x2)
     try:
         return torch.floor_divide(x1, x2)
-    except RuntimeError as error:
-        return _widened(error, torch.floor_divide, x1, x2)
+    except (RuntimeError, NotImplementedError) as error:
+        return _retried(error, torch.floor_divide, x1, x2)
 
 
 def mod(x1, x2):
@@ -305,8 +364,8 @@ def mod(x1, x2):
         x1, x2 = _arith(x1, x2)
     try:
         return torch.remainder(x1, x2)  # sign of the divisor, as NumPy
-    except RuntimeError as error:
-        return _widened(error, torch.remainder, x1, x2)
+    except (RuntimeError, NotImplementedError) as error:
+        return _retried(error, torch.remainder, x1, x2)
 
 
 def power(x1, x2):
@@ -314,8 +373,8 @@ def power(x1, x2):
         x1, x2 = _arith(x1, x2)
     try:
         return torch.pow(x1, x2)
-    except RuntimeError as error:
-        return _widened(error, torch.pow, x1, x2)
+    except (RuntimeError, NotImplementedError) as error:
+        return _retried(error, torch.pow, x1, x2)
 
 
 def _extremum(x1, x2, tensor_fn, clamp_fn):
@@ -326,6 +385,9 @@ def _extremum(x1, x2, tensor_fn, clamp_fn):
             x1, x2 = x2, x1
         if type(x2) in _PY_SCALARS and type(x1) not in _PY_SCALARS:
             x1 = _t(x1)
+            if x1.dtype is torch.bool and type(x2) is int:  # the table's int32, not int64
+                x2 = _weak(x2, x1)
+                return tensor_fn(x1.to(x2.dtype), x2)
             try:
                 return clamp_fn(x1, x2)
             except RuntimeError as error:
@@ -450,9 +512,26 @@ def _reduce_each(fn, x, axis, keepdims):
     return x
 
 
+def _accumulate(fn, x, axis, keepdims, dtypes):
+    """sum or prod of an integer or bool `x` in the table's dtype (`dtypes`: compute, result)."""
+    compute, result = dtypes
+    if axis is None:
+        out = fn(x.reshape(-1), 0, dtype=compute)
+        out = out.reshape((1,) * x.ndim) if keepdims else out
+    else:
+        out = x.to(compute)  # no copy when x already has that dtype
+        for a in sorted(_axes(axis, x.ndim), reverse=True):
+            out = fn(out, a, keepdim=keepdims, dtype=compute)
+    return out if compute is result else out.to(result)
+
+
 def sum(x, axis=None, keepdims=False):
+    """Integers and bool sum in the result table's dtype (torch: always int64)."""
     if type(x) is not Tensor:
         x = _t(x)
+    accumulated = _ACCUMULATED.get(x.dtype)
+    if accumulated is not None:
+        return _accumulate(torch.sum, x, axis, keepdims, accumulated)
     if axis is None and not keepdims:
         return torch.sum(x)  # the fastest overload to parse
     if axis is not None and type(axis) is not int:
@@ -497,7 +576,11 @@ def min(x, axis=None, keepdims=False):
 
 
 def prod(x, axis=None, keepdims=False):
-    return _reduce_each(torch.prod, _t(x), axis, keepdims)
+    x = _t(x)
+    accumulated = _ACCUMULATED.get(x.dtype)
+    if accumulated is not None:
+        return _accumulate(torch.prod, x, axis, keepdims, accumulated)
+    return _reduce_each(torch.prod, x, axis, keepdims)
 
 
 def var(x, axis=None, keepdims=False):
@@ -510,30 +593,47 @@ def var(x, axis=None, keepdims=False):
 
 
 def any(x, axis=None, keepdims=False):
-    return _reduce_each(torch.any, _t(x), axis, keepdims)
+    x = _t(x)
+    if x.dtype is torch.uint8:  # torch.any keeps uint8; the table says bool
+        x = x.bool()
+    return _reduce_each(torch.any, x, axis, keepdims)
 
 
 def all(x, axis=None, keepdims=False):
-    return _reduce_each(torch.all, _t(x), axis, keepdims)
+    x = _t(x)
+    if x.dtype is torch.uint8:
+        x = x.bool()
+    return _reduce_each(torch.all, x, axis, keepdims)
+
+
+def _arg_reduce(fn, x, axis):
+    """int32 indices (the result table; torch gives int64), bool read as 0/1."""
+    if type(x) is not Tensor:
+        x = _t(x)
+    if x.dtype is torch.bool:  # torch has no bool argmax kernel
+        x = x.to(torch.uint8)
+    return fn(x, axis).to(torch.int32)
 
 
 def argmax(x, axis=None):
-    if type(x) is not Tensor:
-        x = _t(x)
-    return torch.argmax(x, axis)
+    return _arg_reduce(torch.argmax, x, axis)
 
 
 def argmin(x, axis=None):
-    if type(x) is not Tensor:
-        x = _t(x)
-    return torch.argmin(x, axis)
+    return _arg_reduce(torch.argmin, x, axis)
 
 
 def cumsum(x, axis=None):
+    """Integers and bool accumulate in the result table's dtype, as ``sum``."""
     x = _t(x)
     if axis is None:
-        return torch.cumsum(x.reshape(-1), 0)
-    return torch.cumsum(x, int(axis))
+        x, axis = x.reshape(-1), 0
+    accumulated = _ACCUMULATED.get(x.dtype)
+    if accumulated is None:
+        return torch.cumsum(x, int(axis))
+    compute, result = accumulated
+    out = torch.cumsum(x, int(axis), dtype=compute)
+    return out if compute is result else out.to(result)
 
 
 def logsumexp(x, axis=None, keepdims=False):

@@ -20,10 +20,17 @@ Conventions every adapter follows:
   ``"int64"``, ``"bool"``, ``"uint8"``, ... ; ``None`` means "keep or infer".
 - ``axis`` is ``None``, an int, or a tuple of ints; negatives count from the end.
 - Shapes are tuples of ints (eager tensors always have a full static shape).
-- Semantics are NumPy's (broadcasting, dtype of the result), the reference
-  the conformance tests compare against; nn ops follow ``keras.ops``.
+- Semantics are NumPy's (broadcasting), the reference the conformance tests
+  compare against; nn ops follow ``keras.ops``. Result dtypes follow the one
+  table in ``kfacade/backend/dtypes.py`` (Keras 3's rules): ``result_type``
+  for binary ops (Python scalars weak), ``reduction_result_type`` for sums,
+  means, argmax, ...; a framework without 64-bit types (JAX without x64)
+  narrows a 64-bit result as ``narrow_to_32_bits`` says.
+  ``tests/test_shared_rules.py`` holds every adapter to it.
 - ``data_format`` is ``"channels_last"`` or ``"channels_first"``;
-  ``padding`` is ``"valid"`` or ``"same"``.
+  ``padding`` is ``"valid"`` or ``"same"``; window arguments, padding
+  amounts and output lengths follow ``kfacade/backend/conv_geometry.py``;
+  device names are parsed by ``kfacade/backend/device_names.py``.
 - Seeds: kfacade draws every seed (``kfacade.random.draw_seed``) and
   passes the drawn value as ``seed`` to ``random_uniform``,
   ``random_normal`` and ``dropout``; an adapter never sees a

@@ -2,6 +2,7 @@
 blocks, convolution, pooling, normalisation."""
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import epsilon as _epsilon
+from kfacade.backend.conv_geometry import standardize_data_format, standardize_padding
 from kfacade.ops.dispatch import make_op, symbolic_or
 from kfacade.random import draw_seed as _draw_seed
 
@@ -23,29 +24,14 @@ def _seeded_dropout(x, rate, noise_shape=None, seed=None):
 
 dropout = make_op("dropout", _seeded_dropout)
 
-_PADDINGS = ("valid", "same")
-_FORMATS = ("channels_last", "channels_first")
-
-
-def _check_conv_args(op, inputs, kernel_rank, padding, data_format):
-    if not isinstance(padding, str) or padding.lower() not in _PADDINGS:
-        raise ValueError(
-            f"Invalid padding for {op}. Received: padding={padding!r}; "
-            f"expected one of 'valid', 'same'."
-        )
-    if data_format not in _FORMATS:
-        raise ValueError(
-            f"Invalid data_format for {op}. Received: data_format={data_format!r}; "
-            f"expected one of 'channels_last', 'channels_first'."
-        )
-
 
 def _conv_op(name, kernel_arg=True):
     impl = getattr(_B, name)
 
     def op(inputs, *args, padding="valid", data_format="channels_last", **kwargs):
-        _check_conv_args(name, inputs, None, padding, data_format)
-        return _dispatched(inputs, *args, padding=padding.lower(), data_format=data_format, **kwargs)
+        padding = standardize_padding(padding, owner=name)
+        data_format = standardize_data_format(data_format)
+        return _dispatched(inputs, *args, padding=padding, data_format=data_format, **kwargs)
 
     _dispatched = make_op(name, impl)
     op.__name__ = op.__qualname__ = name

@@ -1,64 +1,24 @@
-"""Argument checks and output-length rules shared by the convolution,
-pooling and reshaping layers (Keras 3's ``standardize_tuple``,
-``standardize_padding`` and ``compute_conv_output_shape`` rules)."""
-from kfacade.backend.config import standardize_data_format
+"""Layer-side argument checks and output shapes of the convolution, pooling
+and reshaping layers (Keras 3's ``compute_conv_output_shape``).
 
-
-def standardize_tuple(value, n, name, allow_zero=False):
-    """`value` (an int or `n` ints) as a tuple of `n` ints.
-
-    Raises:
-        ValueError: `value` is not an int or a sequence of `n` ints, or holds
-            a negative value (a zero too unless `allow_zero`).
-    """
-    message = f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        values = (value,) * n
-    else:
-        try:
-            values = tuple(value)
-        except TypeError:
-            raise ValueError(message) from None
-        if len(values) != n:
-            raise ValueError(message)
-        for item in values:
-            if isinstance(item, bool) or not isinstance(item, int):
-                try:
-                    if int(item) != item:
-                        raise ValueError
-                except (TypeError, ValueError):
-                    raise ValueError(
-                        f"{message}, including element {item!r} of type {type(item).__name__}"
-                    ) from None
-        values = tuple(int(item) for item in values)
-    bound = 0 if allow_zero else 1
-    bad = sorted({v for v in values if v < bound})
-    if bad:
-        requirement = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{message}, including values {bad} that do not satisfy `value {requirement}`")
-    return values
+The window rules themselves (tuples, padding names, output lengths) live
+in ``kfacade.backend.conv_geometry``, shared with the adapters' ops; the
+names re-exported here are those rules, not copies.
+"""
+from kfacade.backend import conv_geometry
+from kfacade.backend.conv_geometry import (  # noqa: F401 (re-exported for the layers)
+    conv_output_length,
+    deconv_output_length,
+    standardize_data_format,
+    standardize_tuple,
+)
 
 
 def standardize_padding(value, layer, allow_causal=False):
-    """"valid", "same" (and "causal" when allowed), lower-cased.
-
-    Args:
-        value: the `padding` argument.
-        layer: the layer, named in the error message.
-        allow_causal: whether "causal" is accepted (Conv1D only).
-
-    Raises:
-        ValueError: naming the layer and the received value.
-    """
-    allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
-    padding = value.lower() if isinstance(value, str) else value
-    if padding not in allowed:
-        expected = ", ".join(repr(a) for a in allowed)
-        raise ValueError(
-            f"Invalid `padding` for {type(layer).__name__} layer {layer.name!r}: expected one of "
-            f"{expected}. Received: padding={value}"
-        )
-    return padding
+    """"valid", "same" (and "causal" when allowed), lower-cased; the error names `layer`."""
+    return conv_geometry.standardize_padding(
+        value, allow_causal=allow_causal, owner=f"{type(layer).__name__} layer {layer.name!r}"
+    )
 
 
 def check_positive_int(value, name, layer):
@@ -97,36 +57,6 @@ def standardize_window(layer, rank, kernel_size, strides, padding, data_format, 
     layer.padding = standardize_padding(padding, layer, allow_causal=allow_causal)
     layer.data_format = standardize_data_format(data_format)
     check_strides_and_dilation(layer.strides, layer.dilation_rate)
-
-
-def conv_output_length(length, kernel_size, stride, padding, dilation=1):
-    """Output length of a convolution or pooling window along one axis (None stays None).
-
-    "valid": floor((n - d*(k-1) - 1) / s) + 1; "same" and "causal": ceil(n / s).
-    """
-    if length is None:
-        return None
-    if padding == "valid":
-        return (length - dilation * (kernel_size - 1) - 1) // stride + 1
-    return (length + stride - 1) // stride
-
-
-def deconv_output_length(length, kernel_size, stride, padding, output_padding=None, dilation=1):
-    """Output length of a transposed convolution along one axis (Keras's rule).
-
-    Without `output_padding`: "valid" -> n*s + max(k - s, 0), "same" -> n*s,
-    k being the dilated kernel size; with it: (n-1)*s + k - 2*pad +
-    output_padding, pad = k // 2 for "same" and 0 for "valid".
-    """
-    if length is None:
-        return None
-    kernel_size = (kernel_size - 1) * dilation + 1
-    if output_padding is None:
-        if padding == "valid":
-            return length * stride + max(kernel_size - stride, 0)
-        return length * stride
-    pad = kernel_size // 2 if padding == "same" else 0
-    return (length - 1) * stride + kernel_size - 2 * pad + output_padding
 
 
 def spatial_axes(data_format, rank):
