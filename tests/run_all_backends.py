@@ -4,8 +4,12 @@ cross-backend comparisons, and prints one summary.
 Usage: ``python tests/run_all_backends.py [extra pytest args]``.
 Each backend runs in its own pytest process (a backend is fixed per process,
 as in Keras), two at a time on a 2-core machine, each pinned to one thread.
-The last line reads "kfacade: N passed, N failed, N skipped".
+Each job's line gives its passes, failures, skips and expected failures
+apart, then the skip and expected-failure reasons with their counts. The
+line before the last gives the expected-failure total; the last line,
+which CI parses, reads "kfacade: N passed, N failed, N skipped".
 """
+import collections
 import concurrent.futures
 import importlib.util
 import os
@@ -51,6 +55,7 @@ def run_pytest(label, args, env_extra):
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *args],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         counts = {"passed": 0, "failed": 0, "skipped": 0, "xfailed": 0}
+        reasons = {"skipped": collections.Counter(), "xfailed": collections.Counter()}
         if os.path.exists(report):
             suite = ET.parse(report).getroot()
             suite = suite.find("testsuite") if suite.tag == "testsuites" else suite
@@ -58,12 +63,28 @@ def run_pytest(label, args, env_extra):
             failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
             skipped = int(suite.get("skipped", 0))
             # JUnit reports expected failures as skips; count them apart.
-            xfailed = sum(1 for s in suite.iter("skipped") if s.get("type") == "pytest.xfail")
+            for element in suite.iter("skipped"):
+                kind = "xfailed" if element.get("type") == "pytest.xfail" else "skipped"
+                reasons[kind][_reason(element.get("message", ""))] += 1
+            xfailed = sum(reasons["xfailed"].values())
             counts = {"passed": tests - failed - skipped, "failed": failed,
                       "skipped": skipped - xfailed, "xfailed": xfailed}
         if proc.returncode not in (0, 5) and counts["failed"] == 0:
             counts["failed"] = 1  # pytest itself failed (collection error, crash)
-        return label, proc.returncode, counts, proc.stdout, time.time() - started
+        return label, proc.returncode, counts, reasons, proc.stdout, time.time() - started
+
+
+def _reason(message):
+    """The reason of a skip or xfail, from its JUnit ``message`` attribute."""
+    return message.strip() or "(no reason given)"
+
+
+def _print_reasons(title, counter):
+    """`counter`'s reasons, most frequent first, one line each with its count."""
+    if counter:
+        print(f"  {title}:")
+        for reason, count in sorted(counter.items(), key=lambda item: (-item[1], item[0])):
+            print(f"    {count:4d}  {reason}")
 
 
 def main():
@@ -88,10 +109,13 @@ def main():
     totals = {"passed": 0, "failed": 0, "skipped": 0, "xfailed": 0}
     exit_code = 0
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        for label, code, counts, output, seconds in pool.map(lambda job: run_pytest(*job), jobs):
+        for label, code, counts, reasons, output, seconds in pool.map(lambda job: run_pytest(*job),
+                                                                      jobs):
             print(f"\n===== {label}: {counts['passed']} passed, {counts['failed']} failed, "
                   f"{counts['skipped']} skipped, {counts['xfailed']} expected failures "
                   f"in {seconds:.0f}s =====")
+            _print_reasons("skipped, by reason", reasons["skipped"])
+            _print_reasons("expected failures, by reason", reasons["xfailed"])
             tail = output.strip().splitlines()
             print("\n".join(tail if counts["failed"] else tail[-3:]))
             for key in totals:
