@@ -3,16 +3,7 @@
 Everything here exists only for Keras 2 programs (Keras 3 removed the
 module) and lives in `kfacade.legacy.preprocessing.text`.
 """
-from kfacade.legacy.preprocessing.text import Tokenizer
-from kfacade.legacy.preprocessing.text import hashing_trick
-from kfacade.legacy.preprocessing.text import one_hot
-from kfacade.legacy.preprocessing.text import text_to_word_sequence
-from kfacade.legacy.preprocessing.text import tokenizer_from_json
+from kfacade.legacy.preprocessing import text as _text
+from kfacade.legacy.preprocessing.text import *  # noqa: F401,F403
 
-__all__ = [
-    "Tokenizer",
-    "hashing_trick",
-    "one_hot",
-    "text_to_word_sequence",
-    "tokenizer_from_json",
-]
+__all__ = list(_text.__all__)
