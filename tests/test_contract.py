@@ -332,3 +332,23 @@ def test_adapters_cannot_be_imported_as_top_level_backends():
     assert result.returncode != 0
     assert "ImportError" in result.stderr
     assert "kfacade.backends" in result.stderr
+
+
+def _documented_parameters(hook_doc):
+    """The parameter names of the signature on a hook's first documented line."""
+    signature = hook_doc.strip().split("->")[0]
+    while signature.count("(") > signature.count(")"):
+        signature += ")"
+    tree = ast.parse(f"def {' '.join(signature.split())}: pass")
+    arguments = tree.body[0].args
+    return [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
+
+
+def test_optional_hooks_the_adapter_defines_match_the_contract():
+    # Every hook kfacade looks up is documented in the contract, and an adapter's
+    # hook takes the documented parameters (a third-party author writes it from there).
+    assert {"fused_optimizer_update", "lstm", "gru"} <= set(contract.OPTIONAL_HOOKS)
+    for name, doc in contract.OPTIONAL_HOOKS.items():
+        hook = getattr(kfacade.backend.adapter, name, None)
+        if hook is not None:
+            assert [p[0] for p in _parameters(hook)] == _documented_parameters(doc), name

@@ -145,6 +145,44 @@ OPTIONAL_HOOKS = {
       after the hook, then applies each variable's ``constraint``;
     - left `grads` unchanged.
     """,
+    "lstm": """
+    lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel,
+         bias, activation, recurrent_activation, return_sequences=False,
+         go_backwards=False, unroll=False) -> (last_output, outputs, [h, c])
+
+    A whole Keras ``LSTM`` layer in the framework's fused kernel (torch:
+    ``torch.lstm``), tried by ``kfacade.layers.LSTM`` before its generic
+    ``scan`` over the cell.
+
+    Args: `inputs` ``(batch, timesteps, features)``, batch-major; `mask`
+    ``(batch, timesteps)`` booleans or None; Keras-layout weights, gates in
+    the order i, f, c, o: ``kernel (features, 4u)``, ``recurrent_kernel (u,
+    4u)``, ``bias (4u,)`` or None; `activation` and `recurrent_activation`
+    are the names of kfacade's built-in activations (``"tanh"``,
+    ``"sigmoid"``, ...) or None for any other callable; `unroll` changes no
+    result. Input dropout is already applied to `inputs`; the hook is not
+    tried with recurrent dropout in training.
+
+    Returns ``outputs (batch, timesteps, u)`` in processing order (reversed
+    with `go_backwards`), with ``RNN``'s masked-step rule (a masked step keeps
+    the states and repeats the previous output), the last output, and the
+    final states. Raises ``NotImplementedError`` for any case it does not
+    compute exactly (other activations, a mask that is not right-padded, ...):
+    the layer then runs the generic scan.
+    """,
+    "gru": """
+    gru(inputs, initial_state, mask, kernel, recurrent_kernel, bias, activation,
+        recurrent_activation, return_sequences=False, go_backwards=False,
+        unroll=False, reset_after=True) -> (last_output, outputs, [h])
+
+    A whole Keras ``GRU`` layer in the framework's fused kernel (torch:
+    ``torch.gru``), as ``lstm`` above, with Keras's gate order z, r, h:
+    ``kernel (features, 3u)``, ``recurrent_kernel (u, 3u)``, ``bias`` of
+    shape ``(2, 3u)`` when `reset_after` (input and recurrent biases), else
+    ``(3u,)``, or None. `reset_after` is Keras's choice of where the reset
+    gate applies; raise ``NotImplementedError`` for the formula the kernel
+    does not compute.
+    """,
 }
 
 

@@ -5,15 +5,8 @@ reset gate after the recurrent matmul and keeps separate input and
 recurrent biases, ``bias (2, 3u)``; ``reset_after=False`` (Keras 2's
 default) applies it before, with one ``bias (3u,)``.
 
-Fused-kernel hook. An adapter may define
-
-    gru(inputs, initial_state, mask, kernel, recurrent_kernel, bias, activation,
-        recurrent_activation, return_sequences=False, go_backwards=False,
-        unroll=False, reset_after=True)
-
-with the layouts above, returning ``(last_output, outputs, [h])`` by the
-rules of ``adapter.lstm`` (see ``lstm.py``), and raising
-``NotImplementedError`` for what it does not fuse.
+An adapter may run the whole layer in its fused kernel: the optional hook
+``gru``, documented in ``kfacade.backend.contract.OPTIONAL_HOOKS``.
 """
 from kfacade import ops
 from kfacade.layers.layer import Layer

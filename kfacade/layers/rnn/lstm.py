@@ -1,24 +1,9 @@
 """LSTM (Hochreiter and Schmidhuber 1997), Keras's gate order i, f, c, o.
 
-Fused-kernel hook. An adapter may define
-
-    lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel,
-         bias, activation, recurrent_activation, return_sequences=False,
-         go_backwards=False, unroll=False)
-
-over batch-major ``inputs (batch, timesteps, features)``, ``mask (batch,
-timesteps)`` booleans or None, Keras-layout weights (``kernel (in, 4u)``,
-``recurrent_kernel (u, 4u)``, ``bias (4u,)`` or None, gates i, f, c, o) and
-the activations' names (``"tanh"``, ``"sigmoid"``, ... for kfacade's built-in
-activations, None for any other callable; ``builtin_activation_name``),
-returning ``(last_output, outputs, [h, c])``
-with ``outputs (batch, timesteps, u)`` in processing order (reversed with
-``go_backwards``), the masked-step rule of ``RNN`` (a masked step keeps the
-states and repeats the previous output). It raises ``NotImplementedError``
-for a case it does not fuse (say, activations other than tanh/sigmoid, or
-a mask that is not right-padded), and the layer then runs the generic scan.
-Input dropout is applied to ``inputs`` before the hook; the hook is not
-tried with recurrent dropout in training.
+An adapter may run the whole layer in its fused kernel: the optional hook
+``lstm``, documented in ``kfacade.backend.contract.OPTIONAL_HOOKS`` (weights
+in Keras's layout, activations by name, ``NotImplementedError`` for what it
+does not fuse, the generic scan then).
 """
 from kfacade import activations, initializers, ops
 from kfacade.backend.active import adapter as _B
