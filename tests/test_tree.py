@@ -82,3 +82,14 @@ def test_flatten_from_threads():
         thread.join()
     assert len(results) == 800
     assert all(result == [1, 2, 3] for result in results)
+
+
+def test_leaf_fast_path_keeps_containers_apart():
+    # A leaf's type is remembered after its first flatten; containers never are.
+    leaf = np.zeros(3)
+    assert tree.flatten(leaf)[0] is leaf and tree.flatten(leaf)[0] is leaf
+    nested = tree.flatten([leaf, (leaf,)])
+    assert len(nested) == 2 and all(item is leaf for item in nested)
+    assert tree.map_structure(lambda v: 1, leaf) == 1
+    assert tree.is_nested([leaf]) and not tree.is_nested(leaf)
+    assert tree.flatten(()) == [] and tree.flatten({"a": None}) == [None]

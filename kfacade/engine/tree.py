@@ -25,6 +25,22 @@ _INSERTION_ORDER = optree.dict_insertion_ordered(True, namespace=_NAMESPACE)
 _INSERTION_ORDER.__enter__()
 
 
+# Types seen to be leaves. Whether optree treats a value as a container
+# depends on its type alone, so a type found to be a leaf once always is:
+# flattening a lone tensor (every layer call does) then skips optree's call.
+_leaf_types = set()
+
+
+def _is_leaf_type(structure):
+    kind = type(structure)
+    if kind in _leaf_types:
+        return True
+    if optree.tree_is_leaf(structure, **_OPTIONS):
+        _leaf_types.add(kind)
+        return True
+    return False
+
+
 def flatten(structure):
     """The leaves of `structure` in order (dicts in insertion order).
 
@@ -33,7 +49,12 @@ def flatten(structure):
     >>> flatten({"b": [1, 2], "a": (3, None)})
     [1, 2, 3, None]
     """
-    return optree.tree_leaves(structure, **_OPTIONS)
+    if type(structure) in _leaf_types:
+        return [structure]
+    leaves = optree.tree_leaves(structure, **_OPTIONS)
+    if len(leaves) == 1 and leaves[0] is structure:  # a leaf itself
+        _leaf_types.add(type(structure))
+    return leaves
 
 
 def map_structure(fn, structure):
@@ -46,6 +67,8 @@ def map_structure(fn, structure):
     >>> map_structure(lambda v: v * 10, [Point(1, 2), {"k": 3}])
     [Point(x=10, y=20), {'k': 30}]
     """
+    if type(structure) in _leaf_types:
+        return fn(structure)
     return optree.tree_map(fn, structure, **_OPTIONS)
 
 
@@ -69,4 +92,4 @@ def pack_sequence_as(structure, leaves):
 
 def is_nested(structure):
     """True for a container (list, tuple, dict, namedtuple, ...), False for a leaf."""
-    return not optree.tree_is_leaf(structure, **_OPTIONS)
+    return not _is_leaf_type(structure)
