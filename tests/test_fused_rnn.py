@@ -23,7 +23,10 @@ except ImportError:  # plain `pytest` puts tests/ itself on sys.path
     from helpers import requires_adapter_hook
 
 BATCH, TIMESTEPS, FEATURES, UNITS = 4, 7, 5, 6
-TOLERANCE = 1e-5
+#: Fused kernel against the generic scan. On CPU both sum the same products
+#: in float32 (1e-5); cuDNN's fused kernels (on a GPU) order their gate sums
+#: differently, measured up to 8e-5 absolute on these sizes on an H200.
+TOLERANCE = 2e-4 if any(d.startswith("gpu") for d in B.list_devices()) else 1e-5
 
 
 def to_numpy(x):
@@ -80,7 +83,7 @@ def run(layer, x, initial_state=None, mask=None):
         outputs = outputs if isinstance(outputs, list) else [outputs]
         total = sum(torch.tanh(o).sum() * (k + 1) for k, o in enumerate(outputs))
         for k, grad in enumerate(torch.autograd.grad(total, states)):
-            result[f"state_grad_{k}"] = grad.numpy()
+            result[f"state_grad_{k}"] = to_numpy(grad)
     return result
 
 

@@ -56,5 +56,9 @@ def list_devices(device_type=None):
         except RuntimeError:  # JAX has no backend of that kind here
             return []
     else:
-        devices = jax.devices()
+        # The default backend's devices (GPUs where there are), then the host's
+        # CPU, which JAX lists apart: every adapter lists "cpu:0".
+        devices = list(jax.devices())
+        if jax.default_backend() != "cpu":
+            devices += jax.devices("cpu")
     return [f"{device.platform}:{device.id}" for device in devices]

@@ -21,7 +21,12 @@ __all__ = [
 ]
 
 #: The concrete class of an eager jax.Array (tracers are jax.Arrays too).
-ArrayImpl = type(jnp.zeros(()))
+#: Named rather than read off an array: creating one at import would start
+#: JAX's backend (on a GPU, CUDA writes its cache into $HOME).
+try:
+    from jax._src.array import ArrayImpl
+except ImportError:  # a JAX that moved it: learn it from an array
+    ArrayImpl = type(jnp.zeros(()))
 
 _NUMPY_DTYPES = {name: np.dtype(jnp.bfloat16 if name == "bfloat16" else name) for name in ALL_TYPES}
 _DTYPE_NAMES = {}  # np.dtype -> name, filled on first sight

@@ -109,6 +109,9 @@ def _fused(kernel_fn, inputs, states, params, has_biases, mask, return_sequences
     if go_backwards:
         inputs = torch.flip(inputs, (1,)) if lengths is None else _reverse_valid(inputs, lengths)
     hidden = tuple(state.unsqueeze(0) for state in states)
+    if inputs.is_cuda:  # cuDNN views its weights flat: transposed views must be copied
+        params = [p.contiguous() for p in params]
+        hidden = tuple(h.contiguous() for h in hidden)
     outputs, final = _run(kernel_fn, inputs, hidden, params, has_biases, lengths)
     final = [state.squeeze(0) for state in final]
     last_output = final[0]  # the output of the last unmasked step is its h
