@@ -14,6 +14,7 @@ from kfacade.backend.conv_geometry import (
 )
 
 from ._helpers import _dt, _t
+from .random import seed_key
 from .variables import convert_to_tensor
 
 __all__ = list(FAMILIES["nn"])
@@ -243,8 +244,6 @@ def moments(x, axes, keepdims=False):
 
 
 def dropout(x, rate, noise_shape=None, seed=None):
-    from .random import seed_key
-
     x = convert_to_tensor(x)
     if isinstance(rate, int | float):
         if not 0.0 <= rate <= 1.0:

@@ -18,6 +18,7 @@ from kfacade.backend.conv_geometry import (
 )
 
 from ._helpers import _dim, _float, _floatx, _promote, _rank, _slice, _static_or_dynamic_shape
+from .random import stateless_seed
 from .variables import convert_to_tensor
 
 __all__ = list(FAMILIES["nn"])
@@ -389,8 +390,6 @@ def moments(x, axes, keepdims=False):
 
 
 def dropout(x, rate, noise_shape=None, seed=None):
-    from .random import stateless_seed
-
     x = _float(x)
     if isinstance(rate, (int, float)):
         if not 0 <= rate <= 1:
