@@ -755,6 +755,115 @@ def list_devices(device_type=None):
     """The devices the framework sees, as names like "cpu:0" and "gpu:0"."""
 
 
+def device_of(x):
+    """The Keras name ("cpu:0", "gpu:1") of the device holding tensor or Variable `x`.
+
+    A value spread over several devices (a sharded or mirrored variable)
+    names the first of them.
+    """
+
+
+# --------------------------------------------------------- distribution
+
+_family("distribute")
+
+# Two styles run one step over many devices. A *global-view* adapter (JAX)
+# compiles one SPMD program over the whole mesh: the step sees the global
+# batch and the framework partitions it. A *replica* adapter (TensorFlow's
+# MirroredStrategy, torch with one process per device) runs the step once per
+# replica on its share of the batch; kfacade's train step then combines the
+# replicas through ``cross_replica_sum`` (gradients weighted by each
+# replica's sample count, metric states summed), so logs and weights equal
+# the one-device result. A batch is split over `n` replicas as
+# ``numpy.array_split`` splits it (shares differ by one sample at most); a
+# global-view adapter shards a batch the replica count does not divide by
+# replicating it instead. No sample is dropped or counted twice.
+
+
+def distribution_initialize(job_addresses, num_processes, process_id, timeout_seconds):
+    """Joins this process to a multi-process job on the framework's own runtime.
+
+    `job_addresses` is a list of "host:port" strings, one per process, the
+    first being the coordinator (process 0). JAX calls
+    ``jax.distributed.initialize``; torch ``torch.distributed.init_process_group``
+    (gloo on CPU, nccl on CUDA) at ``tcp://<job_addresses[0]>``; TensorFlow
+    sets ``TF_CONFIG`` for ``MultiWorkerMirroredStrategy``. Collectives time
+    out after `timeout_seconds`, so a dead peer makes the others raise
+    instead of hanging.
+    """
+
+
+def process_info():
+    """``(process_id, num_processes)``; ``(0, 1)`` before ``distribution_initialize``."""
+
+
+def process_sum(array):
+    """The elementwise sum over all processes of a NumPy `array` (each process
+    passes one of the same shape and dtype), as a NumPy array.
+
+    Also a barrier: no process returns before every process has called it.
+    With one process it returns `array`.
+    """
+
+
+def distribution_devices():
+    """The names of every device a mesh may span, over all processes, in the
+    framework's global order: with one process the accelerators (GPUs) when
+    there are any, else the CPU devices (JAX's or TF's virtual ones included);
+    torch with many processes lists one device per process."""
+
+
+def mesh_create(shape, axis_names, device_names):
+    """The native mesh for a ``kfacade.distribution.DeviceMesh`` (opaque to kfacade).
+
+    `shape` and `axis_names` are tuples; `device_names` is a list of names
+    from ``distribution_devices()``, in row-major mesh order. JAX returns a
+    ``jax.sharding.Mesh``; TensorFlow a ``tf.distribute`` strategy over the
+    devices (``MultiWorkerMirroredStrategy`` across processes); torch a
+    ``torch.distributed.device_mesh.DeviceMesh``. Raises ValueError for a
+    device it does not have, NotImplementedError for a mesh it cannot run.
+    """
+
+
+def distribute_variable(handle, mesh, axes, aggregation):
+    """The native storage of a variable laid out on `mesh`, holding `handle`'s value.
+
+    `axes` has one entry per dimension of the variable: a mesh axis name to
+    shard that dimension over, or None (all None: replicated). `aggregation`
+    is the variable's (``"none"``, ``"sum"``, ``"mean"``,
+    ``"only_first_replica"``): a replica adapter keeps a ``"sum"`` variable
+    (metric state) as one local copy per replica, which ``cross_replica_sum``
+    combines when read, and every other variable mirrored, identical on all
+    replicas. A process other than 0 takes process 0's value. Raises
+    NotImplementedError naming the alternative for a layout the framework
+    cannot hold (TensorFlow's strategies do not shard variables).
+    """
+
+
+def variable_layout(handle):
+    """The layout of a variable's native storage: a tuple with one mesh axis
+    name or None per dimension (all None when replicated or not distributed)."""
+
+
+def compile_distributed_function(fn, state_variables, jit_compile, mesh, batch_axis):
+    """``compile_function`` for a step run over `mesh`, batches split along `batch_axis`.
+
+    The returned ``step(data)`` takes the *global* batch, the same in every
+    process (NumPy arrays or native tensors), and each device receives only
+    its share of it (split along the mesh axis named `batch_axis`, as the
+    notes above say). `state_variables` have already been distributed with
+    ``distribute_variable``. Returns the logs of the whole global batch, as
+    native tensors readable in every process.
+    """
+
+
+def cross_replica_sum(values):
+    """Inside a replica adapter's distributed step: each tensor of the list
+    `values` summed over all replicas (one native collective for the list);
+    every replica gets the sums. Anywhere else (a global-view adapter, or no
+    distributed step running): None, and the caller combines nothing."""
+
+
 # ------------------------------------------------------- autodiff and steps
 
 _family("step")
