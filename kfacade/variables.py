@@ -27,6 +27,8 @@ from kfacade.backend.state import (  # noqa: F401 (re-exported: their public hom
 # variable names stay unique across threads.
 _uid = itertools.count()
 
+_AGGREGATIONS = ("none", "sum", "mean", "only_first_replica")
+
 
 class Variable(VariableBase):
     """A named, mutable tensor with Keras's attributes.
@@ -38,6 +40,10 @@ class Variable(VariableBase):
         dtype: dtype name; defaults to floatx for callables, else the value's.
         trainable: whether optimizers update it.
         name: a name for weight files and messages.
+        aggregation: how replicas combine it under a distribution: "none"
+            (the default; model and optimizer state, kept identical on every
+            replica), "sum" (metric state: a local copy per replica, summed
+            when read), "mean" or "only_first_replica" (Keras's names).
 
     Example:
         >>> v = kfacade.Variable(np.zeros((2, 3)), name="w")
@@ -46,10 +52,17 @@ class Variable(VariableBase):
 
     __array_priority__ = 100  # NumPy defers to our operators
 
-    def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None):
+    def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None,
+                 aggregation="none"):
         self.name = name or f"variable_{next(_uid)}"
         self.path = self.name
         self.trainable = bool(trainable)
+        if aggregation not in _AGGREGATIONS:
+            raise ValueError(
+                f"Variable {self.name!r}: invalid aggregation {aggregation!r}; expected one "
+                f"of {sorted(_AGGREGATIONS)}."
+            )
+        self.aggregation = aggregation
         if callable(initializer):
             if shape is None:
                 raise ValueError(

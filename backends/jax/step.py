@@ -52,17 +52,37 @@ def compile_function(fn, state_variables, jit_compile):
     The step donates the variables' buffers, so arrays read from a state
     variable before a step are deleted by it; read ``.value`` afresh.
     """
+    return jit_step(fn, state_variables)
+
+
+def jit_step(fn, state_variables, place_data=None, state_shardings=None, logs_sharding=None):
+    """The jitted, state-donating step of `fn`; shared with ``distribute.py``.
+
+    `place_data` (optional) lays the batch out before the call;
+    `state_shardings` (optional, one per variable) pins each new state value
+    to its variable's sharding, so a distributed layout never drifts;
+    `logs_sharding` (optional) lays out every log and output.
+    """
     state_variables = list(state_variables)
 
     def pure(state_values, data):
         # Runs only while jax.jit traces: Python values are frozen here.
         with compiled_step_trace(), StatelessScope(zip(state_variables, state_values)) as scope:
             logs = fn(data)
-        return logs, [scope.get_current_value(variable) for variable in state_variables]
+        new_values = [scope.get_current_value(variable) for variable in state_variables]
+        if state_shardings is not None:
+            new_values = [jax.lax.with_sharding_constraint(value, sharding)
+                          for value, sharding in zip(new_values, state_shardings)]
+        if logs_sharding is not None:
+            logs = jax.tree_util.tree_map(
+                lambda log: jax.lax.with_sharding_constraint(log, logs_sharding), logs)
+        return logs, new_values
 
     jitted = jax.jit(pure, donate_argnums=0)
 
     def step(data):
+        if place_data is not None:
+            data = place_data(data)
         handles = [variable._handle for variable in state_variables]
         # Two variables may hold one array (``b.assign(a.value)``); XLA
         # refuses to donate a buffer twice, so give the second its own copy.

@@ -86,6 +86,15 @@ def convert_to_numpy(x):
     """A writable NumPy copy of `x` (never a view of a buffer JAX may donate)."""
     if isinstance(x, VariableBase):
         x = x.value
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+        # A global array of a multi-process job: this process holds only its shards.
+        if x.is_fully_replicated:
+            return np.array(x.addressable_data(0))
+        raise ValueError(
+            f"This array (shape {x.shape}) is sharded over the devices of several processes "
+            f"({x.sharding}); a process holds only its own shards. Replicate it first "
+            f"(e.g. jax.experimental.multihost_utils.process_allgather in every process)."
+        )
     return np.array(x)
 
 
@@ -134,4 +143,9 @@ def variable_create(value, dtype, trainable, name):
 def variable_assign(handle, value):
     """The new value itself, cast to the variable's dtype (JAX arrays are immutable)."""
     value = convert_to_tensor(value)
-    return value if value.dtype == handle.dtype else value.astype(handle.dtype)
+    if value.dtype != handle.dtype:
+        value = value.astype(handle.dtype)
+    sharding = handle.sharding
+    if not isinstance(sharding, jax.sharding.SingleDeviceSharding) and value.sharding != sharding:
+        value = jax.device_put(value, sharding)  # a distributed variable keeps its layout
+    return value

@@ -860,8 +860,10 @@ def compile_distributed_function(fn, state_variables, jit_compile, mesh, batch_a
 def cross_replica_sum(values):
     """Inside a replica adapter's distributed step: each tensor of the list
     `values` summed over all replicas (one native collective for the list);
-    every replica gets the sums. Anywhere else (a global-view adapter, or no
-    distributed step running): None, and the caller combines nothing."""
+    every replica gets the sums; an empty list gives ``[]`` without
+    communicating (how kfacade asks whether it runs in a replica). Anywhere
+    else (a global-view adapter, or no distributed step running): None, and
+    the caller combines nothing."""
 
 
 # ------------------------------------------------------- autodiff and steps

@@ -68,8 +68,9 @@ class Metric:
             initializer: an initializer identifier (default "zeros");
                 ``reset_state`` assigns its values again.
             dtype: default: the metric's dtype.
-            aggregation: accepted for Keras compatibility (cross-replica
-                aggregation is the distribution strategy's business).
+            aggregation: how replicas combine it under a distribution
+                (default "sum": each replica counts its own samples, and
+                the result reads the sums).
             name: the variable's name; its path is ``"<metric>/<name>"``.
         """
         if "_variables" not in self.__dict__:
@@ -81,7 +82,8 @@ class Metric:
         init = initializers.get(initializer)
         value = init(shape, dtype=dtype) if callable(init) else init
         name = name or f"variable_{len(self._variables)}"
-        variable = Variable(value, shape=shape, dtype=dtype, trainable=False, name=name)
+        variable = Variable(value, shape=shape, dtype=dtype, trainable=False, name=name,
+                            aggregation=aggregation)
         variable.path = f"{self.name}/{name}"
         self._variables.append(variable)
         self._initial_values.append(value)

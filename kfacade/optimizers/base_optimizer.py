@@ -182,10 +182,14 @@ class Optimizer:
         default, named "<optimizer>/<reference path>_<name>"."""
         reference = getattr(reference_variable, "path", None) or str(reference_variable.name)
         reference = reference.replace("/", "_").replace(":", "_")
-        return self.add_variable(
+        slot = self.add_variable(
             shape=reference_variable.shape, initializer=initializer,
             dtype=reference_variable.dtype, name=f"{reference}_{name or 'var'}",
         )
+        # A distribution lays the slot out as its variable (a sharded kernel's
+        # momentum is sharded the same way).
+        slot.layout_reference = reference_variable
+        return slot
 
     def add_optimizer_variables(self, var_list, name, initializer="zeros"):
         """One slot per variable of `var_list` (Keras 3.9's helper)."""

@@ -95,7 +95,7 @@ class ArrayBatches:
     """Batches of in-memory arrays, shuffled per epoch when asked."""
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False,
-                 steps_per_epoch=None, class_weight=None):
+                 steps_per_epoch=None, class_weight=None, rng=None):
         self.num_samples = check_cardinality(x, y, sample_weight)
         self.x = tree.map_structure(_to_numpy_leaf, x)
         self.y = tree.map_structure(_to_numpy_leaf, y) if y is not None else None
@@ -107,6 +107,7 @@ class ArrayBatches:
         self.sample_weight = _to_numpy_leaf(sample_weight) if sample_weight is not None else None
         self.batch_size = int(batch_size or 32)
         self.shuffle = shuffle
+        self.rng = rng if rng is not None else np.random  # processes of a job share one seed
         batches = math.ceil(self.num_samples / self.batch_size)
         self.num_batches = min(batches, steps_per_epoch) if steps_per_epoch else batches
 
@@ -115,11 +116,11 @@ class ArrayBatches:
         order = None
         if self.shuffle == "batch":
             order = np.arange(n)
-            starts = np.random.permutation(math.ceil(n / bs)) * bs
+            starts = self.rng.permutation(math.ceil(n / bs)) * bs
         else:
             starts = range(0, n, bs)
             if self.shuffle:
-                order = np.random.permutation(n)
+                order = self.rng.permutation(n)
         for count, start in enumerate(starts):
             if count >= self.num_batches:
                 return
@@ -216,7 +217,8 @@ class IterableBatches:
 
 
 def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps_per_epoch=None,
-                 class_weight=None, workers=1, use_multiprocessing=False, max_queue_size=10):
+                 class_weight=None, workers=1, use_multiprocessing=False, max_queue_size=10,
+                 rng=None):
     """The batch source for `x` (see the module docstring).
 
     Raises:
@@ -225,7 +227,7 @@ def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, 
     """
     if is_array_data(x):
         return ArrayBatches(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
-                            steps_per_epoch=steps_per_epoch, class_weight=class_weight)
+                            steps_per_epoch=steps_per_epoch, class_weight=class_weight, rng=rng)
     if y is not None:
         raise ValueError(
             f"`y` argument is not supported when using a generator, a dataset or a "

@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 
 from kfacade.backend.active import adapter as _B
+from kfacade.backend.state import StatelessScope
+from kfacade import distribution as distribution_module
 from kfacade.engine import tree
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.operation import run_on_dummies
@@ -191,7 +193,17 @@ class Trainer:
         return self.get_metrics_result()
 
     def get_metrics_result(self):
-        return {m.name: m.result() for m in self.metrics}
+        """Each metric's result; in a replicated step, over every replica's samples.
+
+        A replica adapter's step counts its own share of the batch in its
+        metric states (aggregation "sum"); the results read their sums.
+        """
+        metrics = self.metrics
+        if _B.cross_replica_sum([]) is None:
+            return {m.name: m.result() for m in metrics}
+        summed = [v for m in metrics for v in m.variables if v.aggregation == "sum"]
+        with StatelessScope(zip(summed, _B.cross_replica_sum([v.value for v in summed]))):
+            return {m.name: m.result() for m in metrics}
 
     def train_step(self, data):
         """One optimisation step on a batch; returns the logs (native tensors)."""
@@ -208,6 +220,7 @@ class Trainer:
             return loss, (y_pred, self._last_per_output_losses)
 
         (loss, (y_pred, self._last_per_output_losses)), grads = _B.value_and_grad(loss_fn, trainable)
+        grads = _combine_replica_gradients(grads, _batch_size(x))
         with _B.no_grad():
             self.optimizer.apply(grads, trainable)
             self._update_loss_trackers(loss, _batch_size(x))
@@ -242,7 +255,21 @@ class Trainer:
                 unique.append(v)
         return unique
 
+    def _active_distribution(self):
+        """The model's own distribution (``multi_gpu_model``), else the global one."""
+        return getattr(self, "_distribution", None) or distribution_module.distribution()
+
     def _make_function(self, step, include_optimizer):
+        dist = self._active_distribution()
+        if dist is not None:
+            # Every variable the step touches is laid out on the mesh first;
+            # the step then runs on the framework's distributed engine
+            # (run_eagerly does not apply: the engine is the compiled step).
+            state = self._state_variables(include_optimizer=True)
+            distribution_module.distribute_variables(state, dist)
+            return _B.compile_distributed_function(
+                step, self._state_variables(include_optimizer), self.jit_compile,
+                dist.device_mesh.backend_mesh, dist.batch_dim_name)
         if self.run_eagerly:
             return step
         return _B.compile_function(step, self._state_variables(include_optimizer), self.jit_compile)
@@ -296,7 +323,8 @@ class Trainer:
         batches = data_adapters.make_batches(
             x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
             steps_per_epoch=steps_per_epoch, class_weight=class_weight, workers=workers,
-            use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
+            use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size,
+            rng=_shared_rng() if shuffle else None)
         val_batches = None
         if validation_data is not None:
             val_batches = self._validation_batches(validation_data, validation_batch_size or batch_size,
@@ -501,9 +529,37 @@ def _batch_size(x):
 
 
 def _resolve_verbose(verbose):
+    """Keras's "auto" is 1; processes other than 0 print no progress."""
+    if not distribution_module.is_chief():
+        return 0
     if verbose == "auto":
         return 1
     return int(verbose)
+
+
+def _shared_rng():
+    """The shuffling generator: NumPy's global one, or in a job of several
+    processes one seeded by process 0, so every process draws the same batches."""
+    if distribution_module.num_processes() == 1:
+        return None
+    seed = np.random.randint(2 ** 31) if distribution_module.is_chief() else 0
+    return np.random.RandomState(int(_B.process_sum(np.array([seed], "int64"))[0]))
+
+
+def _combine_replica_gradients(grads, batch_size):
+    """In a replicated step: the gradient of the whole batch from each replica's.
+
+    Each replica's loss is a mean over its own share, so the whole batch's
+    gradient is the replicas' gradients averaged with their sample counts as
+    weights (shares may differ by one sample). Elsewhere: `grads` unchanged.
+    """
+    if _B.cross_replica_sum([]) is None:
+        return grads
+    count = float(batch_size)
+    summed = _B.cross_replica_sum([_B.multiply(g, count) for g in grads]
+                                  + [_B.convert_to_tensor(count, "float32")])
+    total = summed[-1]
+    return [_B.cast(_B.divide(s, _B.cast(total, _B.dtype(s))), _B.dtype(s)) for s in summed[:-1]]
 
 
 def _should_validate(epoch, validation_freq):
