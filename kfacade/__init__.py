@@ -20,10 +20,18 @@ from kfacade.legacy import topology as _topology
 from kfacade.legacy import training as _legacy_training
 from kfacade.trainers.trainer import Trainer as _Trainer
 from kfacade.device import device
+from kfacade import distribution
 
 # Keras 2's import path of Layer: ``from keras.engine.topology import Layer``.
 engine.topology = _topology
 _sys.modules["kfacade.engine.topology"] = _topology
+# Keras 2's homes of multi_gpu_model: keras.utils.multi_gpu_utils (2.1.x+),
+# keras.utils.training_utils (2.0.x).
+from kfacade.legacy import multi_gpu as _multi_gpu  # noqa: E402
+
+_sys.modules["kfacade.utils.multi_gpu_utils"] = _multi_gpu
+_sys.modules["kfacade.utils.training_utils"] = _multi_gpu
+utils.multi_gpu_utils = utils.training_utils = _multi_gpu
 # Keras 2's Model.fit_generator / evaluate_generator / predict_generator.
 _legacy_training.add_to(_Trainer)
 

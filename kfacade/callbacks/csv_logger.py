@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from kfacade import distribution
 from kfacade.callbacks.callback import Callback
 
 
@@ -48,6 +49,9 @@ class CSVLogger(Callback):
         self.csv_file = None
 
     def on_train_begin(self, logs=None):
+        self._writes = distribution.is_chief()  # one file per job: process 0 writes it
+        if not self._writes:
+            return
         if self.append:
             if os.path.exists(self.filename):
                 with open(self.filename, newline="") as f:
@@ -64,6 +68,8 @@ class CSVLogger(Callback):
         self.keys = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if not getattr(self, "_writes", True):
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs.keys())

@@ -2,13 +2,15 @@
 
 Every save is atomic: the model writes to a temporary file beside the
 target and the file is moved into place only once complete, so an
-interrupted or failed save leaves the previous checkpoint intact.
+interrupted or failed save leaves the previous checkpoint intact. In a job
+of several processes only process 0 writes; the others wait for it.
 """
 import os
 import warnings
 
 import numpy as np
 
+from kfacade import distribution
 from kfacade.callbacks.callback import Callback
 from kfacade.callbacks.logs import logs_to_float
 from kfacade.callbacks.monitor import check_mode, initial_best, is_improvement, resolve_mode
@@ -171,8 +173,16 @@ class ModelCheckpoint(Callback):
 
     def _save_model(self, epoch, batch, logs):
         filepath = self._get_file_path(epoch, batch, logs)
+        # Every process decides alike (the logs are global); process 0 writes.
         if not self._should_save(epoch, logs, filepath):
             return
+        try:
+            if distribution.is_chief():
+                self._write_checkpoint(filepath)
+        finally:
+            distribution.barrier()
+
+    def _write_checkpoint(self, filepath):
         if os.path.isdir(filepath):
             raise IOError(
                 "Please specify a non-directory filepath for ModelCheckpoint. Filepath used "
