@@ -21,7 +21,7 @@ FLOORS = [
     (0, "backend selection, contract and shared rules",
      ["kfacade.backend", "kfacade.version", "kfacade.backends"]),
     (1, "variables and the graph engine", ["kfacade.variables", "kfacade.engine"]),
-    (2, "ops", ["kfacade.ops", "kfacade.random", "kfacade.device"]),
+    (2, "ops", ["kfacade.ops", "kfacade.random", "kfacade.device", "kfacade.distribution"]),
     (3, "layers, losses, metrics, optimizers",
      ["kfacade.activations", "kfacade.initializers", "kfacade.regularizers", "kfacade.constraints",
       "kfacade.layers", "kfacade.losses", "kfacade.metrics", "kfacade.optimizers"]),
