@@ -185,3 +185,52 @@ def test_jax_two_processes_match_one_device(tmp_path):
     result = json.loads(out.read_text())
     assert result["num_processes"] == 2 and len(result["devices"]) == 2
     assert_same_training(result)
+
+
+# ------------------------------------------- a process dies mid-training
+KILLED = os.path.join(HERE, "distribution_scripts", "killed_worker.py")
+
+
+def check_checkpoint_loads(path):
+    model = keras.Sequential([keras.layers.Input((8,)), keras.layers.Dense(4)])
+    model.load_weights(str(path))
+    assert all(np.all(np.isfinite(w)) for w in model.get_weights())
+
+
+def test_a_killed_process_stops_the_launched_job(tmp_path):
+    """Under the launcher: the others are stopped and the launcher fails, in bounded time."""
+    checkpoint = tmp_path / "last.weights.h5"
+    launch = [sys.executable, "-m", "kfacade.distribution.launch", "--nproc", "2",
+              "--timeout", "20", KILLED, str(checkpoint)]
+    done = subprocess.run(launch, env=child_env(), capture_output=True, text=True, timeout=90)
+    assert done.returncode != 0, done.stdout[-2000:] + done.stderr[-2000:]
+    check_checkpoint_loads(checkpoint)
+
+
+@pytest.mark.skipif(backend() == "tensorflow",
+                    reason="TF's MultiWorkerMirroredStrategy: test_distribution_tensorflow.py")
+def test_a_killed_process_makes_its_peer_fail_without_the_launcher(tmp_path):
+    """No supervisor: the collective timeout alone makes the survivor exit non-zero."""
+    import time
+
+    checkpoint = tmp_path / "last.weights.h5"
+    addresses = ",".join(f"127.0.0.1:{p}" for p in free_ports(2))
+    start = time.monotonic()
+    children = [
+        subprocess.Popen(
+            [sys.executable, KILLED, str(checkpoint)],
+            env=child_env(KFACADE_JOB_ADDRESSES=addresses, KFACADE_NUM_PROCESSES=2,
+                          KFACADE_PROCESS_ID=i, KFACADE_COLLECTIVE_TIMEOUT=15),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for i in range(2)
+    ]
+    try:
+        output = children[0].communicate(timeout=90)[0]
+        children[1].communicate(timeout=30)
+    finally:
+        for child in children:
+            child.kill()
+    assert children[1].returncode == -9
+    assert children[0].returncode != 0, output[-3000:]
+    assert time.monotonic() - start < 60  # the issue's bound: start-up, two epochs, the timeout
+    check_checkpoint_loads(checkpoint)

@@ -72,6 +72,8 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
         )
     if not job_addresses:
         raise ValueError("initialize() needs at least the coordinator's address in job_addresses.")
+    if num_processes == 1:
+        return  # a job of one process (e.g. torchrun --nproc_per_node=1) needs no runtime
     _B.distribution_initialize(list(job_addresses), num_processes, process_id, collective_timeout())
 
 
