@@ -234,3 +234,19 @@ def test_a_killed_process_makes_its_peer_fail_without_the_launcher(tmp_path):
     assert children[0].returncode != 0, output[-3000:]
     assert time.monotonic() - start < 60  # the issue's bound: start-up, two epochs, the timeout
     check_checkpoint_loads(checkpoint)
+
+
+# ------------------------------------------------- Keras 2's multi_gpu_model
+MULTI_GPU = os.path.join(HERE, "distribution_scripts", "multi_gpu.py")
+
+
+@pytest.mark.skipif(backend() == "torch",
+                    reason="torch replicates over processes, not devices of one process")
+def test_multi_gpu_model_trains_on_two_virtual_devices(tmp_path):
+    out = tmp_path / "result.json"
+    env = child_env(XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    run_child([MULTI_GPU, str(out), "--tf-cpus", "2"], env)
+    result = json.loads(out.read_text())
+    assert result["shares_weights"]
+    assert result["max_relative_difference"] < TOLERANCE
+    assert result["reload_difference"] < 1e-6
