@@ -160,3 +160,20 @@ def variable_assign(handle, value):
     """Assigns in place (also inside a ``tf.function``) and returns `handle`."""
     handle.assign(value, read_value=False)
     return handle
+
+
+def _variable_to_tensor(value, dtype=None, name=None, as_ref=False):
+    """TensorFlow's conversion of a ``kfacade.Variable``: its current value, natively.
+
+    Registered so that ``tf_tensor * variable`` (a custom layer's
+    ``x * self.scale``) converts inside a ``tf.function`` too, where NumPy
+    conversion (``__array__``) is impossible.
+    """
+    result = value.value
+    if isinstance(result, tf.Variable):
+        result = result.value()
+    # TF's own rule for a requested dtype (a mismatch raises, as for a tf.Variable).
+    return tf.convert_to_tensor(result, dtype=dtype)
+
+
+tf.register_tensor_conversion_function(VariableBase, _variable_to_tensor)

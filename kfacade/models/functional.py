@@ -306,6 +306,9 @@ class Functional(Model):
         return flat
 
     def __call__(self, *args, **kwargs):
+        if args and isinstance(args[0], dict) and not isinstance(self._inputs_struct, dict):
+            # Matched by input name (Keras), before any check compares by position.
+            args = (self._flatten_inputs(args[0]),) + args[1:]
         if args and isinstance(args[0], (list, tuple, dict)):
             args = (self._convert_nested(args[0]),) + args[1:]
         return super().__call__(*args, **kwargs)

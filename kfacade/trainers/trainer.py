@@ -418,7 +418,7 @@ class Trainer:
                 callbacks.on_test_batch_end(step, logs)
         if logs is None:
             raise ValueError("The evaluation data yielded no batch.")
-        logs = self._logs_to_float(logs)
+        logs = self._ordered(self._logs_to_float(logs))
         if callbacks is not None:
             callbacks.on_test_end(logs)
         return logs
