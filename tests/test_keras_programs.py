@@ -80,3 +80,59 @@ def test_a_dict_missing_an_input_names_it():
     model = two_input_model()
     with pytest.raises(ValueError, match="aux_input"):
         model.predict({"main_input": np.zeros((2, 20), "float32")}, verbose=0)
+
+
+# ------------------------------------------------------ steps_per_execution
+def _digits_model(steps_per_execution):
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.layers.Input((64,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], steps_per_execution=steps_per_execution)
+    return model
+
+
+class BatchHooks(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.begins, self.ends = [], []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.begins.append(batch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append(batch)
+
+
+def test_steps_per_execution_runs_several_steps_per_call_with_the_same_result():
+    (x, y), _ = keras.datasets.digits.load_data()
+    x = x.reshape(len(x), -1)[:300].astype("float32") / 16.0
+    y = y[:300]
+    one, three = _digits_model(1), _digits_model(3)
+    hooks = BatchHooks()
+    h1 = one.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    h3 = three.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0, callbacks=[hooks])
+    # 10 batches per epoch: calls of 3, 3, 3 and 1 batches; the batch hooks run
+    # once per call, with its first and last step.
+    assert hooks.begins == [0, 3, 6, 9] * 2
+    assert hooks.ends == [2, 5, 8, 9] * 2
+    for key in h1.history:
+        np.testing.assert_allclose(h1.history[key], h3.history[key], rtol=1e-5)
+    for a, b in zip(one.get_weights(), three.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(one.predict(x, batch_size=32, verbose=0),
+                               three.predict(x, batch_size=32, verbose=0), rtol=1e-5, atol=1e-6)
+    e1 = one.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+    e3 = three.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+    for key in e1:
+        np.testing.assert_allclose(e1[key], e3[key], rtol=1e-5)
+    np.testing.assert_allclose(one.predict_on_batch(x[:5]), three.predict_on_batch(x[:5]),
+                               rtol=1e-5, atol=1e-6)
+    assert np.all(np.isfinite(three.train_on_batch(x[:8], y[:8])))
+
+
+@pytest.mark.parametrize("value", [0, -2, 1.5, "2"])
+def test_steps_per_execution_must_be_a_positive_integer(value):
+    model = keras.Sequential([keras.layers.Input((3,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        model.compile(optimizer="sgd", loss="mse", steps_per_execution=value)

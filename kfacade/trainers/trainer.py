@@ -54,6 +54,7 @@ class Trainer:
         self.history = None
         self.run_eagerly = False
         self.jit_compile = False
+        self.steps_per_execution = 1
         self._reset_functions()
 
     def _reset_functions(self):
@@ -78,6 +79,9 @@ class Trainer:
                 categorical accuracy from the loss and shapes.
             weighted_metrics: metrics that receive ``sample_weight``.
             run_eagerly: run the steps op by op (debuggable) instead of compiled.
+            steps_per_execution: how many batches one call of the compiled
+                step runs (fewer Python round trips for small models); batch
+                callbacks then run once per call, with the last step's index.
             jit_compile: True for XLA (TensorFlow) / ``torch.compile`` (torch);
                 "auto" leaves TensorFlow and torch uncompiled by XLA/inductor;
                 JAX always compiles with ``jax.jit``.
@@ -97,6 +101,13 @@ class Trainer:
         self._pred_shapes_by_name = None
         self.run_eagerly = bool(run_eagerly)
         self.jit_compile = jit_compile is True
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) \
+                or steps_per_execution < 1:
+            raise ValueError(
+                f"`steps_per_execution` must be a positive integer. Received: "
+                f"steps_per_execution={steps_per_execution!r}"
+            )
+        self.steps_per_execution = steps_per_execution
         self._loss_identifier = loss
         self.compiled = True
         self.stop_training = False
@@ -275,21 +286,54 @@ class Trainer:
         return _B.compile_function(step, self._state_variables(include_optimizer), self.jit_compile)
 
     def make_train_function(self, force=False):
+        """The compiled train step; with ``steps_per_execution`` N > 1 it takes
+        a tuple of up to N batches and returns the last step's logs."""
         if self.train_function is None or force:
             self._step_trainable_variables = list(self.trainable_variables)
             self._step_regularized_weights = self._regularized_weights()
-            self.train_function = self._make_function(self.train_step, include_optimizer=True)
+            self.train_function = self._make_function(
+                _last_of_steps(self.train_step) if self.steps_per_execution > 1 else self.train_step,
+                include_optimizer=True)
         return self.train_function
 
     def make_test_function(self, force=False):
+        """As ``make_train_function``, for the test step."""
         if self.test_function is None or force:
-            self.test_function = self._make_function(self.test_step, include_optimizer=False)
+            self.test_function = self._make_function(
+                _last_of_steps(self.test_step) if self.steps_per_execution > 1 else self.test_step,
+                include_optimizer=False)
         return self.test_function
 
     def make_predict_function(self, force=False):
+        """The compiled predict step; with ``steps_per_execution`` > 1 it returns
+        a tuple with each batch's outputs."""
         if self.predict_function is None or force:
-            self.predict_function = self._make_function(self.predict_step, include_optimizer=False)
+            self.predict_function = self._make_function(
+                _each_of_steps(self.predict_step) if self.steps_per_execution > 1
+                else self.predict_step,
+                include_optimizer=False)
         return self.predict_function
+
+    def _executions(self, batches):
+        """(first step, last step, data) per call of a step function: one batch,
+        or with ``steps_per_execution`` N > 1 a tuple of up to N batches."""
+        n = self.steps_per_execution
+        if n == 1:
+            for step, batch in enumerate(batches):
+                yield step, step, batch
+            return
+        group, first = [], 0
+        for step, batch in enumerate(batches):
+            group.append(batch)
+            if len(group) == n:
+                yield first, step, tuple(group)
+                group, first = [], step + 1
+        if group:
+            yield first, first + len(group) - 1, tuple(group)
+
+    def _one_call(self, data):
+        """A single batch as the step functions take it."""
+        return data if self.steps_per_execution == 1 else (data,)
 
     def _assert_compiled(self, method):
         if not self.compiled:
@@ -342,14 +386,15 @@ class Trainer:
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             logs = None
-            for step, batch in enumerate(batches):
+            for step, last_step, data in self._executions(batches):
                 if train_function is None:
                     if not isinstance(batches, data_adapters.ArrayBatches):
+                        batch = data if self.steps_per_execution == 1 else data[0]
                         self._first_batch_checks(batch[0], batch[1])
                     train_function = self.make_train_function()
                 callbacks.on_train_batch_begin(step)
-                logs = train_function(batch)
-                callbacks.on_train_batch_end(step, logs)
+                logs = train_function(data)
+                callbacks.on_train_batch_end(last_step, logs)
                 if self.stop_training:
                     break
             if logs is None:
@@ -406,16 +451,17 @@ class Trainer:
         logs = None
         if callbacks is not None:
             callbacks.on_test_begin()
-        for step, batch in enumerate(batches):
+        for step, last_step, data in self._executions(batches):
             if test_function is None:
                 if not self._compile_metrics.built or (self._compile_loss and not self._compile_loss.built):
+                    batch = data if self.steps_per_execution == 1 else data[0]
                     self._first_batch_checks(batch[0], batch[1])
                 test_function = self.make_test_function()
             if callbacks is not None:
                 callbacks.on_test_batch_begin(step)
-            logs = test_function(batch)
+            logs = test_function(data)
             if callbacks is not None:
-                callbacks.on_test_batch_end(step, logs)
+                callbacks.on_test_batch_end(last_step, logs)
         if logs is None:
             raise ValueError("The evaluation data yielded no batch.")
         logs = self._ordered(self._logs_to_float(logs))
@@ -462,17 +508,21 @@ class Trainer:
         callback_list.on_predict_begin()
         predict_function = None
         outputs = []
-        for step, batch in enumerate(batches):
+        for step, last_step, data in self._executions(batches):
             if predict_function is None:
                 if not self.built:
-                    self._symbolic_build(batch[0])
+                    self._symbolic_build((data if self.steps_per_execution == 1 else data[0])[0])
                 predict_function = self.make_predict_function()
             callback_list.on_predict_batch_begin(step)
-            result = predict_function(batch)
+            result = predict_function(data)
             # Kept on the device until the end: no host sync per batch, so
             # asynchronous backends keep their pipeline full.
-            outputs.append(result)
-            callback_list.on_predict_batch_end(step, {"outputs": result})
+            if self.steps_per_execution == 1:
+                outputs.append(result)
+            else:
+                outputs.extend(result)
+                result = result[-1]
+            callback_list.on_predict_batch_end(last_step, {"outputs": result})
         callback_list.on_predict_end()
         if not outputs:
             raise ValueError("The prediction data yielded no batch.")
@@ -494,7 +544,7 @@ class Trainer:
             self._first_batch_checks(x, y)
         if reset_metrics:
             self.reset_metrics()
-        logs = self.make_train_function()((x, y, sample_weight))
+        logs = self.make_train_function()(self._one_call((x, y, sample_weight)))
         return self._format_result(self._logs_to_float(logs), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
@@ -505,15 +555,36 @@ class Trainer:
             self._first_batch_checks(x, y)
         if reset_metrics:
             self.reset_metrics()
-        logs = self.make_test_function()((x, y, sample_weight))
+        logs = self.make_test_function()(self._one_call((x, y, sample_weight)))
         return self._format_result(self._logs_to_float(logs), return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as NumPy."""
         if not self.built:
             self._symbolic_build(x)
-        result = self.make_predict_function()((x, None, None))
+        result = self.make_predict_function()(self._one_call((x, None, None)))
+        if self.steps_per_execution > 1:
+            result = result[0]
         return tree.map_structure(_B.convert_to_numpy, result)
+
+
+def _last_of_steps(step):
+    """A function running `step` on each batch of a tuple; the last logs."""
+    def steps(batches):
+        logs = None
+        for data in batches:
+            logs = step(data)
+        return logs
+
+    return steps
+
+
+def _each_of_steps(step):
+    """A function running `step` on each batch of a tuple; every result."""
+    def steps(batches):
+        return tuple(step(data) for data in batches)
+
+    return steps
 
 
 def _sum(values):
