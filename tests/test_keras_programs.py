@@ -136,3 +136,27 @@ def test_steps_per_execution_must_be_a_positive_integer(value):
     model = keras.Sequential([keras.layers.Input((3,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="steps_per_execution"):
         model.compile(optimizer="sgd", loss="mse", steps_per_execution=value)
+
+
+# -------------------------------------------------------- jit_compile="auto"
+def test_jit_compile_auto_resolves_per_backend():
+    """JAX always jits; TF uses XLA only with a GPU; torch runs eagerly (see compile())."""
+    from kfacade.backend import backend
+
+    model = keras.Sequential([keras.layers.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")  # jit_compile="auto" by default
+    assert model.jit_compile == "auto"
+    model.fit(np.ones((4, 3), "float32"), np.ones((4, 1), "float32"), verbose=0)
+    if backend() == "torch":
+        assert model.train_function == model.train_step  # eager: the step itself
+    elif backend() == "tensorflow":
+        has_gpu = bool(keras.distribution.list_devices("gpu"))
+        assert model.train_function.tf_function._jit_compile is has_gpu
+    else:
+        assert model.train_function is not model.train_step
+
+
+def test_jit_compile_rejects_other_values():
+    model = keras.Sequential([keras.layers.Input((3,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="jit_compile"):
+        model.compile(optimizer="sgd", loss="mse", jit_compile="xla")

@@ -32,6 +32,14 @@ def _array_to_tensor(x):
     return tf.convert_to_tensor(x) if isinstance(x, (np.ndarray, np.generic)) else x
 
 
+def use_xla(jit_compile):
+    """XLA when asked for, or for "auto" when TensorFlow has a GPU: on CPU, XLA
+    made the MNIST MLP's fit step 4x slower (21 -> 82 ms) than the plain graph."""
+    if jit_compile == "auto":
+        return bool(tf.config.list_logical_devices("GPU"))
+    return bool(jit_compile)
+
+
 def compile_function(fn, state_variables, jit_compile):
     """A ``tf.function`` of `fn` (XLA when `jit_compile`); variables update in place.
 
@@ -52,7 +60,7 @@ def compile_function(fn, state_variables, jit_compile):
         with compiled_step_trace():
             return fn(data)
 
-    function = tf.function(traced, jit_compile=bool(jit_compile), autograph=False)
+    function = tf.function(traced, jit_compile=use_xla(jit_compile), autograph=False)
 
     def step(data):
         return function(tf.nest.map_structure(_array_to_tensor, data))

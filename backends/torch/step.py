@@ -75,7 +75,7 @@ def compile_function(fn, state_variables, jit_compile):
     before that call (a partly run graph may have assigned some), a warning
     is issued, and the step runs eagerly from then on.
     """
-    if not jit_compile:
+    if jit_compile is not True:  # False, or "auto": eager is torch's fast default (Keras 3's too)
         return fn
     try:
         compiled = torch.compile(fn)

@@ -896,9 +896,11 @@ def compile_function(fn, state_variables, jit_compile):
 
     `fn` is written statefully: it reads and assigns ``kfacade.Variable``\\s.
     `state_variables` lists every variable `fn` may read or assign (model,
-    optimizer, metrics, seeds). TensorFlow wraps it in ``tf.function``
-    (``jit_compile`` -> XLA); torch runs it eagerly, or through
-    ``torch.compile`` when `jit_compile` is True; JAX turns it into a pure
+    optimizer, metrics, seeds). `jit_compile` is True, False or "auto" (the
+    adapter's fastest form on the device it runs on). TensorFlow wraps it in
+    ``tf.function`` (XLA when True, or "auto" with a GPU); torch runs it
+    eagerly, or through ``torch.compile`` when `jit_compile` is True; JAX
+    always compiles, turning it into a pure
     function of the state values under ``jax.jit`` (donating the state) and
     writes the new values back into the variables after each call.
     Returns a callable ``step(data) -> logs`` (logs: dict of native tensors).
