@@ -20,6 +20,7 @@ from kfacade.backend.dtypes import is_float_dtype, standardize_dtype
 from kfacade.engine import call_context, tree
 from kfacade.engine.input_spec import InputSpec, assert_input_compatibility
 from kfacade.engine.keras_tensor import KerasTensor
+from kfacade.engine.masks import get_keras_mask, set_keras_mask
 from kfacade.engine.operation import Node, Operation, has_symbolic, run_on_dummies
 from kfacade.random import SeedGenerator
 from kfacade.variables import StatelessScope, Variable
@@ -97,6 +98,7 @@ class Layer(Operation):
                 "training" in params or var_kwargs,
                 "mask" in params or var_kwargs,
                 cls.compute_output_shape is not Layer.compute_output_shape,
+                cls.compute_mask is not Layer.compute_mask,
             )
             cls._call_signature_facts = facts
         return facts
@@ -125,7 +127,8 @@ class Layer(Operation):
         from kfacade import regularizers
 
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self._call_has_training, self._call_has_mask, self._has_shape_rule = self._call_facts()
+        (self._call_has_training, self._call_has_mask, self._has_shape_rule,
+         self._has_mask_rule) = self._call_facts()
         # Keras 2 style input declarations for the first layer of a model.
         batch_input_shape = kwargs.get("batch_input_shape")
         if batch_input_shape is None:
@@ -428,7 +431,23 @@ class Layer(Operation):
                 self._maybe_build(shapes)
                 if self.input_spec is not None:
                     assert_input_compatibility(self.input_spec, shapes, self.name)
-        return self._call_with_context(args, kwargs)
+        if not (self._call_has_mask or self._has_mask_rule or self.supports_masking):
+            return self._call_with_context(args, kwargs)
+        # Masks travel with eager tensors too (Keras 3): the input's mask is
+        # passed to `call` and the outputs carry `compute_mask`'s result.
+        inputs = args[0] if args else kwargs.get("inputs")
+        mask = kwargs.get("mask")
+        if mask is None:
+            mask = _mask_of(inputs)
+            if mask is not None and self._call_has_mask:
+                kwargs["mask"] = mask
+        outputs = self._call_with_context(args, kwargs)
+        if mask is not None or self._has_mask_rule:
+            output_mask = self.compute_mask(inputs, mask)
+            if output_mask is not None:
+                for output, m in zip(tree.flatten(outputs), _broadcast_masks(output_mask, outputs)):
+                    set_keras_mask(output, m)
+        return outputs
 
     def _convert_input(self, x):
         if isinstance(x, Variable):
@@ -493,13 +512,13 @@ class Layer(Operation):
             )
         mask = kwargs.get("mask")
         if mask is None:
-            masks = [getattr(x, "_keras_mask", None) for x in leaves]
+            masks = [get_keras_mask(x) for x in leaves]
             mask = masks[0] if len(masks) == 1 else (masks if any(m is not None for m in masks) else None)
-        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+        if self.supports_masking or self._has_mask_rule:
             output_mask = self.compute_mask(inputs, mask)
             if output_mask is not None:
                 for output, m in zip(tree.flatten(outputs), _broadcast_masks(output_mask, outputs)):
-                    output._keras_mask = m
+                    set_keras_mask(output, m)
         Node(self, args, kwargs, outputs)
         return outputs
 
@@ -598,6 +617,18 @@ def _unique(variables):
 
 def _tensor_leaves(inputs):
     return [x for x in tree.flatten(inputs) if x is not None and not isinstance(x, (int, float, str, bool))]
+
+
+def _mask_of(inputs):
+    """The mask the inputs carry: one, a list (several inputs, some masked), or None."""
+    if inputs is None:
+        return None
+    if not isinstance(inputs, (list, tuple, dict)):
+        return get_keras_mask(inputs)
+    masks = [get_keras_mask(x) for x in tree.flatten(inputs)]
+    if len(masks) == 1:
+        return masks[0]
+    return masks if any(m is not None for m in masks) else None
 
 
 def _broadcast_masks(mask, outputs):

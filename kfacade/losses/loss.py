@@ -15,6 +15,7 @@ the result is the mean over the valid entries only.
 from kfacade import ops
 from kfacade.backend.config import floatx
 from kfacade.backend.dtypes import standardize_dtype
+from kfacade.engine.masks import get_keras_mask
 from kfacade.layers.layer import to_snake_case, unique_name
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -193,7 +194,7 @@ class Loss:
                 the per-sample losses.
             sample_weight: None, a scalar or per-sample weights.
         """
-        in_mask = getattr(y_pred, "_keras_mask", None)
+        in_mask = get_keras_mask(y_pred)
         y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
         y_true = ops.convert_to_tensor(y_true, dtype=self.dtype)
         losses, out_mask = self._call_with_mask(y_true, y_pred)

@@ -1,6 +1,7 @@
 """``Sum``, ``Mean`` and ``MeanMetricWrapper``: weighted running reductions."""
 from kfacade import ops
 from kfacade.engine import object_registry
+from kfacade.engine.masks import get_keras_mask
 from kfacade.losses.loss import apply_mask, divide_no_nan, squeeze_or_expand_to_same_rank
 from kfacade.metrics.metric import Metric
 
@@ -110,7 +111,7 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        mask = getattr(y_pred, "_keras_mask", None)
+        mask = get_keras_mask(y_pred)
         with_mask = getattr(self._fn, "_with_mask", None)
         if with_mask is not None:
             values, fn_mask = with_mask(y_true, y_pred, **self._fn_kwargs)

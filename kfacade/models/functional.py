@@ -10,6 +10,7 @@ import json
 
 from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
+from kfacade.engine.masks import get_keras_mask
 from kfacade.engine.input_spec import InputSpec
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.layers.input_layer import InputLayer
@@ -87,7 +88,7 @@ class Functional(Model):
             )
         self._layers_override = layers
         self._uses_masks = any(
-            getattr(x, "_keras_mask", None) is not None
+            get_keras_mask(x) is not None
             for node in self._nodes for x in node.outputs
         )
         self.input_spec = [InputSpec(shape=x.shape, allow_last_axis_squeeze=True) for x in self._inputs]
@@ -352,20 +353,13 @@ class Functional(Model):
         input_masks = [masks.get(id(x)) for x in node.input_tensors]
         input_mask = input_masks[0] if len(input_masks) == 1 else (
             input_masks if any(m is not None for m in input_masks) else None)
-        if input_mask is not None and layer._call_has_mask and "mask" not in kwargs:
+        if input_mask is not None and "mask" not in kwargs:
+            # The layer's call drops it when `call` takes no mask; its
+            # __call__ attaches compute_mask's result to the outputs.
             kwargs = dict(kwargs, mask=input_mask)
         outputs = layer(*args, **kwargs)
-        if layer.supports_masking or type(layer).compute_mask is not Layer.compute_mask:
-            output_mask = layer.compute_mask(args[0] if args else kwargs.get("inputs"), input_mask)
-        else:
-            output_mask = None
-        flat_outputs = node.outputs
-        if isinstance(output_mask, (list, tuple)):
-            for tensor, m in zip(flat_outputs, output_mask):
-                masks[id(tensor)] = m
-        else:
-            for tensor in flat_outputs:
-                masks[id(tensor)] = output_mask
+        for tensor, value in zip(node.outputs, tree.flatten(outputs)):
+            masks[id(tensor)] = get_keras_mask(value)
         return outputs
 
 
