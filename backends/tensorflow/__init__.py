@@ -72,3 +72,4 @@ from .core import *  # noqa: E402,F401,F403
 from .random import *  # noqa: E402,F401,F403
 from .device import *  # noqa: E402,F401,F403
 from .step import *  # noqa: E402,F401,F403
+from .distribute import *  # noqa: E402,F401,F403

@@ -197,6 +197,10 @@ class Trainer:
         return total
 
     def _update_loss_trackers(self, loss, batch_size):
+        if batch_size == 0:
+            # A replica's empty share of a batch smaller than the replica
+            # count: its mean loss is 0/0, and NaN times a weight of 0 is NaN.
+            return
         self._loss_tracker.update_state(loss, sample_weight=batch_size)
         if self._output_loss_trackers:
             values = [v for v in self._last_per_output_losses if v is not None]
