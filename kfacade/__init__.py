@@ -21,6 +21,7 @@ from kfacade.legacy import training as _legacy_training
 from kfacade.trainers.trainer import Trainer as _Trainer
 from kfacade.device import device
 from kfacade import distribution
+from kfacade import dtype_policies, mixed_precision
 
 # Keras 2's import path of Layer: ``from keras.engine.topology import Layer``.
 engine.topology = _topology

@@ -16,6 +16,7 @@ import numpy as np
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
 from kfacade.backend.dtypes import standardize_dtype
+from kfacade.dtype_policies import autocast_in_use
 from kfacade.backend.state import (  # noqa: F401 (re-exported: their public home)
     StatelessScope,
     VariableBase,
@@ -28,6 +29,7 @@ from kfacade.backend.state import (  # noqa: F401 (re-exported: their public hom
 _uid = itertools.count()
 
 _AGGREGATIONS = ("none", "sum", "mean", "only_first_replica")
+_AUTOCAST_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 class Variable(VariableBase):
@@ -40,6 +42,8 @@ class Variable(VariableBase):
         dtype: dtype name; defaults to floatx for callables, else the value's.
         trainable: whether optimizers update it.
         name: a name for weight files and messages.
+        autocast: read as a mixed-precision layer's compute dtype inside its
+            call (float variables only).
         aggregation: how replicas combine it under a distribution: "none"
             (the default; model and optimizer state, kept identical on every
             replica), "sum" (metric state: a local copy per replica, summed
@@ -53,10 +57,11 @@ class Variable(VariableBase):
     __array_priority__ = 100  # NumPy defers to our operators
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None,
-                 aggregation="none"):
+                 aggregation="none", autocast=True):
         self.name = name or f"variable_{next(_uid)}"
         self.path = self.name
         self.trainable = bool(trainable)
+        self.autocast = bool(autocast)
         if aggregation not in _AGGREGATIONS:
             raise ValueError(
                 f"Variable {self.name!r}: invalid aggregation {aggregation!r}; expected one "
@@ -97,13 +102,23 @@ class Variable(VariableBase):
     # ------------------------------------------------------------- reads
     @property
     def value(self):
-        """The current value as a native tensor (the scope's inside a StatelessScope)."""
+        """The current value as a native tensor (the scope's inside a StatelessScope).
+
+        Inside the call of a mixed-precision layer, a float variable with
+        ``autocast`` reads as the layer's compute dtype (e.g. float16).
+        """
+        value = self._handle
         scope = _local.scope
         if scope is not None:
-            value = scope.get_current_value(self)
-            if value is not None:
-                return value
-        return self._handle
+            scoped = scope.get_current_value(self)
+            if scoped is not None:
+                value = scoped
+        if autocast_in_use[0]:
+            dtype = _local.autocast
+            if dtype is not None and self.autocast and dtype != self._dtype \
+                    and self._dtype in _AUTOCAST_DTYPES:
+                return _B.cast(value, dtype)
+        return value
 
     def numpy(self):
         """The current value as a NumPy array."""

@@ -20,7 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLOORS = [
     (0, "backend selection, contract and shared rules",
      ["kfacade.backend", "kfacade.version", "kfacade.backends"]),
-    (1, "variables and the graph engine", ["kfacade.variables", "kfacade.engine"]),
+    (1, "variables and the graph engine",
+     ["kfacade.variables", "kfacade.engine", "kfacade.dtype_policies"]),
     (2, "ops", ["kfacade.ops", "kfacade.random", "kfacade.device", "kfacade.distribution"]),
     (3, "layers, losses, metrics, optimizers",
      ["kfacade.activations", "kfacade.initializers", "kfacade.regularizers", "kfacade.constraints",
@@ -30,7 +31,8 @@ FLOORS = [
     (4, "saving and callbacks", ["kfacade.saving", "kfacade.callbacks"]),
     (5, "models and the trainer", ["kfacade.models", "kfacade.trainers"]),
     (6, "public namespaces and Keras 2 shims",
-     ["kfacade", "kfacade.legacy", "kfacade.preprocessing", "kfacade.datasets"]),
+     ["kfacade", "kfacade.legacy", "kfacade.preprocessing", "kfacade.datasets",
+      "kfacade.mixed_precision"]),
     # Framework-free utilities (files, progress bars, batch sequences): any floor may use them.
     (1, "utilities", ["kfacade.utils"]),
 ]

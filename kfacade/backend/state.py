@@ -31,12 +31,14 @@ import threading
 
 
 class _ThreadState(threading.local):
-    """Per-thread state: the innermost StatelessScope, and how many compiled
-    step traces are running."""
+    """Per-thread state: the innermost StatelessScope, how many compiled step
+    traces are running, and the dtype float variables are read as inside a
+    mixed-precision layer's call (None: as stored)."""
 
     def __init__(self):
         self.scope = None
         self.trace_depth = 0
+        self.autocast = None
 
 
 #: This thread's state; `local.scope` is read on every ``Variable.value``.

@@ -16,7 +16,9 @@ from collections import defaultdict
 
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
+from kfacade import dtype_policies
 from kfacade.backend.dtypes import is_float_dtype, standardize_dtype
+from kfacade.backend.state import local as _thread_state
 from kfacade.engine import call_context, tree
 from kfacade.engine.input_spec import InputSpec, assert_input_compatibility
 from kfacade.engine.keras_tensor import KerasTensor
@@ -115,7 +117,8 @@ class Layer(Operation):
             raise ValueError(
                 f"Layer names must be strings without '/'. Received: name={self.name!r}"
             )
-        self._dtype = standardize_dtype(getattr(dtype, "name", dtype)) or floatx()
+        self._set_dtype_policy(dtype)
+        self.autocast = kwargs.get("autocast", True)
         self.trainable = trainable
         self.built = False
         self.input_spec = None
@@ -146,6 +149,27 @@ class Layer(Operation):
         self._initial_weights = kwargs.get("weights")
 
     # ------------------------------------------------------------ dtypes
+    def _set_dtype_policy(self, dtype):
+        policy = dtype_policies.get(dtype)
+        self._dtype_policy = policy
+        self._dtype = policy.variable_dtype
+        self._compute_dtype = policy.compute_dtype
+        # The dtype variables are read as in `call` (None: as stored).
+        self._autocast_dtype = (
+            policy.compute_dtype if policy.compute_dtype != policy.variable_dtype else None
+        )
+        if self._autocast_dtype is not None:
+            dtype_policies.autocast_in_use[0] = True
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``DTypePolicy`` (variable and compute dtypes)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._set_dtype_policy(value)
+
     @property
     def dtype(self):
         """The dtype of the layer's weights."""
@@ -153,8 +177,8 @@ class Layer(Operation):
 
     @property
     def compute_dtype(self):
-        """The dtype of the layer's computations."""
-        return self._dtype
+        """The dtype of the layer's computations and outputs (float16 under "mixed_float16")."""
+        return self._compute_dtype
 
     @property
     def variable_dtype(self):
@@ -204,7 +228,9 @@ class Layer(Operation):
                 f"Layer {self.name!r}: cannot create weight {name!r} with an unknown "
                 f"dimension. Received: shape={shape}"
             )
-        variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name)
+        autocast = kwargs.get("autocast")
+        variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name,
+                            autocast=True if autocast is None else bool(autocast))
         variable.path = f"{self.name}/{name}"
         variable.regularizer = regularizers.get(kwargs.get("regularizer"))
         variable.constraint = constraints.get(kwargs.get("constraint"))
@@ -478,9 +504,32 @@ class Layer(Operation):
         state.depth = outer + 1
         if training is not None:
             state.training = bool(training)
+        if dtype_policies.autocast_in_use[0]:
+            return self._call_autocast(args, kwargs, state, saved, outer)
         try:
             outputs = self.call(*args, **kwargs)
         finally:
+            state.training = saved
+            state.depth = outer
+        if self.activity_regularizer is not None:
+            for output in tree.flatten(outputs):
+                self.add_loss(
+                    _B.divide(self.activity_regularizer(output), _B.shape(output)[0])
+                )
+        return outputs
+
+    def _call_autocast(self, args, kwargs, state, saved, outer):
+        """`call` under the layer's policy: floating inputs cast to its compute
+        dtype, float variables read as it (mixed precision)."""
+        saved_cast = _thread_state.autocast
+        _thread_state.autocast = self._autocast_dtype
+        compute = self._compute_dtype
+        if self.autocast and args and is_float_dtype(compute):
+            args = (tree.map_structure(lambda x: _cast_float(x, compute), args[0]),) + args[1:]
+        try:
+            outputs = self.call(*args, **kwargs)
+        finally:
+            _thread_state.autocast = saved_cast
             state.training = saved
             state.depth = outer
         if self.activity_regularizer is not None:
@@ -592,7 +641,7 @@ class Layer(Operation):
     # ----------------------------------------------------- serialization
     def get_config(self):
         """The constructor arguments that recreate this layer (without weights)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_policy.name}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
         return config
@@ -617,6 +666,13 @@ def _unique(variables):
 
 def _tensor_leaves(inputs):
     return [x for x in tree.flatten(inputs) if x is not None and not isinstance(x, (int, float, str, bool))]
+
+
+def _cast_float(x, dtype):
+    """A floating native tensor cast to `dtype`; anything else unchanged."""
+    if _B.is_tensor(x) and is_float_dtype(_B.dtype(x)) and _B.dtype(x) != dtype:
+        return _B.cast(x, dtype)
+    return x
 
 
 def _mask_of(inputs):

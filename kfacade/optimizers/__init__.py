@@ -11,14 +11,16 @@ from kfacade.optimizers.adam import Adam
 from kfacade.optimizers.adamax import Adamax
 from kfacade.optimizers.adamw import AdamW
 from kfacade.optimizers.base_optimizer import Optimizer
+from kfacade.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from kfacade.optimizers.nadam import Nadam
 from kfacade.optimizers.rmsprop import RMSprop
 from kfacade.optimizers.sgd import SGD
 
 _BY_NAME = {cls.__name__.lower(): cls
-            for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam)}
+            for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam,
+                        LossScaleOptimizer)}
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
+__all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
            "Nadam", "get", "serialize", "deserialize", "schedules"]
 
 

@@ -97,6 +97,10 @@ class Trainer:
         if kwargs:
             raise TypeError(f"Invalid keyword argument(s) in `compile()`: {sorted(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
+        if self.dtype_policy.name == "mixed_float16" and \
+                not isinstance(self.optimizer, optimizers.LossScaleOptimizer):
+            # As Keras 3: float16 gradients underflow without loss scaling.
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer)
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
         self._loss_tracker = metrics_module.Mean(name="loss")
@@ -239,9 +243,11 @@ class Trainer:
             loss = self.compute_loss(x, y, y_pred, sample_weight)
             # Per-output losses leave through aux: under JAX, values kept on
             # `self` inside the differentiated function would be leaked tracers.
-            return loss, (y_pred, self._last_per_output_losses)
+            # The optimizer may scale the differentiated loss (float16).
+            return self.optimizer.scale_loss(loss), (y_pred, self._last_per_output_losses, loss)
 
-        (loss, (y_pred, self._last_per_output_losses)), grads = _B.value_and_grad(loss_fn, trainable)
+        (_, (y_pred, self._last_per_output_losses, loss)), grads = _B.value_and_grad(
+            loss_fn, trainable)
         grads = _combine_replica_gradients(grads, _batch_size(x))
         with _B.no_grad():
             self.optimizer.apply(grads, trainable)

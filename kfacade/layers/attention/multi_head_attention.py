@@ -195,7 +195,7 @@ class MultiHeadAttention(Layer):
             bias_initializer=initializers.get(initializers.serialize(self._bias_initializer)),
             kernel_regularizer=self._kernel_regularizer, bias_regularizer=self._bias_regularizer,
             kernel_constraint=self._kernel_constraint, bias_constraint=self._bias_constraint,
-            activity_regularizer=self._activity_regularizer, name=name, dtype=self.dtype,
+            activity_regularizer=self._activity_regularizer, name=name, dtype=self.dtype_policy,
         )
         layer.build(None)
         for variable in layer.weights:

@@ -1,0 +1,101 @@
+"""Dtype policies: float32 variables with 16-bit computations, and loss scaling (issue 10).
+
+On every backend: ``mixed_float16`` trains the digits MLP as well as float32
+does, its variables stay float32 while its layers compute in float16, and
+``LossScaleOptimizer`` skips a step whose gradients overflow.
+"""
+import functools
+
+import numpy as np
+import pytest
+
+import kfacade as keras
+from kfacade import mixed_precision
+
+
+@pytest.fixture
+def policy():
+    """Sets a global policy for one test and restores the default after it."""
+    yield mixed_precision.set_global_policy
+    mixed_precision.set_global_policy(None)
+
+
+def digits():
+    (x, y), (xt, yt) = keras.datasets.digits.load_data()
+    return (x.reshape(len(x), -1).astype("float32") / 16.0, y,
+            xt.reshape(len(xt), -1).astype("float32") / 16.0, yt)
+
+
+@functools.lru_cache(maxsize=None)
+def float32_accuracy():
+    return train_mlp()[1]
+
+
+def train_mlp():
+    x, y, xt, yt = digits()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.layers.Input((64,)),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(10),
+        keras.layers.Activation("softmax", dtype="float32"),  # the Keras guide's float32 output
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=5, batch_size=32, verbose=0)
+    return model, model.evaluate(xt, yt, verbose=0)[1], xt
+
+
+@pytest.mark.parametrize("name, compute", [("mixed_float16", "float16"),
+                                           ("mixed_bfloat16", "bfloat16")])
+def test_mixed_policy_trains_like_float32_with_float32_variables(policy, name, compute):
+    baseline = float32_accuracy()
+    policy(name)
+    model, accuracy, xt = train_mlp()
+    dense = model.layers[0]
+    assert dense.dtype_policy.name == name
+    assert dense.compute_dtype == compute and dense.variable_dtype == "float32"
+    assert all(v.dtype == "float32" for v in model.weights)
+    assert keras.ops.dtype(dense(xt[:2])) == compute  # computes in 16 bits
+    assert model.predict(xt[:2], verbose=0).dtype == np.float32  # the float32 output layer
+    assert baseline > 0.9
+    assert accuracy > 0.9 and abs(accuracy - baseline) < 0.03
+    if name == "mixed_float16":  # compile wraps the optimizer, as Keras 3 does
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    else:
+        assert not isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def test_loss_scale_optimizer_skips_overflowing_steps_and_adapts_its_scale():
+    variable = keras.Variable(np.ones(3, "float32"))
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.5), initial_scale=8.0,
+                                                    dynamic_growth_steps=2)
+    optimizer.apply([np.full(3, 8.0, "float32")], [variable])  # unscaled: 1.0
+    np.testing.assert_allclose(variable.numpy(), 0.5)
+    assert float(optimizer.dynamic_scale.numpy()) == 8.0
+    optimizer.apply([np.array([np.inf, 1.0, 1.0], "float32")], [variable])  # overflow: skipped
+    np.testing.assert_allclose(variable.numpy(), 0.5)
+    assert float(optimizer.dynamic_scale.numpy()) == 4.0
+    assert int(optimizer.iterations.numpy()) == 1  # the skipped step is not counted
+    optimizer.apply([np.zeros(3, "float32")], [variable])
+    optimizer.apply([np.zeros(3, "float32")], [variable])
+    assert float(optimizer.dynamic_scale.numpy()) == 8.0  # two finite steps: doubled
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(optimizer.scale_loss(2.0)), 16.0)
+    config = optimizer.get_config()
+    clone = keras.optimizers.LossScaleOptimizer.from_config(config)
+    assert clone.dynamic_growth_steps == 2 and isinstance(clone.inner_optimizer, keras.optimizers.SGD)
+
+
+def test_policies_by_name_and_their_errors(policy):
+    assert mixed_precision.global_policy().name == "float32"
+    assert mixed_precision.Policy("mixed_bfloat16").compute_dtype == "bfloat16"
+    with pytest.raises(ValueError, match="mixed precision DTypePolicy"):
+        mixed_precision.Policy("mixed_float8")
+    policy("mixed_float16")
+    layer = keras.layers.Dense(2)
+    assert layer.dtype == "float32" and layer.compute_dtype == "float16"
+    assert keras.layers.Dense(2, dtype="float32").compute_dtype == "float32"
+    assert keras.layers.Dense.from_config(layer.get_config()).compute_dtype == "float16"
+    from kfacade.mixed_precision import experimental
+
+    experimental.set_policy("float32")  # Keras 2.1-2.3's path
+    assert experimental.global_policy().name == "float32"
