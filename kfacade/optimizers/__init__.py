@@ -4,6 +4,7 @@ Example:
     >>> optimizer = kfacade.optimizers.get("adam")
     >>> optimizer.apply(grads, model.trainable_weights)
 """
+from kfacade.engine import object_registry as _object_registry
 from kfacade.optimizers import schedules
 from kfacade.optimizers.adadelta import Adadelta
 from kfacade.optimizers.adagrad import Adagrad
@@ -19,6 +20,8 @@ from kfacade.optimizers.sgd import SGD
 _BY_NAME = {cls.__name__.lower(): cls
             for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam,
                         LossScaleOptimizer)}
+
+_object_registry.register("optimizers", _BY_NAME)
 
 __all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
            "Nadam", "get", "serialize", "deserialize", "schedules"]

@@ -9,6 +9,7 @@ written with ``where`` rather than Python branching, so the same code runs
 inside ``jax.jit`` and ``tf.function``.
 """
 from kfacade import ops
+from kfacade.engine import object_registry
 from kfacade.optimizers.base_optimizer import Optimizer
 from kfacade.variables import Variable
 
@@ -102,18 +103,23 @@ class LossScaleOptimizer(Optimizer):
         self.step_counter.assign(ops.where(grow, 0, counter))
 
     def get_config(self):
-        from kfacade.optimizers import serialize
-
-        return {"name": self.name, "inner_optimizer": serialize(self.inner_optimizer),
+        inner = self.inner_optimizer
+        return {"name": self.name,
+                "inner_optimizer": {"class_name": type(inner).__name__, "config": inner.get_config()},
                 "initial_scale": self.initial_scale,
                 "dynamic_growth_steps": self.dynamic_growth_steps}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kfacade.optimizers import deserialize
-
         config = dict(config)
         inner = config.pop("inner_optimizer")
         if not isinstance(inner, Optimizer):
-            inner = deserialize(inner, custom_objects=custom_objects)
+            name = str(inner.get("class_name"))
+            inner_cls = object_registry.get("optimizers", name.split(">")[-1].lower(),
+                                            custom_objects={k.lower(): v for k, v in
+                                                            (custom_objects or {}).items()})
+            if inner_cls is None:
+                raise ValueError(f"Unknown inner optimizer {name!r} in the LossScaleOptimizer config.")
+            inner = inner_cls.from_config(dict(inner.get("config", {})),
+                                          custom_objects=custom_objects)
         return cls(inner, **config)
