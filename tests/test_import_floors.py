@@ -30,9 +30,11 @@ FLOORS = [
     (4, "saving and callbacks", ["kfacade.saving", "kfacade.callbacks"]),
     (5, "models and the trainer", ["kfacade.models", "kfacade.trainers"]),
     (6, "public namespaces and Keras 2 shims",
-     ["kfacade", "kfacade.legacy", "kfacade.preprocessing", "kfacade.datasets"]),
-    # Framework-free utilities (files, progress bars, batch sequences): any floor may use them.
-    (1, "utilities", ["kfacade.utils"]),
+     ["kfacade", "kfacade.legacy", "kfacade.preprocessing", "kfacade.datasets",
+      "kfacade.config"]),
+    # Framework-free utilities (files, progress bars, batch sequences, Keras 3's
+    # nested-structure functions): any floor may use them.
+    (1, "utilities", ["kfacade.utils", "kfacade.tree"]),
 ]
 
 #: Modules on another floor than their package: public namespaces over utilities.
