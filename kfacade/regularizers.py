@@ -101,9 +101,9 @@ def get(identifier):
                or object_registry.custom_objects_in_effect().get(identifier["class_name"]))
         if cls is None:
             raise ValueError(
-                f"Unknown {kind} class_name: {{identifier['class_name']!r}}; register it "
+                f"Unknown regularizer class_name: {identifier['class_name']!r}; register it "
                 "with kfacade.saving.register_keras_serializable or pass it in custom_objects.")
-        return cls(**identifier.get("config", {{}}))
+        return cls(**identifier.get("config", {}))
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
