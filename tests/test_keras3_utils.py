@@ -361,5 +361,6 @@ def test_save_img_and_image_dataset_with_pillow(tmp_path):
     images, labels = dataset[0]
     np.testing.assert_allclose(images[0], loaded)  # same size: resizing is the identity
     assert labels.tolist() == [0, 0, 1, 1]
-    utils.save_img(str(tmp_path / "x.jpg"), np.zeros((4, 4, 4)))  # RGBA -> RGB for JPEG
+    with pytest.warns(UserWarning, match="converting to RGB"):
+        utils.save_img(str(tmp_path / "x.jpg"), np.zeros((4, 4, 4)))  # JPEG has no alpha
     assert os.path.getsize(tmp_path / "x.jpg") > 0

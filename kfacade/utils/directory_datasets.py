@@ -12,9 +12,11 @@ split. What differs:
 - Keras 3's `tf.data` pipeline shuffles once more, in a buffer of `8 * batch_size`
   files, differently at each epoch; kfacade keeps the seeded file order, the same at
   every epoch.
-- Images are decoded by Pillow (TensorFlow's decoders give the same pixels for PNG,
-  BMP and GIF; JPEG decoders may differ by a grey level), then resized in NumPy as
-  `tf.image.resize` does (`kfacade.utils.image_resize`).
+- Images are decoded by Pillow, then resized in NumPy as `tf.image.resize` does
+  (`kfacade.utils.image_resize`): for PNG files in their own colour mode the batches
+  equal Keras 3's within float32 rounding. Two decoders can differ by a grey level:
+  JPEG decoding, and turning a colour file into `color_mode="grayscale"` (Pillow's
+  ITU-R 601 integer formula against TensorFlow's).
 - Texts are Python `str` (decoded as UTF-8) in object arrays, where `tf.data`
   yields bytes; `max_length` counts characters, as Keras 3's Grain format does.
 """
