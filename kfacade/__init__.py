@@ -22,6 +22,18 @@ from kfacade.trainers.trainer import Trainer as _Trainer
 from kfacade.device import device
 from kfacade import distribution
 from kfacade import dtype_policies, mixed_precision
+from kfacade.dtype_policies import DTypePolicy
+from kfacade.dtype_policies import DTypePolicy as FloatDTypePolicy
+from kfacade import config, saving, tree
+# Keras 3's top-level base classes.
+from kfacade.engine.keras_tensor import KerasTensor
+from kfacade.engine.operation import Operation
+from kfacade.initializers import Initializer
+from kfacade.losses import Loss
+from kfacade.metrics import Metric
+from kfacade.optimizers import Optimizer
+from kfacade.regularizers import Regularizer
+from kfacade.variables import StatelessScope
 
 # Keras 2's import path of Layer: ``from keras.engine.topology import Layer``.
 engine.topology = _topology
@@ -37,3 +49,8 @@ utils.multi_gpu_utils = utils.training_utils = _multi_gpu
 _legacy_training.add_to(_Trainer)
 
 from kfacade.version import __version__  # noqa: E402
+
+
+def version():
+    """The kfacade version string (Keras 3's ``keras.version()``)."""
+    return __version__

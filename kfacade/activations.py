@@ -1,5 +1,6 @@
 """Activation functions by name or callable (``Dense(activation="relu")``)."""
 from kfacade import ops
+from kfacade.engine import object_registry
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
@@ -92,7 +93,22 @@ def serialize(activation):
     for name, fn in _BY_NAME.items():
         if fn is activation:
             return name
-    return getattr(activation, "__name__", str(activation))
+    if hasattr(activation, "__name__"):
+        return object_registry.get_registered_name(activation)
+    return str(activation)
+
+
+def deserialize(config, custom_objects=None):
+    """The activation a ``serialize`` output (or Keras 3's config dict) describes.
+
+    Args:
+        config: a name or a ``{"class_name", "config"}`` dict.
+        custom_objects: ``{name: class or function}`` searched before the built-in ones.
+    """
+    with object_registry.CustomObjectScope(custom_objects):
+        if isinstance(config, dict) and config.get("class_name") == "function":
+            config = config["config"]  # Keras 3's form of a function
+        return get(config)
 
 
 def get(identifier):
@@ -104,7 +120,7 @@ def get(identifier):
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        fn = _BY_NAME.get(identifier)
+        fn = _BY_NAME.get(identifier) or object_registry.custom_objects_in_effect().get(identifier)
         if fn is None:
             raise ValueError(
                 f"Could not interpret activation function identifier: {identifier!r}. "

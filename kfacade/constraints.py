@@ -1,5 +1,6 @@
 """Weight constraints, applied to a variable after each optimizer update."""
 from kfacade import ops
+from kfacade.engine import object_registry
 from kfacade.backend.config import epsilon
 
 
@@ -79,7 +80,21 @@ _BY_NAME = {
 
 
 def serialize(constraint):
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    return {"class_name": object_registry.get_registered_name(type(constraint)),
+            "config": constraint.get_config()}
+
+
+def deserialize(config, custom_objects=None):
+    """The constraint a ``serialize`` output (or Keras 3's config dict) describes.
+
+    Args:
+        config: a name or a ``{"class_name", "config"}`` dict.
+        custom_objects: ``{name: class or function}`` searched before the built-in ones.
+    """
+    with object_registry.CustomObjectScope(custom_objects):
+        if isinstance(config, dict) and config.get("class_name") == "function":
+            config = config["config"]  # Keras 3's form of a function
+        return get(config)
 
 
 def get(identifier):
@@ -87,6 +102,9 @@ def get(identifier):
     if identifier is None or isinstance(identifier, Constraint):
         return identifier
     if isinstance(identifier, str):
+        custom = object_registry.custom_objects_in_effect().get(identifier)
+        if identifier not in _BY_NAME and custom is not None:
+            return custom() if isinstance(custom, type) else custom
         if identifier not in _BY_NAME:
             raise ValueError(
                 f"Could not interpret constraint identifier: {identifier!r}; expected one "
@@ -94,7 +112,13 @@ def get(identifier):
             )
         return _BY_NAME[identifier]()
     if isinstance(identifier, dict) and "class_name" in identifier:
-        return _BY_NAME[identifier["class_name"]](**identifier.get("config", {}))
+        cls = (_BY_NAME.get(identifier["class_name"])
+               or object_registry.custom_objects_in_effect().get(identifier["class_name"]))
+        if cls is None:
+            raise ValueError(
+                f"Unknown constraint class_name: {identifier['class_name']!r}; register it "
+                "with kfacade.saving.register_keras_serializable or pass it in custom_objects.")
+        return cls(**identifier.get("config", {}))
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from kfacade.engine import object_registry
+
 _global_rng = [np.random.default_rng()]
 
 
@@ -249,7 +251,21 @@ for _cls in list(_ALIASES.values()):
 
 def serialize(initializer):
     """{"class_name", "config"} of an initializer."""
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    return {"class_name": object_registry.get_registered_name(type(initializer)),
+            "config": initializer.get_config()}
+
+
+def deserialize(config, custom_objects=None):
+    """The initializer a ``serialize`` output (or Keras 3's config dict) describes.
+
+    Args:
+        config: a name or a ``{"class_name", "config"}`` dict.
+        custom_objects: ``{name: class or function}`` searched before the built-in ones.
+    """
+    with object_registry.CustomObjectScope(custom_objects):
+        if isinstance(config, dict) and config.get("class_name") == "function":
+            config = config["config"]  # Keras 3's form of a function
+        return get(config)
 
 
 def get(identifier):
@@ -261,15 +277,16 @@ def get(identifier):
     if identifier is None or isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier)
+        cls = _ALIASES.get(identifier) or object_registry.custom_objects_in_effect().get(identifier)
         if cls is None:
             raise ValueError(
                 f"Could not interpret initializer identifier: {identifier!r}. Known "
                 f"initializers: {sorted(k for k in _ALIASES if k.islower())}"
             )
-        return cls()
+        return cls() if isinstance(cls, type) else cls
     if isinstance(identifier, dict) and "class_name" in identifier:
-        cls = _ALIASES.get(identifier["class_name"])
+        cls = (_ALIASES.get(identifier["class_name"])
+               or object_registry.custom_objects_in_effect().get(identifier["class_name"]))
         if cls is None:
             raise ValueError(f"Unknown initializer class_name: {identifier['class_name']!r}")
         return cls(**identifier.get("config", {}))
@@ -283,3 +300,7 @@ zeros, ones, constant = Zeros, Ones, Constant
 glorot_uniform, glorot_normal, he_normal, he_uniform = GlorotUniform, GlorotNormal, HeNormal, HeUniform
 lecun_normal, lecun_uniform, orthogonal = LecunNormal, LecunUniform, Orthogonal
 random_uniform, random_normal, truncated_normal = RandomUniform, RandomNormal, TruncatedNormal
+identity, variance_scaling = Identity, VarianceScaling
+# Keras 3's longer names of the same classes.
+IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
+_ALIASES.update({"IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal})

@@ -1,5 +1,6 @@
 """Weight and activity regularizers: penalties added to the training loss."""
 from kfacade import ops
+from kfacade.engine import object_registry
 
 
 class Regularizer:
@@ -64,7 +65,21 @@ _BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "L1": L1, "L2": L2, "L1L2": L1L2
 
 
 def serialize(regularizer):
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return {"class_name": object_registry.get_registered_name(type(regularizer)),
+            "config": regularizer.get_config()}
+
+
+def deserialize(config, custom_objects=None):
+    """The regularizer a ``serialize`` output (or Keras 3's config dict) describes.
+
+    Args:
+        config: a name or a ``{"class_name", "config"}`` dict.
+        custom_objects: ``{name: class or function}`` searched before the built-in ones.
+    """
+    with object_registry.CustomObjectScope(custom_objects):
+        if isinstance(config, dict) and config.get("class_name") == "function":
+            config = config["config"]  # Keras 3's form of a function
+        return get(config)
 
 
 def get(identifier):
@@ -72,6 +87,9 @@ def get(identifier):
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, str):
+        custom = object_registry.custom_objects_in_effect().get(identifier)
+        if identifier not in _BY_NAME and custom is not None:
+            return custom() if isinstance(custom, type) else custom
         if identifier not in _BY_NAME:
             raise ValueError(
                 f"Could not interpret regularizer identifier: {identifier!r}; expected "
@@ -79,7 +97,13 @@ def get(identifier):
             )
         return _BY_NAME[identifier]()
     if isinstance(identifier, dict) and "class_name" in identifier:
-        return _BY_NAME[identifier["class_name"]](**identifier.get("config", {}))
+        cls = (_BY_NAME.get(identifier["class_name"])
+               or object_registry.custom_objects_in_effect().get(identifier["class_name"]))
+        if cls is None:
+            raise ValueError(
+                f"Unknown regularizer class_name: {identifier['class_name']!r}; register it "
+                "with kfacade.saving.register_keras_serializable or pass it in custom_objects.")
+        return cls(**identifier.get("config", {}))
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")

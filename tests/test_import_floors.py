@@ -32,9 +32,10 @@ FLOORS = [
     (5, "models and the trainer", ["kfacade.models", "kfacade.trainers"]),
     (6, "public namespaces and Keras 2 shims",
      ["kfacade", "kfacade.legacy", "kfacade.preprocessing", "kfacade.datasets",
-      "kfacade.mixed_precision"]),
-    # Framework-free utilities (files, progress bars, batch sequences): any floor may use them.
-    (1, "utilities", ["kfacade.utils"]),
+      "kfacade.mixed_precision", "kfacade.config"]),
+    # Framework-free utilities (files, progress bars, batch sequences, Keras 3's
+    # nested-structure functions): any floor may use them.
+    (1, "utilities", ["kfacade.utils", "kfacade.tree"]),
 ]
 
 #: Modules on another floor than their package: public namespaces over utilities.

@@ -10,7 +10,8 @@ from kfacade.engine import object_registry
 
 def serialize_layer(layer):
     """The Keras-style serialized form of `layer`."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    return {"class_name": object_registry.get_registered_name(type(layer)),
+            "config": layer.get_config()}
 
 
 def deserialize_layer(config, custom_objects=None):

@@ -68,8 +68,9 @@ def serialize(loss):
     if loss is None:
         return None
     if isinstance(loss, Loss):
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
-    name = getattr(loss, "__name__", None)
+        return {"class_name": _object_registry.get_registered_name(type(loss)),
+                "config": loss.get_config()}
+    name = _object_registry.get_registered_name(loss) if hasattr(loss, "__name__") else None
     if name is None:
         raise ValueError(f"Cannot serialize loss {loss!r}: it is neither a Loss nor a named function.")
     return name
@@ -86,7 +87,7 @@ def deserialize(config, custom_objects=None):
         ValueError: an unknown name.
     """
     objects = dict(ALL_OBJECTS_DICT)
-    objects.update(custom_objects or {})
+    objects.update(_object_registry.custom_objects_in_effect(custom_objects))
     if isinstance(config, str):
         if config not in objects:
             raise ValueError(

@@ -93,10 +93,11 @@ def _function_by_name(name):
 def serialize(metric):
     """A ``Metric`` as ``{"class_name", "config"}``; a named function as its name."""
     if isinstance(metric, Metric):
-        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+        return {"class_name": _object_registry.get_registered_name(type(metric)),
+                "config": metric.get_config()}
     if isinstance(metric, str):
         return metric
-    name = getattr(metric, "__name__", None)
+    name = _object_registry.get_registered_name(metric) if hasattr(metric, "__name__") else None
     if name is None:
         raise ValueError(f"Cannot serialize metric {metric!r}: it is neither a Metric nor a named function.")
     return name
@@ -112,7 +113,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: an unknown name.
     """
-    custom_objects = custom_objects or {}
+    custom_objects = _object_registry.custom_objects_in_effect(custom_objects)
     if isinstance(config, dict) and "class_name" in config:
         class_name = config["class_name"]
         if class_name == "function":

@@ -70,6 +70,20 @@ class Model(Trainer, WeightsIOMixin, Layer):
             return Functional.from_config(config, custom_objects=custom_objects)
         return cls(**config)
 
+    def to_json(self, **kwargs):
+        """The model's architecture as a JSON string (``{"class_name", "config"}``,
+        Keras's layout); ``kfacade.models.model_from_json`` rebuilds it.
+
+        Args:
+            **kwargs: passed on to ``json.dumps`` (e.g. ``indent=2``).
+        """
+        import json
+
+        from kfacade.layers.serialization import serialize_layer
+        from kfacade.saving.h5_model import _json_default
+
+        return json.dumps(serialize_layer(self), default=_json_default, **kwargs)
+
     def save(self, filepath, overwrite=True, include_optimizer=True, save_format=None,
              signatures=None, options=None, save_traces=True):
         """Saves the model (architecture, weights, compile configuration and

@@ -29,7 +29,8 @@ __all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "RMSprop", "Adam", "AdamW",
 
 def serialize(optimizer):
     """``{"class_name", "config"}`` of an optimizer."""
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return {"class_name": _object_registry.get_registered_name(type(optimizer)),
+            "config": optimizer.get_config()}
 
 
 def deserialize(config, custom_objects=None):
@@ -42,7 +43,7 @@ def deserialize(config, custom_objects=None):
         ValueError: an unknown class name, listing the known ones.
     """
     class_name = str(config.get("class_name"))
-    cls = (custom_objects or {}).get(class_name)
+    cls = _object_registry.custom_objects_in_effect(custom_objects).get(class_name)
     if cls is None:
         cls = _BY_NAME.get(class_name.split(">")[-1].lower())
     if cls is None:

@@ -1,13 +1,25 @@
-"""Saving: whole models and weights in Keras 2's HDF5 layout, written atomically.
+"""`keras.saving`: whole models and weights (Keras 2's HDF5 layout, written atomically),
+the registry of custom objects, and Keras 3's config dicts.
 
 Example:
     >>> from kfacade.saving import save_weights_to_h5, load_weights_from_h5
     >>> save_weights_to_h5(model, "model.weights.h5")
     >>> load_weights_from_h5(other_model, "model.weights.h5")
     >>> save_model(model, "model.h5"); restored = load_model("model.h5")
+    >>> @register_keras_serializable(package="my_package")
+    ... def my_loss(y_true, y_pred): ...
 """
+from kfacade.engine.object_registry import (CustomObjectScope, get_custom_objects,
+                                            get_registered_name, get_registered_object,
+                                            register_keras_serializable)
 from kfacade.saving.h5_weights import WeightsIOMixin, load_weights_from_h5, save_weights_to_h5
-from kfacade.saving.saving_api import load_model, save_model
+from kfacade.saving.saving_api import load_model, load_weights, save_model, save_weights
+from kfacade.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 
-__all__ = ["WeightsIOMixin", "load_weights_from_h5", "save_weights_to_h5", "load_model",
-           "save_model"]
+custom_object_scope = CustomObjectScope
+
+__all__ = ["CustomObjectScope", "WeightsIOMixin", "custom_object_scope",
+           "deserialize_keras_object", "get_custom_objects", "get_registered_name",
+           "get_registered_object", "load_model", "load_weights", "load_weights_from_h5",
+           "register_keras_serializable", "save_model", "save_weights", "save_weights_to_h5",
+           "serialize_keras_object"]

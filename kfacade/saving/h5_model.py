@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from kfacade.engine import object_registry
 from kfacade.saving import h5_weights
 from kfacade.saving.atomic import atomic_write_path
 
@@ -64,7 +65,7 @@ def _deserialize_nested(config, deserialize, custom_objects):
     if config is None:
         return None
     if isinstance(config, str):
-        return (custom_objects or {}).get(config, config)
+        return object_registry.custom_objects_in_effect(custom_objects).get(config, config)
     if isinstance(config, dict):
         if "class_name" in config:
             return deserialize(config, custom_objects)
@@ -130,7 +131,8 @@ def save_model_to_h5(model, filepath, include_optimizer=True):
             "Saving the model to HDF5 format requires the model to be a Functional model or "
             f"a Sequential model. It does not work for subclassed models. {e}"
         ) from e
-    model_config = _to_json({"class_name": type(model).__name__, "config": config})
+    model_config = _to_json({"class_name": object_registry.get_registered_name(type(model)),
+                             "config": config})
     training_config = None
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and getattr(model, "compiled", False):

@@ -6,6 +6,8 @@ say so rather than writing something else.
 """
 import os
 
+from kfacade.engine import object_registry
+
 _H5_EXTENSIONS = (".h5", ".hdf5")
 
 
@@ -51,7 +53,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
     save_model_to_h5(model, filepath, include_optimizer=include_optimizer)
 
 
-def load_model(filepath, custom_objects=None, compile=True, **kwargs):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kwargs):
     """Loads a model saved by ``save_model`` / ``Model.save`` (or Keras 2's ".h5").
 
     Args:
@@ -60,6 +62,8 @@ def load_model(filepath, custom_objects=None, compile=True, **kwargs):
             metrics or optimizers outside kfacade.
         compile: compile the model with the saved training configuration
             and restore its optimizer state.
+        safe_mode: refuse to load Python bytecode (a ``Lambda`` layer's
+            lambda); see ``kfacade.config.enable_unsafe_deserialization``.
 
     Raises:
         FileNotFoundError: no file at `filepath`.
@@ -82,4 +86,23 @@ def load_model(filepath, custom_objects=None, compile=True, **kwargs):
         )
     if filepath.lower().endswith(".keras"):
         raise _keras_format_error(filepath)
-    return load_model_from_h5(filepath, custom_objects=custom_objects, compile=compile)
+    with object_registry.SafeModeScope(object_registry.in_safe_mode(safe_mode)):
+        return load_model_from_h5(filepath, custom_objects=custom_objects, compile=compile)
+
+
+def save_weights(model, filepath, overwrite=True, **kwargs):
+    """Keras 3's ``keras.saving.save_weights``: ``model.save_weights(filepath, overwrite)``.
+
+    Example:
+        >>> kfacade.saving.save_weights(model, "model.weights.h5")
+    """
+    return model.save_weights(filepath, overwrite=overwrite, **kwargs)
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """Keras 3's ``keras.saving.load_weights``: ``model.load_weights(filepath, ...)``.
+
+    Example:
+        >>> kfacade.saving.load_weights(model, "model.weights.h5")
+    """
+    return model.load_weights(filepath, skip_mismatch=skip_mismatch, **kwargs)

@@ -1,4 +1,4 @@
-"""Images between files, PIL and NumPy: `load_img`, `img_to_array`,
+"""Images between files, PIL and NumPy: `load_img`, `save_img`, `img_to_array`,
 `array_to_img` (Keras 3's `keras.utils` image helpers).
 
 Pillow is imported on first use: only `load_img` and `array_to_img` need it.
@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["array_to_img", "check_data_format", "img_to_array", "load_img"]
+__all__ = ["array_to_img", "check_data_format", "img_to_array", "load_img", "save_img"]
 
 DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -201,3 +201,41 @@ def load_img(
                 img = img.crop((left, top, left + crop_width, top + crop_height))
             img = img.resize(width_height, resample)
     return img
+
+
+def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
+    """Saves an image stored as a NumPy array to a path or file object (needs Pillow).
+
+    Args:
+        path: a path or a binary file object.
+        x: a rank-3 array (see `array_to_img`).
+        data_format: `"channels_last"` or `"channels_first"`; defaults to
+            `kfacade.config.image_data_format()`.
+        file_format: the format ("png", "jpeg", ...); defaults to the path's
+            extension, and is needed for a file object. "jpg" means "jpeg".
+        scale: rescale the values to [0, 255] first.
+        **kwargs: passed on to `PIL.Image.Image.save`.
+
+    Raises:
+        ImportError: if Pillow is not installed.
+
+    Example:
+
+    ```python
+    save_img("noise.png", np.random.uniform(size=(32, 32, 3)))
+    ```
+    """
+    if data_format is None:
+        from kfacade.backend.config import image_data_format
+
+        data_format = image_data_format()
+    if file_format is None and isinstance(path, (str, os.PathLike)):
+        file_format = os.path.splitext(os.fspath(path))[1][1:].lower() or None
+    if file_format and file_format.lower() == "jpg":
+        file_format = "jpeg"
+    img = array_to_img(x, data_format=data_format, scale=scale)
+    if img.mode == "RGBA" and file_format == "jpeg":
+        warnings.warn("The JPEG format does not support RGBA images, converting to RGB.",
+                      stacklevel=2)
+        img = img.convert("RGB")
+    img.save(path, format=file_format, **kwargs)

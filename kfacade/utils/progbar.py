@@ -1,7 +1,8 @@
 """``Progbar``: Keras's text progress bar.
 
 The bar is drawn on ``sys.stdout`` (looked up at each write, so redirection
-and pytest's capture see it). On a terminal it is redrawn in place with
+and pytest's capture see it), or logged when interactive logging is off
+(``kfacade.utils.io_utils``). On a terminal it is redrawn in place with
 "\\r" at most once per ``interval`` seconds plus the final update; when
 stdout is not a terminal (a pipe, a log file, CI) rewriting a line is not
 possible, so verbose=1 writes only the final line instead of one line per
@@ -13,12 +14,17 @@ import time
 
 import numpy as np
 
+from kfacade.utils import io_utils
+
 #: The clock every Progbar reads; tests replace it with a fake one.
 _clock = time.monotonic
 
 
 def _stdout_is_dynamic():
-    """Whether stdout can redraw a line in place (a terminal or a notebook)."""
+    """Whether stdout can redraw a line in place (a terminal or a notebook)
+    and messages go there (interactive logging on)."""
+    if not io_utils.is_interactive_logging_enabled():
+        return False
     isatty = getattr(sys.stdout, "isatty", None)
     try:
         tty = bool(isatty is not None and isatty())
@@ -28,8 +34,7 @@ def _stdout_is_dynamic():
 
 
 def _write(message):
-    sys.stdout.write(message)
-    sys.stdout.flush()
+    io_utils.print_msg(message, line_break=False)
 
 
 def format_time(seconds_per_unit, unit_name):
