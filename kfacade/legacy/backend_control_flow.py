@@ -186,6 +186,7 @@ def _fold(fn, elems, initializer, reverse):
         index = ops.shape(elems)[0] - 1 if reverse else 0
         initializer = ops.take(elems, index, axis=0)
         elems = elems[:-1] if reverse else elems[1:]
+    initializer = ops.convert_to_tensor(initializer)
     (result,), _ = ops.scan(lambda carry, x: ([fn(carry[0], x)], None), [initializer], elems,
                             reverse=reverse)
     return result

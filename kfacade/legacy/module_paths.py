@@ -22,6 +22,7 @@ so that importing kfacade never imports scikit-learn.
 """
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 import types
@@ -136,9 +137,12 @@ def _lookup(name, sources):
     return None
 
 
-def _new_module(path, doc):
+def _new_module(path, doc, is_package=False):
     module = types.ModuleType(path, doc)
-    module.__package__ = path.rpartition(".")[0]
+    module.__package__ = path if is_package else path.rpartition(".")[0]
+    module.__spec__ = importlib.machinery.ModuleSpec(path, None, is_package=is_package)
+    if is_package:
+        module.__path__ = []  # its submodules come from _AliasFinder
     return module
 
 
@@ -237,8 +241,10 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 def _install_top_level():
     for child, target in TOP_LEVEL_ALIASES.items():
         _register(f"kfacade.{child}", importlib.import_module(target))
-    wrappers = _new_module("kfacade.wrappers", "Keras 2's ``keras.wrappers`` (scikit_learn).")
-    wrappers.__path__ = []  # a package: its submodules come from _AliasFinder
+    if "kfacade.wrappers" in sys.modules:
+        return
+    wrappers = _new_module("kfacade.wrappers", "Keras 2's ``keras.wrappers`` (scikit_learn).",
+                           is_package=True)
 
     def __getattr__(name):
         if name == "scikit_learn":
