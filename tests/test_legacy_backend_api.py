@@ -152,6 +152,28 @@ def test_function_updates_assign_after_each_call(rng):
         K.function([inputs], [inputs], updates=[(1, 2)])
 
 
+def test_a_training_loop_of_gradients_and_function_updates(rng):
+    # Keras 2's hand-written SGD: K.gradients, then K.function(updates=...).
+    inputs, targets = keras.Input((3,)), K.placeholder((None, 1))
+    dense = keras.layers.Dense(1)
+    loss = K.mean(K.square(dense(inputs) - targets))
+    weights = [dense.kernel, dense.bias]
+    grads = K.gradients(loss, weights)
+    updates = [K.update_sub(w, 0.1 * g) for w, g in zip(weights, grads)]
+    train = K.function([inputs, targets], [loss], updates=updates)
+    x = rng.standard_normal((32, 3)).astype("float32")
+    y = x @ np.array([[1.0], [-1.0], [2.0]], "float32") + 0.5
+    kernel, bias = dense.kernel.numpy().astype(np.float64), dense.bias.numpy().astype(np.float64)
+    for _ in range(3):
+        value = train([x, y])[0]
+        error = x @ kernel + bias - y
+        assert_close(value, np.mean(error**2), rtol=1e-4)
+        kernel -= 0.1 * 2 * x.T @ error / len(x)
+        bias -= 0.1 * 2 * error.mean(0)
+    assert_close(dense.kernel.numpy(), kernel, atol=1e-4)
+    assert_close(dense.bias.numpy(), bias, atol=1e-4)
+
+
 # ------------------------------------------------------------- switches
 
 
@@ -413,6 +435,28 @@ def test_ctc_batch_cost_symbolic_and_differentiable(rng):
         numeric = (_ctc_brute_force(probs[b] + step[b], labels[b])
                    - _ctc_brute_force(probs[b] - step[b], labels[b])) / 2e-4
         assert abs(g[b, t, c] - numeric) < 1e-2 * max(1.0, abs(numeric))
+
+
+def test_ctc_loss_trains_a_model_as_image_ocr_does(rng):
+    # image_ocr.py: CTC in a Lambda layer; the compiled loss passes it through.
+    steps, classes, label_size, samples = 6, 4, 2, 16
+    sequence = keras.Input((steps, 5))
+    y_pred = keras.layers.Dense(classes, activation="softmax")(
+        keras.layers.GRU(8, return_sequences=True)(sequence))
+    labels = keras.Input((label_size,))
+    input_length, label_length = keras.Input((1,), dtype="int64"), keras.Input((1,), dtype="int64")
+    loss_out = keras.layers.Lambda(lambda args: K.ctc_batch_cost(*args), output_shape=(1,),
+                                   name="ctc")([labels, y_pred, input_length, label_length])
+    model = keras.Model([sequence, labels, input_length, label_length], loss_out)
+    model.compile(loss={"ctc": lambda y_true, y_pred: y_pred}, optimizer=keras.optimizers.Adam(0.01))
+    data = [rng.standard_normal((samples, steps, 5)).astype("float32"),
+            rng.integers(0, classes - 1, (samples, label_size)).astype("float32"),
+            np.full((samples, 1), steps), np.full((samples, 1), label_size)]
+    history = model.fit(data, np.zeros(samples), epochs=3, batch_size=8, verbose=0)
+    losses = history.history["loss"]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+    decoded = K.ctc_decode(K.function([sequence], [y_pred])([data[0][:2]])[0], np.full(2, steps))
+    assert _np(decoded[0][0]).shape[0] == 2
 
 
 def test_ctc_decode_greedy(rng):

@@ -414,14 +414,24 @@ def batch_set_value(pairs):
 
 
 def update(x, new_x):
+    """Assigns `new_x` to the Variable `x`. A symbolic `new_x` gives the
+    ``(x, new_x)`` pair for ``K.function(updates=...)``, assigned at each call."""
+    if isinstance(new_x, KerasTensor):
+        return (x, new_x)
     return x.assign(new_x)
 
 
 def update_add(x, increment):
+    """Adds `increment` to the Variable `x` (symbolic: an update pair, as ``update``)."""
+    if isinstance(increment, KerasTensor):
+        return (x, ops.add(x, increment))
     return x.assign_add(increment)
 
 
 def update_sub(x, decrement):
+    """Subtracts `decrement` from the Variable `x` (symbolic: an update pair, as ``update``)."""
+    if isinstance(decrement, KerasTensor):
+        return (x, ops.subtract(x, decrement))
     return x.assign_sub(decrement)
 
 
