@@ -301,6 +301,60 @@ def test_elementwise_functions_match_numpy(rng):
     assert_close(got[3], (x == 0).astype("float32"))
 
 
+def test_smaller_keras2_functions(rng):
+    x = rng.standard_normal((2, 3, 4)).astype("float32")
+    assert_close(K.slice(x, (0, 1, 1), (2, 2, 2)), x[:, 1:3, 1:3])
+    assert int(_np(K.size(x))) == 24
+    assert_close(K.cumprod(x, axis=1), np.cumprod(x, axis=1), rtol=1e-5)
+    assert K.cast_to_floatx([1, 2]).dtype == np.float32
+    assert not K.is_sparse(x) and K.to_dense(x) is x
+    assert K.normalize_data_format(None) == "channels_last"
+    with pytest.raises(ValueError, match="data_format"):
+        K.normalize_data_format("nchw")
+    assert K.image_dim_ordering() == "tf"
+    K.set_image_dim_ordering("th")
+    try:
+        assert K.image_data_format() == "channels_first"
+    finally:
+        K.set_image_dim_ordering("tf")
+    K.reset_uids()
+    assert [K.get_uid("dense"), K.get_uid("dense"), K.get_uid("conv")] == [1, 2, 1]
+    assert K.is_placeholder(K.placeholder((None, 2))) and K.is_placeholder(keras.Input((2,)))
+    assert not K.is_placeholder(keras.layers.Dense(1)(keras.Input((2,)))) and not K.is_placeholder(x)
+    predictions = np.array([[0.1, 0.5, 0.4], [0.3, 0.3, 0.4]], "float32")
+    assert _np(K.in_top_k(predictions, np.array([2, 0]), 1)).tolist() == [False, False]
+    assert _np(K.in_top_k(predictions, np.array([2, 1]), 2)).tolist() == [True, True]  # a tie
+    gamma, beta = rng.uniform(0.5, 2, 4).astype("float32"), rng.standard_normal(4).astype("float32")
+    normalized, mean, variance = K.normalize_batch_in_training(x, gamma, beta, [0, 1])
+    assert_close(mean, x.mean((0, 1)), atol=1e-5)
+    assert_close(variance, x.var((0, 1)), atol=1e-5)
+    assert_close(normalized, (x - x.mean((0, 1))) / np.sqrt(x.var((0, 1)) + 1e-3) * gamma + beta,
+                 atol=1e-4)
+    volume = rng.standard_normal((1, 2, 2, 2, 3)).astype("float32")
+    assert_close(K.spatial_3d_padding(volume), np.pad(volume, [(0, 0)] + [(1, 1)] * 3 + [(0, 0)]))
+    assert_close(K.resize_volumes(volume, 2, 1, 3, "channels_last"),
+                 volume.repeat(2, 1).repeat(3, 3))
+    assert_close(K.resize_images(x[..., None], 2, 2, "channels_last"),
+                 x[..., None].repeat(2, 1).repeat(2, 2))
+    assert_close(K.repeat(x[:, 0], 3), np.repeat(x[:, None, 0], 3, axis=1))
+    assert_close(K.temporal_padding(x, (1, 2)), np.pad(x, [(0, 0), (1, 2), (0, 0)]))
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_depthwise_and_separable_conv2d(rng, padding):
+    from numpy_reference import depthwise_conv as np_depthwise
+
+    x = rng.standard_normal((2, 6, 5, 3)).astype("float32")
+    depthwise = rng.standard_normal((3, 3, 3, 2)).astype("float32")
+    pointwise = rng.standard_normal((1, 1, 6, 4)).astype("float32")
+    expected = np_depthwise(x, depthwise, padding=padding)
+    assert_close(K.depthwise_conv2d(x, depthwise, padding=padding, data_format="channels_last"),
+                 expected, atol=1e-4)
+    assert_close(K.separable_conv2d(x, depthwise, pointwise, padding=padding,
+                                    data_format="channels_last"),
+                 np_conv(expected, pointwise), atol=1e-4)
+
+
 def test_shape_of_a_kerastensor_with_unknown_dims_stays_symbolic(rng):
     # deep_dream.py: K.prod(K.cast(K.shape(x), "float32")) on a (None, None, 3) input.
     inputs = keras.Input((None, 3))

@@ -26,28 +26,34 @@ from kfacade.legacy.backend_graph import (  # noqa: F401
     function, gradients, learning_phase, set_learning_phase,
 )
 from kfacade.legacy.backend_nn import (  # noqa: F401
-    bias_add, conv1d, conv2d, conv3d, pool2d, pool3d, random_binomial, truncated_normal,
+    bias_add, conv1d, conv2d, conv3d, depthwise_conv2d, in_top_k, pool2d, pool3d,
+    random_binomial, resize_volumes, separable_conv1d, separable_conv2d, spatial_3d_padding,
+    truncated_normal,
 )
 from kfacade.legacy.ctc import ctc_batch_cost, ctc_decode  # noqa: F401
 
 __all__ = [
     "abs", "all", "any", "arange", "argmax", "argmin", "batch_dot", "batch_flatten",
     "batch_get_value", "batch_normalization", "batch_set_value", "bias_add", "binary_crossentropy",
-    "cast", "categorical_crossentropy", "clear_session", "clip", "concatenate", "constant",
-    "conv1d", "conv2d", "conv3d", "cos", "count_params", "ctc_batch_cost", "ctc_decode", "cumsum",
-    "dot", "dropout", "dtype", "elu", "equal", "eval", "exp", "expand_dims", "eye", "flatten",
-    "foldl", "foldr", "function", "gather", "get_value", "get_variable_shape", "gradients",
-    "greater", "greater_equal", "hard_sigmoid", "identity", "in_test_phase", "in_train_phase",
-    "int_shape", "is_keras_tensor", "is_tensor", "l2_normalize", "learning_phase", "less",
-    "less_equal", "log", "logsumexp", "map_fn", "max", "maximum", "mean", "min", "minimum",
-    "moving_average_update", "name_scope", "ndim", "not_equal", "one_hot", "ones", "ones_like",
+    "cast", "cast_to_floatx", "categorical_crossentropy", "clear_session", "clip", "concatenate",
+    "constant", "conv1d", "conv2d", "conv3d", "cos", "count_params", "ctc_batch_cost",
+    "ctc_decode", "cumprod", "cumsum", "depthwise_conv2d", "dot", "dropout", "dtype", "elu", "equal", "eval",
+    "exp", "expand_dims", "eye", "flatten", "foldl", "foldr", "function", "gather", "get_uid",
+    "get_value", "get_variable_shape", "gradients", "greater", "greater_equal", "hard_sigmoid",
+    "identity", "image_dim_ordering", "in_test_phase", "in_top_k", "in_train_phase", "int_shape",
+    "is_keras_tensor", "is_placeholder", "is_sparse", "is_tensor", "l2_normalize",
+    "learning_phase", "less", "less_equal", "log", "logsumexp", "manual_variable_initialization",
+    "map_fn", "max", "maximum", "mean", "min", "minimum", "moving_average_update", "name_scope",
+    "ndim", "normalize_batch_in_training", "normalize_data_format", "not_equal", "one_hot", "ones", "ones_like",
     "permute_dimensions", "placeholder", "pool2d", "pool3d", "pow", "print_tensor", "prod",
     "random_binomial", "random_normal", "random_normal_variable", "random_uniform",
-    "random_uniform_variable", "relu", "repeat", "repeat_elements", "reshape", "resize_images",
-    "reverse", "rnn", "round", "set_learning_phase", "set_value", "shape", "sigmoid", "sign",
-    "sin", "softmax", "softplus", "softsign", "sparse_categorical_crossentropy",
-    "spatial_2d_padding", "sqrt", "square", "squeeze", "stack", "std", "stop_gradient", "sum",
-    "switch", "tanh", "temporal_padding", "tile", "transpose", "truncated_normal", "update",
+    "random_uniform_variable", "relu", "repeat", "repeat_elements", "reset_uids", "reshape",
+    "resize_images", "resize_volumes", "reverse", "rnn", "round", "separable_conv1d",
+    "separable_conv2d", "set_image_dim_ordering", "set_learning_phase", "set_value", "shape",
+    "sigmoid", "sign", "sin", "size", "slice", "softmax", "softplus", "softsign",
+    "sparse_categorical_crossentropy", "spatial_2d_padding", "spatial_3d_padding", "sqrt",
+    "square", "squeeze", "stack", "std", "stop_gradient", "sum", "switch", "tanh",
+    "temporal_padding", "tile", "to_dense", "transpose", "truncated_normal", "update",
     "update_add", "update_sub", "var", "variable", "zeros", "zeros_like",
 ]
 
@@ -192,10 +198,111 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3):
                                    epsilon=epsilon)
 
 
+def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
+    """(normalized `x`, mean, variance) with the statistics over `reduction_axes`."""
+    rank = ndim(x)
+    reduced = {r % rank for r in reduction_axes}
+    mean, variance = ops.moments(x, axes=tuple(sorted(reduced)), keepdims=True)
+    statistics_shape = tuple(d for a, d in enumerate(ops.shape(x)) if a not in reduced)
+    if gamma is not None:
+        gamma = ops.reshape(gamma, ops.shape(mean))
+    if beta is not None:
+        beta = ops.reshape(beta, ops.shape(mean))
+    normalized = ops.batch_normalization(x, mean, variance, offset=beta, scale=gamma,
+                                         epsilon=epsilon)
+    return (normalized, ops.reshape(mean, statistics_shape),
+            ops.reshape(variance, statistics_shape))
+
+
+def cumprod(x, axis=0):
+    """The cumulative product of `x` along `axis`."""
+    moved = ops.moveaxis(ops.convert_to_tensor(x), axis, 0)
+    first = ops.ones_like(moved[0])
+    _, products = ops.scan(lambda carry, row: ([carry[0] * row], carry[0] * row), [first], moved)
+    return ops.moveaxis(products, 0, axis)
+
+
 def moving_average_update(x, value, momentum):
     """Assigns ``x * momentum + value * (1 - momentum)`` to the Variable `x`."""
     return x.assign(ops.add(ops.multiply(x.value, momentum),
                             ops.multiply(value, 1.0 - momentum)))
+
+
+def slice(x, start, size):
+    """The block of `x` from `start` (ints per axis) of `size` (ints per axis)."""
+    return ops.slice(x, start, size)
+
+
+def size(x, name=None):
+    """The number of elements of `x`, as an int32 tensor (symbolic for a
+    KerasTensor with unknown dims)."""
+    dims = shape(x)
+    if isinstance(dims, KerasTensor):
+        return ops.prod(dims)
+    return ops.convert_to_tensor(np.array(np.prod(dims), dtype="int32"))
+
+
+def cast_to_floatx(x):
+    """`x` as a NumPy array of dtype ``floatx()``."""
+    return np.asarray(x, dtype=floatx())
+
+
+def is_sparse(tensor):
+    """False: kfacade has no sparse tensors (Keras 2 on TensorFlow could hold one)."""
+    return False
+
+
+def to_dense(tensor):
+    """`tensor` itself: kfacade's tensors are always dense."""
+    return tensor
+
+
+def normalize_data_format(value):
+    """`value` checked, None meaning ``image_data_format()``."""
+    from kfacade.backend.config import image_data_format
+
+    data_format = image_data_format() if value is None else str(value).lower()
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(
+            f"The `data_format` argument must be one of 'channels_first', 'channels_last'. "
+            f"Received: {value!r}"
+        )
+    return data_format
+
+
+def image_dim_ordering():
+    """Keras 2.0's legacy name of the image layout: "th" (channels first) or "tf"."""
+    from kfacade.backend.config import image_data_format
+
+    return "th" if image_data_format() == "channels_first" else "tf"
+
+
+def set_image_dim_ordering(dim_ordering):
+    """Sets the image layout by its legacy name: "th" (channels first) or "tf"."""
+    from kfacade.backend.config import set_image_data_format
+
+    if dim_ordering not in ("th", "tf"):
+        raise ValueError(f"Unknown dim_ordering: {dim_ordering!r}; expected 'th' or 'tf'.")
+    set_image_data_format("channels_first" if dim_ordering == "th" else "channels_last")
+
+
+_uids = {}
+
+
+def get_uid(prefix=""):
+    """1, 2, 3, ... on successive calls with the same `prefix`."""
+    _uids[prefix] = _uids.get(prefix, 0) + 1
+    return _uids[prefix]
+
+
+def reset_uids():
+    """Restarts every ``get_uid`` counter."""
+    _uids.clear()
+
+
+def manual_variable_initialization(value):
+    """Accepted for Keras 2 compatibility: kfacade's variables hold their
+    values from creation, so there is nothing to initialise."""
 
 
 def softmax(x, axis=-1):
@@ -327,6 +434,15 @@ def ndim(x):
 
 def dtype(x):
     return ops.dtype(x)
+
+
+def is_placeholder(x):
+    """True for a symbolic input: a ``K.placeholder`` or an ``Input``'s tensor."""
+    from kfacade.layers.input_layer import InputLayer
+
+    if not isinstance(x, KerasTensor):
+        return False
+    return x._keras_history is None or isinstance(x._keras_history[0], InputLayer)
 
 
 def is_keras_tensor(x):

@@ -81,6 +81,38 @@ def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None,
     return _convolution(x, kernel, strides, padding, data_format, dilation_rate, 3)
 
 
+def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_format=None,
+                     dilation_rate=(1, 1)):
+    """2-D depthwise convolution; `depthwise_kernel` is (rows, cols, in, multiplier)."""
+    return ops.depthwise_conv(x, depthwise_kernel, strides=strides, padding=padding,
+                              data_format=_data_format(data_format), dilation_rate=dilation_rate)
+
+
+def _separable(x, depthwise_kernel, pointwise_kernel, strides, padding, data_format,
+               dilation_rate):
+    data_format = _data_format(data_format)
+    depthwise = ops.depthwise_conv(x, depthwise_kernel, strides=strides, padding=padding,
+                                   data_format=data_format, dilation_rate=dilation_rate)
+    return ops.conv(depthwise, pointwise_kernel, strides=1, padding="valid",
+                    data_format=data_format)
+
+
+def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
+                     data_format=None, dilation_rate=1):
+    """1-D separable convolution: depthwise (width, in, multiplier), then
+    pointwise (1, in * multiplier, out)."""
+    return _separable(x, depthwise_kernel, pointwise_kernel, strides, padding, data_format,
+                      dilation_rate)
+
+
+def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padding="valid",
+                     data_format=None, dilation_rate=(1, 1)):
+    """2-D separable convolution: depthwise (rows, cols, in, multiplier), then
+    pointwise (1, 1, in * multiplier, out)."""
+    return _separable(x, depthwise_kernel, pointwise_kernel, strides, padding, data_format,
+                      dilation_rate)
+
+
 def _pool(x, pool_size, strides, padding, data_format, pool_mode):
     data_format = _data_format(data_format)
     if pool_mode == "max":
@@ -99,6 +131,32 @@ def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool
 def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, pool_mode="max"):
     """3-D pooling (`pool_mode` "max" or "avg"); Keras 2's strides default to 1."""
     return _pool(x, pool_size, strides, padding, data_format, pool_mode)
+
+
+def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
+    """Zeros added around the three spatial axes of a 5-D tensor."""
+    spatial = [list(p) for p in padding]
+    if _data_format(data_format) == "channels_first":
+        return ops.pad(x, [[0, 0], [0, 0]] + spatial)
+    return ops.pad(x, [[0, 0]] + spatial + [[0, 0]])
+
+
+def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
+    """5-D `x` upsampled by integer factors (nearest neighbour)."""
+    first = 2 if _data_format(data_format) == "channels_first" else 1
+    for axis, factor in zip(range(first, first + 3), (depth_factor, height_factor, width_factor)):
+        x = ops.repeat(x, factor, axis=axis)
+    return x
+
+
+@symbolic_or
+def in_top_k(predictions, targets, k):
+    """Whether each target's prediction is among the `k` largest of its row
+    (ties count as inside, as TensorFlow's ``in_top_k``)."""
+    targets = ops.expand_dims(ops.cast(targets, "int32"), -1)
+    target_values = ops.take_along_axis(predictions, targets, axis=-1)
+    larger = ops.sum(ops.cast(ops.greater(predictions, target_values), "int32"), axis=-1)
+    return ops.less(larger, k)
 
 
 # ---------------------------------------------------------------- random
