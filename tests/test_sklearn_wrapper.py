@@ -123,7 +123,7 @@ def test_params_clone_and_validation():
 def test_cross_val_score(data):
     x, y = data
     keras.utils.set_random_seed(2)
-    clf = KerasClassifier(_classifier, epochs=10, batch_size=32, verbose=0)
+    clf = KerasClassifier(_classifier, epochs=3, batch_size=40, verbose=0)
     scores = cross_val_score(clf, x, y, cv=2)
     assert scores.shape == (2,) and np.all((scores >= 0) & (scores <= 1))
 
@@ -131,7 +131,7 @@ def test_cross_val_score(data):
 def test_grid_search(data):
     x, y = data
     keras.utils.set_random_seed(3)
-    clf = KerasClassifier(_classifier, epochs=10, batch_size=32, verbose=0)
+    clf = KerasClassifier(_classifier, epochs=3, batch_size=40, verbose=0)
     split = [(np.arange(0, 80), np.arange(80, 120))]  # one split: three fits in all
     search = GridSearchCV(clf, {"hidden": [2, 16]}, cv=split).fit(x, y)
     assert search.best_params_["hidden"] in (2, 16)

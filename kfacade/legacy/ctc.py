@@ -17,8 +17,9 @@ stay finite.
 import numpy as np
 
 from kfacade import ops
-from kfacade.backend.config import epsilon
-from kfacade.ops.dispatch import symbolic_or
+from kfacade.backend.config import epsilon, floatx
+from kfacade.engine.keras_tensor import KerasTensor
+from kfacade.engine.operation import Node, OpCall, has_symbolic
 
 _IMPOSSIBLE = -1e30
 
@@ -37,7 +38,6 @@ def _logsumexp3(a, b, c):
     return ops.add(top, ops.log(total))
 
 
-@symbolic_or
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     """The CTC loss of each batch element (Keras 2's ``K.ctc_batch_cost``).
 
@@ -53,6 +53,19 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
         (samples, 1) tensor of negative log-likelihoods. As Keras 2, the
         probabilities enter as ``log_softmax(log(y_pred + epsilon))``.
     """
+    args = (y_true, y_pred, input_length, label_length)
+    if has_symbolic(args):
+        # The shape is known: a graph node without the two trial runs that
+        # inferring it would cost.
+        batch = y_pred.shape[0] if isinstance(y_pred, KerasTensor) else ops.shape(y_pred)[0]
+        dtype = y_pred.dtype if isinstance(y_pred, KerasTensor) else floatx()
+        output = KerasTensor((batch, 1), dtype)
+        Node(OpCall(_ctc_batch_cost, "ctc_batch_cost"), args, {}, output)
+        return output
+    return _ctc_batch_cost(*args)
+
+
+def _ctc_batch_cost(y_true, y_pred, input_length, label_length):
     y_pred = ops.convert_to_tensor(y_pred)
     batch, time_steps, classes = ops.shape(y_pred)
     blank = classes - 1
