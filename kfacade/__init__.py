@@ -50,6 +50,11 @@ _legacy_training.add_to(_Trainer)
 
 from kfacade.version import __version__  # noqa: E402
 
+# Keras 2's module paths (keras.layers.recurrent, keras.utils.np_utils, keras.wrappers.scikit_learn, ...).
+from kfacade.legacy import module_paths as _module_paths  # noqa: E402
+
+_module_paths.install()
+
 
 def version():
     """The kfacade version string (Keras 3's ``keras.version()``)."""
