@@ -17,6 +17,7 @@ from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
 from kfacade.backend.dtypes import standardize_dtype
 from kfacade.dtype_policies import autocast_in_use
+from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.backend.state import (  # noqa: F401 (re-exported: their public home)
     StatelessScope,
     VariableBase,
@@ -192,36 +193,58 @@ class Variable(VariableBase):
         return _B.negative(self.value)
 
     def __add__(self, other):
+        if isinstance(other, KerasTensor):
+            return NotImplemented  # the symbolic operand builds the graph node
         return _B.add(self.value, other)
 
     def __radd__(self, other):
+        if isinstance(other, KerasTensor):
+            return NotImplemented  # the symbolic operand builds the graph node
         return _B.add(other, self.value)
 
     def __sub__(self, other):
+        if isinstance(other, KerasTensor):
+            return NotImplemented  # the symbolic operand builds the graph node
         return _B.subtract(self.value, other)
 
     def __rsub__(self, other):
+        if isinstance(other, KerasTensor):
+            return NotImplemented  # the symbolic operand builds the graph node
         return _B.subtract(other, self.value)
 
     def __mul__(self, other):
+        if isinstance(other, KerasTensor):
+            return NotImplemented  # the symbolic operand builds the graph node
         return _B.multiply(self.value, other)
 
     def __rmul__(self, other):
+        if isinstance(other, KerasTensor):
+            return NotImplemented  # the symbolic operand builds the graph node
         return _B.multiply(other, self.value)
 
     def __truediv__(self, other):
+        if isinstance(other, KerasTensor):
+            return NotImplemented  # the symbolic operand builds the graph node
         return _B.divide(self.value, other)
 
     def __rtruediv__(self, other):
+        if isinstance(other, KerasTensor):
+            return NotImplemented  # the symbolic operand builds the graph node
         return _B.divide(other, self.value)
 
     def __pow__(self, other):
+        if isinstance(other, KerasTensor):
+            return NotImplemented  # the symbolic operand builds the graph node
         return _B.power(self.value, other)
 
     def __matmul__(self, other):
+        if isinstance(other, KerasTensor):
+            return NotImplemented  # the symbolic operand builds the graph node
         return _B.matmul(self.value, other)
 
     def __rmatmul__(self, other):
+        if isinstance(other, KerasTensor):
+            return NotImplemented  # the symbolic operand builds the graph node
         return _B.matmul(other, self.value)
 
     __hash__ = object.__hash__

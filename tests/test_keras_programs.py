@@ -160,3 +160,16 @@ def test_jit_compile_rejects_other_values():
     model = keras.Sequential([keras.layers.Input((3,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="jit_compile"):
         model.compile(optimizer="sgd", loss="mse", jit_compile="xla")
+
+
+def test_a_variable_operator_with_a_symbolic_tensor_builds_a_graph_node():
+    """Keras 2 graph code: ``w - lr * x`` with a variable and an Input."""
+    from kfacade import backend as K
+
+    x = keras.Input((3,))
+    w = K.variable(np.ones(3, "float32"))
+    f = K.function([x], [w - 0.5 * x, x * w + w, 2.0 / w + x])
+    outputs = f([np.full((2, 3), 2.0, "float32")])
+    np.testing.assert_allclose(outputs[0], np.zeros((2, 3)))
+    np.testing.assert_allclose(outputs[1], np.full((2, 3), 3.0))
+    np.testing.assert_allclose(outputs[2], np.full((2, 3), 4.0))
