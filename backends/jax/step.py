@@ -6,6 +6,8 @@ import jax.numpy as jnp
 
 from kfacade.backend.state import StatelessScope, compiled_step_trace
 
+from .device import device_count, place_on, single_device
+
 __all__ = ["value_and_grad", "compile_function", "no_grad"]
 
 
@@ -76,7 +78,53 @@ def compile_function(fn, state_variables, jit_compile):
             variable._handle = value
         return logs
 
-    return step
+    return _on_state_device(step, state_variables)
+
+
+def _to_device(data, device):
+    """`data` (nested tuples, lists, dicts) with each array committed to
+    another device moved to `device` (jit refuses committed arrays on two
+    devices); NumPy and uncommitted arrays go where the step runs."""
+    if isinstance(data, jax.Array):
+        if data.committed and single_device(data) not in (device, None):
+            return jax.device_put(data, device)
+        return data
+    if isinstance(data, (list, tuple)):
+        items = [_to_device(item, device) for item in data]
+        return type(data)(*items) if hasattr(data, "_fields") else type(data)(items)
+    if isinstance(data, dict):
+        return {key: _to_device(value, device) for key, value in data.items()}
+    return data
+
+
+def _on_state_device(step, state_variables):
+    """`step` run on the device of the first state variable.
+
+    With one device in the process, `step` itself. Otherwise the call runs
+    under ``jax.default_device`` of that device, so uncommitted state and
+    NumPy data are computed there, and batch arrays committed to another
+    device are moved there first. One jit runs on one device: a state spread
+    over several devices (a model built under several scopes) is computed on
+    the first one, and each new value is put back on its variable's device.
+    A sharded state (a distribution's) is left as it is.
+    """
+    if not state_variables or device_count() == 1:
+        return step
+    homes = [single_device(variable._handle) for variable in state_variables]
+    if None in homes:  # sharded over a mesh: placed by its sharding, not here
+        return step
+    device = homes[0]
+    away = [(variable, home) for variable, home in zip(state_variables, homes) if home != device]
+
+    def placed_step(data):
+        data = _to_device(data, device)
+        with jax.default_device(device):
+            logs = step(data)
+        for variable, home in away:
+            variable._handle = place_on(variable._handle, home)
+        return logs
+
+    return placed_step
 
 
 def no_grad():

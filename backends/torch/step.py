@@ -3,6 +3,7 @@ import warnings
 
 import torch
 
+from .device import _current, device_scope
 from .variables import variable_assign
 
 __all__ = ["value_and_grad", "compile_function", "no_grad"]
@@ -67,16 +68,68 @@ def _summary(error):
     return " ".join(lines[:2])[:300]
 
 
+def _to_device(data, device):
+    """`data` (nested tuples, lists, dicts) with each tensor that sits elsewhere moved to `device`."""
+    if isinstance(data, torch.Tensor):
+        return data if data.device == device else data.to(device)
+    if isinstance(data, (list, tuple)):
+        items = [_to_device(item, device) for item in data]
+        return type(data)(*items) if hasattr(data, "_fields") else type(data)(items)
+    if isinstance(data, dict):
+        return {key: _to_device(value, device) for key, value in data.items()}
+    return data
+
+
+def _on_state_device(fn, state_variables):
+    """`fn` run where its state lives: the device of the first state variable.
+
+    Batches from ``fit``/``evaluate``/``predict`` are NumPy arrays or native
+    tensors. Tensors on another device are moved there, and NumPy arrays are
+    converted there where kfacade converts them (the current device is that
+    device during the call; a float array still becomes the layer's compute
+    dtype). A state spread over several devices (a model built under several
+    ``kfacade.device`` scopes) runs under that device's scope, so an op
+    mixing devices (a loss of outputs on one device and targets on another)
+    runs there. With all state on the CPU and no GPU in the machine, no
+    tensor can be elsewhere: `fn` itself is returned and a step costs nothing more.
+    """
+    devices = {variable.handle.device for variable in state_variables}
+    if not devices or (devices == {torch.device("cpu")} and not torch.cuda.is_available()):
+        return fn
+    device = state_variables[0].handle.device
+    if len(devices) > 1:
+        def placed_step(data):
+            with device_scope(device):
+                return fn(_to_device(data, device))
+        return placed_step
+
+    def step(data):
+        data = _to_device(data, device)
+        previous = _current[0]
+        if previous == device:
+            return fn(data)
+        _current[0] = device
+        try:
+            return fn(data)
+        finally:
+            _current[0] = previous
+
+    return step
+
+
 def compile_function(fn, state_variables, jit_compile):
-    """`fn` itself when not `jit_compile` (torch runs eagerly: no per-step work added).
+    """`fn` itself when not `jit_compile` and everything is on the CPU of a
+    machine without a GPU (torch runs eagerly: no per-step work added).
 
     With `jit_compile`, ``torch.compile(fn)``. If compiling fails on the first
     call, the variables in `state_variables` are restored to their values
     before that call (a partly run graph may have assigned some), a warning
-    is issued, and the step runs eagerly from then on.
+    is issued, and the step runs eagerly from then on. Either way the step
+    runs on the device of the state variables (see ``_on_state_device``).
     """
+    state_variables = list(state_variables)
     if not jit_compile:
-        return fn
+        return _on_state_device(fn, state_variables)
     try:
         compiled = torch.compile(fn)
     except Exception as error:  # e.g. a platform torch.compile does not support
@@ -86,7 +139,7 @@ def compile_function(fn, state_variables, jit_compile):
             RuntimeWarning,
             stacklevel=2,
         )
-        return fn
+        return _on_state_device(fn, state_variables)
     current = None
 
     def first_call(data):
@@ -113,7 +166,7 @@ def compile_function(fn, state_variables, jit_compile):
     def step(data):
         return current(data)
 
-    return step
+    return _on_state_device(step, state_variables)
 
 
 def no_grad():

@@ -63,6 +63,40 @@ _LAYER_KWARGS = {
 }
 
 
+
+def _devices(values):
+    """{device name: kind} for the tensors and Variables in `values`, where
+    the adapter can name a device ("input" or "variable" by where it came from)."""
+    found = {}
+    for kind, leaves in values:
+        for leaf in leaves:
+            if isinstance(leaf, Variable) or _B.is_tensor(leaf):
+                try:
+                    found.setdefault(_B.device_of(leaf), kind)
+                except Exception:  # a tensor being traced has no device yet
+                    pass
+    return found
+
+
+def _raise_if_devices_differ(layer, args, kwargs, error):
+    """Turns a framework's refusal of tensors on different devices into a
+    ValueError naming them (called only once a call has failed, so a
+    successful call pays nothing)."""
+    if "device" not in str(error).lower():
+        return
+    input_devices = _devices([("input", tree.flatten((args, kwargs)))])
+    variable_devices = _devices([("variable", layer.variables)])
+    if len(set(input_devices) | set(variable_devices)) < 2:
+        return
+    raise ValueError(
+        f"Layer {layer.name!r} received inputs on {sorted(input_devices)} but its "
+        f"variables are on {sorted(variable_devices)}; the backend cannot compute across "
+        f"devices here ({type(error).__name__}: {str(error).splitlines()[0][:200]}). Move "
+        f"the inputs to the model's device, or call the model under "
+        f"`kfacade.device(...)` to run it there (fit, evaluate and predict move their "
+        f"batches to the model's device themselves)."
+    ) from error
+
 class Layer(Operation):
     """The base class of all layers.
 
@@ -461,6 +495,10 @@ class Layer(Operation):
             state.training = bool(training)
         try:
             outputs = self.call(*args, **kwargs)
+        except (RuntimeError, ValueError) as error:
+            if outer == 0:  # the outermost call names the devices once
+                _raise_if_devices_differ(self, args, kwargs, error)
+            raise
         finally:
             state.training = saved
             state.depth = outer
