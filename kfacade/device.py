@@ -28,10 +28,12 @@ def device(device_name):
     """A context manager placing new tensors and variables on `device_name`,
     and running the operations called inside it there.
 
-    Ops called under it run on that device (an input on another device is
-    copied there), including the layers of a functional model that were
-    called under it while the model was built: the Keras 2 device-parallel
-    model puts each branch on its own GPU that way (``examples/device_parallel.py``).
+    Ops called under it run on that device, an input on another device
+    copied there (on JAX, except an array committed with
+    ``jax.device_put(x, device)``: JAX computes where committed arrays are).
+    A functional model runs each layer called under a scope while it was
+    built under that scope again: the Keras 2 device-parallel model puts
+    each branch on its own GPU that way (``examples/device_parallel.py``).
 
     Args:
         device_name: "cpu", "cpu:0", "gpu:0", ... (Keras's names).

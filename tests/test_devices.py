@@ -201,6 +201,16 @@ _BRANCHES_ON_TWO_DEVICES = """
     losses = spread.fit(x, y, batch_size=8, epochs=1, verbose=0).history["loss"]
     assert np.isfinite(losses).all(), losses
     assert {{v.path: device_of(v) for v in spread.variables if v.trainable}} == where
+
+    # Batches committed to another device than the model's train it where the model is.
+    with kfacade.device("cpu:1"):
+        plain = kfacade.Sequential([kfacade.Input((8, 8)), kfacade.layers.Flatten(), kfacade.layers.Dense(1)])
+    plain.compile(optimizer="sgd", loss="mse")
+    x_other, y_other = on_cpu0(x[0]), on_cpu0(y)
+    assert device_of(x_other) == "cpu:0"
+    losses = plain.fit(x_other, y_other, batch_size=4, epochs=2, verbose=0, shuffle=False).history["loss"]
+    assert np.isfinite(losses).all() and np.isfinite(plain.predict(x_other, verbose=0)).all()
+    assert {{device_of(v) for v in plain.trainable_variables}} == {{"cpu:1"}}
     print("ok")
 """
 
@@ -217,13 +227,17 @@ def _run_child(backend_name, setup, extra_env):
 
 @pytest.mark.skipif(backend() != "jax", reason=f"adapter {backend()!r}: the JAX pass runs it (KERAS_BACKEND=jax)")
 def test_device_parallel_branches_on_two_jax_cpu_devices():
+    """Also: a batch committed to cpu:0 (jax.device_put) is moved to a model on cpu:1."""
     flags = "--xla_force_host_platform_device_count=2 " + os.environ.get("XLA_FLAGS", "")
-    _run_child("jax", "", {"XLA_FLAGS": flags.strip()})
+    setup = "import jax; on_cpu0 = lambda a: jax.device_put(a, jax.devices('cpu')[0])"
+    _run_child("jax", setup, {"XLA_FLAGS": flags.strip()})
 
 
 @pytest.mark.skipif(backend() != "tensorflow",
                     reason=f"adapter {backend()!r}: the TensorFlow pass runs it (KERAS_BACKEND=tensorflow)")
 def test_device_parallel_branches_on_two_tensorflow_logical_cpus():
+    """Also: tensors on cpu:0 train a model on cpu:1 (TensorFlow copies them)."""
     setup = ("import tensorflow as tf; tf.config.set_logical_device_configuration("
-             "tf.config.list_physical_devices('CPU')[0], [tf.config.LogicalDeviceConfiguration()] * 2)")
+             "tf.config.list_physical_devices('CPU')[0], [tf.config.LogicalDeviceConfiguration()] * 2)\n"
+             "def on_cpu0(a):\n    with tf.device('/CPU:0'):\n        return tf.constant(a)")
     _run_child("tensorflow", setup, {})

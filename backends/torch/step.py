@@ -81,27 +81,38 @@ def _to_device(data, device):
 
 
 def _on_state_device(fn, state_variables):
-    """`fn` run where its state lives: the device of the first state variable.
+    """`fn` run where its state lives: the device of the model's (trainable) variables.
 
-    Batches from ``fit``/``evaluate``/``predict`` are NumPy arrays or native
-    tensors. Tensors on another device are moved there, and NumPy arrays are
-    converted there where kfacade converts them (the current device is that
-    device during the call; a float array still becomes the layer's compute
-    dtype). A state spread over several devices (a model built under several
-    ``kfacade.device`` scopes) runs under that device's scope, so an op
-    mixing devices (a loss of outputs on one device and targets on another)
-    runs there. With all state on the CPU and no GPU in the machine, no
-    tensor can be elsewhere: `fn` itself is returned and a step costs nothing more.
+    The other state variables (optimizer slots, metrics, seeds: made on the
+    default device) are moved there once, in place. Batches from
+    ``fit``/``evaluate``/``predict`` are NumPy arrays or native tensors:
+    tensors on another device are moved there, and NumPy arrays are converted
+    there where kfacade converts them (the current device is that device
+    during the call; a float array still becomes the layer's compute dtype).
+    A model spread over several devices (built under several
+    ``kfacade.device`` scopes) runs under the first variable's device's
+    scope, so an op mixing devices (a loss of outputs on one device and
+    targets on another) runs there. With all state on the CPU and no GPU in
+    the machine, no tensor can be elsewhere: `fn` itself is returned and a
+    step costs nothing more.
     """
     devices = {variable.handle.device for variable in state_variables}
     if not devices or (devices == {torch.device("cpu")} and not torch.cuda.is_available()):
         return fn
-    device = state_variables[0].handle.device
-    if len(devices) > 1:
-        def placed_step(data):
+    model_devices = {variable.handle.device for variable in state_variables
+                     if getattr(variable, "trainable", True)}
+    if len(model_devices) > 1:
+        device = state_variables[0].handle.device
+
+        def spread_step(data):
             with device_scope(device):
                 return fn(_to_device(data, device))
-        return placed_step
+        return spread_step
+    device = model_devices.pop() if model_devices else state_variables[0].handle.device
+    for variable in state_variables:
+        handle = variable.handle
+        if handle.device != device:
+            handle.data = handle.data.to(device)  # in place: the Parameter stays itself
 
     def step(data):
         data = _to_device(data, device)
