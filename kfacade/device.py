@@ -31,9 +31,10 @@ def device(device_name):
     Ops called under it run on that device, an input on another device
     copied there (on JAX, except an array committed with
     ``jax.device_put(x, device)``: JAX computes where committed arrays are).
-    A functional model runs each layer called under a scope while it was
-    built under that scope again: the Keras 2 device-parallel model puts
-    each branch on its own GPU that way (``examples/device_parallel.py``).
+    A layer called on symbolic inputs under a scope (building a functional
+    model) runs under that scope again whenever the model runs: the Keras 2
+    device-parallel model puts each branch on its own GPU that way
+    (``examples/device_parallel.py``).
 
     Args:
         device_name: "cpu", "cpu:0", "gpu:0", ... (Keras's names).

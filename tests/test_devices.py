@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, "examples"))
 import device_parallel  # noqa: E402
 
 F32 = "float32"
-ON_TORCH = pytest.mark.skipif(backend() != "torch", reason=f"adapter {backend()!r}: a torch-only behaviour")
+ON_TORCH = pytest.mark.skipif(backend() != "torch", reason=f"adapter {backend()!r}: checks the torch adapter's scope and step (torch.device, the meta device)")
 
 
 # ------------------------------------------------------------------ device_of
@@ -141,8 +141,9 @@ def test_a_tensor_on_another_device_is_a_value_error_naming_both():
         model(torch.ones(2, 3, device="meta"))
 
 
-def test_fit_takes_tensors_made_on_another_device_than_the_model():
-    """TensorFlow copies them (soft placement), torch and JAX steps move them."""
+def test_fit_takes_native_tensors_and_predicts_on_the_model_device():
+    """On this process's one CPU device; the subprocess tests below give the
+    batches another device than the model's."""
     model = kfacade.Sequential([kfacade.Input((3,)), kfacade.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     x = kfacade.ops.convert_to_tensor(np.ones((4, 3), F32))

@@ -4,10 +4,10 @@ The current device is a module global that ``device_scope`` swaps, never
 ``torch.set_default_device`` (which slows every torch call in the process).
 Inside a scope, ``torch.device(device)`` is also entered (as a subclass of the
 mode it installs), so native torch calls in a layer's ``call()``
-(``torch.zeros(3)``) land on the scope's device too, and an op whose tensor
-arguments sit on several devices runs on the scope's device (TensorFlow's
-placement: the Keras 2 device-parallel model merges branches from several
-GPUs under ``cpu:0``). Outside every scope, torch runs untouched: a tensor on
+(``torch.zeros(3)``) land on the scope's device too, and an op that torch
+refuses because its tensors sit on several devices runs again on the
+scope's device (TensorFlow's placement: the Keras 2 device-parallel model
+merges branches from several GPUs under ``cpu:0``). Outside every scope, torch runs untouched: a tensor on
 the wrong device is torch's error (kfacade's layers turn it into a
 ValueError naming both devices).
 """

@@ -9,18 +9,23 @@ from .variables import variable_assign
 __all__ = ["value_and_grad", "compile_function", "no_grad"]
 
 
-def _detached(tree):
-    """`tree` (nested lists, tuples, dicts) with its tensors detached from the graph."""
+def _map_tensors(fn, tree):
+    """`tree` (nested lists, tuples, dicts) with `fn` applied to each of its tensors."""
     if isinstance(tree, torch.Tensor):
-        return tree.detach()
+        return fn(tree)
     if isinstance(tree, list):
-        return [_detached(item) for item in tree]
+        return [_map_tensors(fn, item) for item in tree]
     if isinstance(tree, tuple):
-        items = [_detached(item) for item in tree]
+        items = [_map_tensors(fn, item) for item in tree]
         return type(tree)(*items) if hasattr(tree, "_fields") else tuple(items)  # namedtuples
     if isinstance(tree, dict):
-        return {key: _detached(value) for key, value in tree.items()}
+        return {key: _map_tensors(fn, value) for key, value in tree.items()}
     return tree
+
+
+def _detached(tree):
+    """`tree` with its tensors detached from the graph."""
+    return _map_tensors(torch.Tensor.detach, tree)
 
 
 def value_and_grad(fn, variables):
@@ -69,15 +74,8 @@ def _summary(error):
 
 
 def _to_device(data, device):
-    """`data` (nested tuples, lists, dicts) with each tensor that sits elsewhere moved to `device`."""
-    if isinstance(data, torch.Tensor):
-        return data if data.device == device else data.to(device)
-    if isinstance(data, (list, tuple)):
-        items = [_to_device(item, device) for item in data]
-        return type(data)(*items) if hasattr(data, "_fields") else type(data)(items)
-    if isinstance(data, dict):
-        return {key: _to_device(value, device) for key, value in data.items()}
-    return data
+    """`data` with each tensor that sits elsewhere moved to `device`."""
+    return _map_tensors(lambda x: x if x.device == device else x.to(device), data)
 
 
 def _on_state_device(fn, state_variables):

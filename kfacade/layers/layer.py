@@ -63,19 +63,16 @@ _LAYER_KWARGS = {
 }
 
 
-
-def _devices(values):
-    """{device name: kind} for the tensors and Variables in `values`, where
-    the adapter can name a device ("input" or "variable" by where it came from)."""
-    found = {}
-    for kind, leaves in values:
-        for leaf in leaves:
-            if isinstance(leaf, Variable) or _B.is_tensor(leaf):
-                try:
-                    found.setdefault(_B.device_of(leaf), kind)
-                except Exception:  # a tensor being traced has no device yet
-                    pass
-    return found
+def _device_names(leaves):
+    """The names of the devices of the tensors and Variables among `leaves`."""
+    names = set()
+    for leaf in leaves:
+        if isinstance(leaf, Variable) or _B.is_tensor(leaf):
+            try:
+                names.add(_B.device_of(leaf))
+            except ValueError:  # a tensor being traced has no device yet
+                pass
+    return names
 
 
 def _raise_if_devices_differ(layer, args, kwargs, error):
@@ -84,9 +81,9 @@ def _raise_if_devices_differ(layer, args, kwargs, error):
     successful call pays nothing)."""
     if "device" not in str(error).lower():
         return
-    input_devices = _devices([("input", tree.flatten((args, kwargs)))])
-    variable_devices = _devices([("variable", layer.variables)])
-    if len(set(input_devices) | set(variable_devices)) < 2:
+    input_devices = _device_names(tree.flatten((args, kwargs)))
+    variable_devices = _device_names(layer.variables)
+    if len(input_devices | variable_devices) < 2:
         return
     raise ValueError(
         f"Layer {layer.name!r} received inputs on {sorted(input_devices)} but its "
@@ -96,6 +93,7 @@ def _raise_if_devices_differ(layer, args, kwargs, error):
         f"`kfacade.device(...)` to run it there (fit, evaluate and predict move their "
         f"batches to the model's device themselves)."
     ) from error
+
 
 class Layer(Operation):
     """The base class of all layers.
