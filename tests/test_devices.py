@@ -25,7 +25,9 @@ sys.path.insert(0, os.path.join(ROOT, "examples"))
 import device_parallel  # noqa: E402
 
 F32 = "float32"
-ON_TORCH = pytest.mark.skipif(backend() != "torch", reason=f"adapter {backend()!r}: checks the torch adapter's scope and step (torch.device, the meta device)")
+ON_TORCH = pytest.mark.skipif(
+    backend() != "torch",
+    reason=f"adapter {backend()!r}: checks the torch adapter's scope and step (torch.device, the meta device)")
 
 
 # ------------------------------------------------------------------ device_of
