@@ -3,8 +3,11 @@ import contextlib
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from kfacade.backend.state import StatelessScope, compiled_step_trace
+
+from .device import device_count, place_on, single_device
 
 __all__ = ["value_and_grad", "compile_function", "no_grad"]
 
@@ -96,7 +99,71 @@ def jit_step(fn, state_variables, place_data=None, state_shardings=None, logs_sh
             variable._handle = value
         return logs
 
-    return step
+    return _on_state_device(step, state_variables)
+
+
+def _to_device(data, device, uncommit):
+    """`data` (nested tuples, lists, dicts) with each array committed to
+    another device moved to `device` (jit refuses committed arrays on two
+    devices); NumPy and uncommitted arrays go where the step runs. With
+    `uncommit`, committed arrays are passed as NumPy (through the host):
+    outputs of a step given one committed array are all committed, and the
+    variables of a spread model must stay movable."""
+    if isinstance(data, jax.Array):
+        if not data.committed:
+            return data
+        if uncommit:
+            return np.asarray(data)
+        return data if single_device(data) in (device, None) else jax.device_put(data, device)
+    if isinstance(data, (list, tuple)):
+        items = [_to_device(item, device, uncommit) for item in data]
+        return type(data)(*items) if hasattr(data, "_fields") else type(data)(items)
+    if isinstance(data, dict):
+        return {key: _to_device(value, device, uncommit) for key, value in data.items()}
+    return data
+
+
+def _on_state_device(step, state_variables):
+    """`step` run on the device of the model's (trainable) variables.
+
+    With one device in the process, `step` itself. Otherwise the other state
+    variables (optimizer slots, metrics, seeds: made on the default device)
+    are moved to that device once, the call runs under its
+    ``jax.default_device`` (uncommitted state and NumPy data are computed
+    there), and batch arrays committed to another device are moved there
+    first (a committed batch commits the new state to that device). One jit
+    runs on one device: a model spread over several devices (built under
+    several scopes) is computed on its first variable's, and each new value
+    is put back on its variable's device after the step. A sharded state (a
+    distribution's) is left as it is.
+    """
+    if not state_variables or device_count() == 1:
+        return step
+    homes = [single_device(variable._handle) for variable in state_variables]
+    if None in homes:  # sharded over a mesh: placed by its sharding, not here
+        return step
+    model_homes = {home for variable, home in zip(state_variables, homes)
+                   if getattr(variable, "trainable", True)}
+    spread = len(model_homes) > 1
+    device = homes[0] if spread or not model_homes else model_homes.pop()
+    away = []
+    for variable, home in zip(state_variables, homes):
+        if home == device:
+            continue
+        if spread:
+            away.append((variable, home))
+        else:
+            variable._handle = place_on(variable._handle, device)
+
+    def placed_step(data):
+        data = _to_device(data, device, uncommit=spread)
+        with jax.default_device(device):
+            logs = step(data)
+        for variable, home in away:
+            variable._handle = place_on(variable._handle, home)
+        return logs
+
+    return placed_step
 
 
 def no_grad():

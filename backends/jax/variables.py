@@ -1,4 +1,6 @@
 """Tensors and variable storage: ``jax.Array`` in, ``jax.Array`` out."""
+import contextlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -7,7 +9,7 @@ from kfacade.backend.config import floatx
 from kfacade.backend.dtypes import ALL_TYPES, standardize_dtype
 from kfacade.backend.state import VariableBase
 
-from .device import current_device
+from .device import current_device, device_count, place_on, single_device
 
 __all__ = [
     "is_tensor",
@@ -131,21 +133,31 @@ def cast(x, dtype):
 
 
 def variable_create(value, dtype, trainable, name):
-    """A fresh ``jax.Array`` (copied: compiled steps donate variable buffers)."""
+    """A fresh ``jax.Array`` (copied: compiled steps donate variable buffers),
+    uncommitted, on the device of the innermost ``device_scope`` (else JAX's
+    default device), so that ops under a later scope may move it (see
+    ``device.py``). A committed `value` gives a variable committed where it is.
+    """
     device = current_device()
-    if isinstance(value, jax.Array):
-        value = value.astype(jax_dtype(dtype), copy=True)
-    else:
-        value = jnp.array(value, dtype=jax_dtype(dtype))
-    return value if device is None else jax.device_put(value, device)
+    with contextlib.nullcontext() if device is None else jax.default_device(device):
+        if isinstance(value, jax.Array):
+            return value.astype(jax_dtype(dtype), copy=True)
+        return jnp.array(value, dtype=jax_dtype(dtype))
 
 
 def variable_assign(handle, value):
-    """The new value itself, cast to the variable's dtype (JAX arrays are immutable)."""
+    """The new value itself, cast to the variable's dtype (JAX arrays are
+    immutable), on the variable's device: an eager update computed elsewhere
+    (on the default device, for a variable made under a scope) is moved back."""
     value = convert_to_tensor(value)
     if value.dtype != handle.dtype:
         value = value.astype(handle.dtype)
     sharding = handle.sharding
-    if not isinstance(sharding, jax.sharding.SingleDeviceSharding) and value.sharding != sharding:
-        value = jax.device_put(value, sharding)  # a distributed variable keeps its layout
+    if not isinstance(sharding, jax.sharding.SingleDeviceSharding):
+        if value.sharding != sharding:
+            value = jax.device_put(value, sharding)  # a distributed variable keeps its layout
+    elif device_count() > 1:
+        device = single_device(handle)
+        if device is not None and single_device(value) not in (device, None):
+            value = place_on(value, device)
     return value

@@ -3,23 +3,29 @@ import warnings
 
 import torch
 
+from .device import _current, device_scope
 from .variables import variable_assign
 
 __all__ = ["value_and_grad", "compile_function", "no_grad"]
 
 
-def _detached(tree):
-    """`tree` (nested lists, tuples, dicts) with its tensors detached from the graph."""
+def _map_tensors(fn, tree):
+    """`tree` (nested lists, tuples, dicts) with `fn` applied to each of its tensors."""
     if isinstance(tree, torch.Tensor):
-        return tree.detach()
+        return fn(tree)
     if isinstance(tree, list):
-        return [_detached(item) for item in tree]
+        return [_map_tensors(fn, item) for item in tree]
     if isinstance(tree, tuple):
-        items = [_detached(item) for item in tree]
+        items = [_map_tensors(fn, item) for item in tree]
         return type(tree)(*items) if hasattr(tree, "_fields") else tuple(items)  # namedtuples
     if isinstance(tree, dict):
-        return {key: _detached(value) for key, value in tree.items()}
+        return {key: _map_tensors(fn, value) for key, value in tree.items()}
     return tree
+
+
+def _detached(tree):
+    """`tree` with its tensors detached from the graph."""
+    return _map_tensors(torch.Tensor.detach, tree)
 
 
 def value_and_grad(fn, variables):
@@ -67,16 +73,72 @@ def _summary(error):
     return " ".join(lines[:2])[:300]
 
 
+def _to_device(data, device):
+    """`data` with each tensor that sits elsewhere moved to `device`."""
+    return _map_tensors(lambda x: x if x.device == device else x.to(device), data)
+
+
+def _on_state_device(fn, state_variables):
+    """`fn` run where its state lives: the device of the model's (trainable) variables.
+
+    The other state variables (optimizer slots, metrics, seeds: made on the
+    default device) are moved there once, in place. Batches from
+    ``fit``/``evaluate``/``predict`` are NumPy arrays or native tensors:
+    tensors on another device are moved there, and NumPy arrays are converted
+    there where kfacade converts them (the current device is that device
+    during the call; a float array still becomes the layer's compute dtype).
+    A model spread over several devices (built under several
+    ``kfacade.device`` scopes) runs under the first variable's device's
+    scope, so an op mixing devices (a loss of outputs on one device and
+    targets on another) runs there. With all state on the CPU and no GPU in
+    the machine, no tensor can be elsewhere: `fn` itself is returned and a
+    step costs nothing more.
+    """
+    devices = {variable.handle.device for variable in state_variables}
+    if not devices or (devices == {torch.device("cpu")} and not torch.cuda.is_available()):
+        return fn
+    model_devices = {variable.handle.device for variable in state_variables
+                     if getattr(variable, "trainable", True)}
+    if len(model_devices) > 1:
+        device = state_variables[0].handle.device
+
+        def spread_step(data):
+            with device_scope(device):
+                return fn(_to_device(data, device))
+        return spread_step
+    device = model_devices.pop() if model_devices else state_variables[0].handle.device
+    for variable in state_variables:
+        handle = variable.handle
+        if handle.device != device:
+            handle.data = handle.data.to(device)  # in place: the Parameter stays itself
+
+    def step(data):
+        data = _to_device(data, device)
+        previous = _current[0]
+        if previous == device:
+            return fn(data)
+        _current[0] = device
+        try:
+            return fn(data)
+        finally:
+            _current[0] = previous
+
+    return step
+
+
 def compile_function(fn, state_variables, jit_compile):
-    """`fn` itself when not `jit_compile` (torch runs eagerly: no per-step work added).
+    """`fn` itself when not `jit_compile` and everything is on the CPU of a
+    machine without a GPU (torch runs eagerly: no per-step work added).
 
     With `jit_compile`, ``torch.compile(fn)``. If compiling fails on the first
     call, the variables in `state_variables` are restored to their values
     before that call (a partly run graph may have assigned some), a warning
-    is issued, and the step runs eagerly from then on.
+    is issued, and the step runs eagerly from then on. Either way the step
+    runs on the device of the state variables (see ``_on_state_device``).
     """
+    state_variables = list(state_variables)
     if jit_compile is not True:  # False, or "auto": eager is torch's fast default (Keras 3's too)
-        return fn
+        return _on_state_device(fn, state_variables)
     try:
         compiled = torch.compile(fn)
     except Exception as error:  # e.g. a platform torch.compile does not support
@@ -86,7 +148,7 @@ def compile_function(fn, state_variables, jit_compile):
             RuntimeWarning,
             stacklevel=2,
         )
-        return fn
+        return _on_state_device(fn, state_variables)
     current = None
 
     def first_call(data):
@@ -113,7 +175,7 @@ def compile_function(fn, state_variables, jit_compile):
     def step(data):
         return current(data)
 
-    return step
+    return _on_state_device(step, state_variables)
 
 
 def no_grad():

@@ -20,6 +20,30 @@ from kfacade.backend.config import (
 from kfacade.backend.dtypes import standardize_dtype
 
 
+def device_of(x):
+    """The name of the device holding `x`, as ``kfacade.device`` takes it.
+
+    Args:
+        x: a native tensor of the active backend, a NumPy array (on "cpu:0"),
+            or a ``kfacade.Variable`` (its value's device).
+
+    Returns:
+        "cpu:0", "gpu:1", ... ; an array or variable spread over several
+        devices (sharded, mirrored) names the first of them.
+
+    Raises:
+        ValueError: `x` is none of these, or (TensorFlow, JAX) a tensor being
+            traced into a graph, whose device is not decided yet.
+
+    Example:
+        >>> with kfacade.device("cpu:0"):
+        ...     v = kfacade.Variable(np.zeros(3))
+        >>> kfacade.backend.device_of(v)
+        'cpu:0'
+    """
+    return adapter.device_of(x)
+
+
 def __getattr__(name):
     """The Keras 2 backend function `name` (``K.dot``, ``K.function``, ...)."""
     if name.startswith("__"):

@@ -1,4 +1,6 @@
-"""What an outer call tells the layers it calls: the training flag.
+"""What an outer call tells the layers it calls: the training flag (and
+the innermost ``kfacade.device`` scope, which a symbolic call records in its
+node so that a functional model runs that node under the same scope).
 
 A layer called with ``training=None`` takes the flag of the call it runs
 inside (a model in ``fit`` runs with training=True), so layers nested in a
@@ -18,6 +20,7 @@ class _CallState(threading.local):
     def __init__(self):
         self.training = None  # the innermost explicit flag in this thread, or None
         self.depth = 0  # nesting depth of Layer.__call__; 0 outside any call
+        self.device = None  # the name of the innermost kfacade.device scope, or None
 
 
 #: This thread's call state; ``Layer.__call__`` reads and sets it.

@@ -10,6 +10,7 @@ changes; layers that know their shape rule override ``compute_output_shape``.
 """
 from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
+from kfacade.engine.call_context import local as _call_state
 from kfacade.engine.keras_tensor import KerasTensor
 
 
@@ -39,6 +40,8 @@ class Node:
         call_args, call_kwargs: the arguments, KerasTensors in place.
         input_tensors: the KerasTensors among the arguments, flattened.
         outputs: the output KerasTensors, flattened; ``output_structure`` nests them.
+        device: the ``kfacade.device`` scope the call was made in (a name such
+            as "gpu:1"), or None; a functional model runs the node under it.
     """
 
     def __init__(self, operation, call_args, call_kwargs, outputs):
@@ -50,6 +53,7 @@ class Node:
         ]
         self.output_structure = outputs
         self.outputs = tree.flatten(outputs)
+        self.device = _call_state.device
         node_index = len(operation._inbound_nodes)
         operation._inbound_nodes.append(self)
         for i, tensor in enumerate(self.outputs):

@@ -66,6 +66,38 @@ _LAYER_KWARGS = {
 }
 
 
+def _device_names(leaves):
+    """The names of the devices of the tensors and Variables among `leaves`."""
+    names = set()
+    for leaf in leaves:
+        if isinstance(leaf, Variable) or _B.is_tensor(leaf):
+            try:
+                names.add(_B.device_of(leaf))
+            except ValueError:  # a tensor being traced has no device yet
+                pass
+    return names
+
+
+def _raise_if_devices_differ(layer, args, kwargs, error):
+    """Turns a framework's refusal of tensors on different devices into a
+    ValueError naming them (called only once a call has failed, so a
+    successful call pays nothing)."""
+    if "device" not in str(error).lower():
+        return
+    input_devices = _device_names(tree.flatten((args, kwargs)))
+    variable_devices = _device_names(layer.variables)
+    if len(input_devices | variable_devices) < 2:
+        return
+    raise ValueError(
+        f"Layer {layer.name!r} received inputs on {sorted(input_devices)} but its "
+        f"variables are on {sorted(variable_devices)}; the backend cannot compute across "
+        f"devices here ({type(error).__name__}: {str(error).splitlines()[0][:200]}). Move "
+        f"the inputs to the model's device, or call the model under "
+        f"`kfacade.device(...)` to run it there (fit, evaluate and predict move their "
+        f"batches to the model's device themselves)."
+    ) from error
+
+
 class Layer(Operation):
     """The base class of all layers.
 
@@ -508,6 +540,10 @@ class Layer(Operation):
             return self._call_autocast(args, kwargs, state, saved, outer)
         try:
             outputs = self.call(*args, **kwargs)
+        except (RuntimeError, ValueError) as error:
+            if outer == 0:  # the outermost call names the devices once
+                _raise_if_devices_differ(self, args, kwargs, error)
+            raise
         finally:
             state.training = saved
             state.depth = outer

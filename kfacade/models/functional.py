@@ -338,7 +338,9 @@ class Functional(Model):
                     lambda x: values[id(x)] if type(x) is KerasTensor else x,
                     (node.call_args, node.call_kwargs),
                 )
-            if masks is not None and isinstance(operation, Layer):
+            if node.device is not None:
+                outputs = self._call_placed(operation, node, args, kwargs, masks)
+            elif masks is not None and isinstance(operation, Layer):
                 outputs = self._call_with_masks(operation, node, args, kwargs, masks)
             else:
                 outputs = operation(*args, **kwargs)
@@ -348,6 +350,13 @@ class Functional(Model):
                 for tensor, value in zip(node.outputs, tree.flatten(outputs)):
                     values[id(tensor)] = value
         return tree.map_structure(lambda x: values[id(x)], self._outputs_struct)
+
+    def _call_placed(self, operation, node, args, kwargs, masks):
+        """A node called under a ``kfacade.device`` scope runs under it again."""
+        with _B.device_scope(node.device):
+            if masks is not None and isinstance(operation, Layer):
+                return self._call_with_masks(operation, node, args, kwargs, masks)
+            return operation(*args, **kwargs)
 
     def _call_with_masks(self, layer, node, args, kwargs, masks):
         input_masks = [masks.get(id(x)) for x in node.input_tensors]
