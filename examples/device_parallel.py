@@ -34,7 +34,7 @@ TIMESTEPS, FEATURES = 8, 8
 def branch_devices():
     """The devices of the two branches: two GPUs, else two CPU devices, else
     the one there is (used twice)."""
-    devices = keras.backend.adapter.list_devices("gpu") or keras.backend.adapter.list_devices("cpu")
+    devices = keras.distribution.list_devices("gpu") or keras.distribution.list_devices("cpu")
     return devices[0], devices[min(1, len(devices) - 1)]
 
 
