@@ -5,6 +5,7 @@ Example:
     ...              kfacade.callbacks.ModelCheckpoint("best.weights.h5", save_best_only=True)]
     >>> model.fit(x, y, validation_split=0.2, epochs=20, callbacks=callbacks)
 """
+from kfacade.callbacks.backup_and_restore import BackupAndRestore
 from kfacade.callbacks.callback import Callback
 from kfacade.callbacks.callback_list import CallbackList
 from kfacade.callbacks.csv_logger import CSVLogger
@@ -18,6 +19,7 @@ from kfacade.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from kfacade.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
+    "BackupAndRestore",
     "Callback",
     "CallbackList",
     "CSVLogger",

@@ -60,6 +60,11 @@ class CallbackList(Callback):
         if self._progbar is None and add_progbar:
             self._progbar = ProgbarLogger()
             self.callbacks.append(self._progbar)
+        # Callbacks that must see the others' work (BackupAndRestore) run last.
+        self.callbacks.sort(key=lambda c: bool(getattr(c, "_runs_last", False)))
+        for callback in self.callbacks:
+            if hasattr(callback, "set_callbacks"):
+                callback.set_callbacks(self.callbacks)
         self._batch_table = {}
         self.set_model(model)
         self.set_params(params)

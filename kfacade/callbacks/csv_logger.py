@@ -48,6 +48,28 @@ class CSVLogger(Callback):
         self.append_header = True
         self.csv_file = None
 
+    def _backup_state(self):
+        """The log's length at the backup (BackupAndRestore)."""
+        if self.csv_file is not None and not self.csv_file.closed:
+            self.csv_file.flush()
+        size = os.path.getsize(self.filename) if os.path.exists(self.filename) else 0
+        return {"size": size, "keys": self.keys}, None
+
+    def _restore_backup_state(self, state, arrays):
+        """A resumed run appends to the log as it was at the backup: rows of
+        epochs run after it (and lost) are cut, so none appears twice."""
+        if not getattr(self, "_writes", True):
+            return
+        if self.csv_file is not None and not self.csv_file.closed:
+            self.csv_file.close()
+        if os.path.exists(self.filename) and os.path.getsize(self.filename) > state["size"]:
+            with open(self.filename, "r+b") as f:
+                f.truncate(state["size"])
+        self.csv_file = open(self.filename, "a", newline="")
+        self.writer = None
+        self.keys = state["keys"]
+        self.append_header = state["size"] == 0
+
     def on_train_begin(self, logs=None):
         self._writes = distribution.is_chief()  # one file per job: process 0 writes it
         if not self._writes:

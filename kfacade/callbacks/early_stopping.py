@@ -60,6 +60,21 @@ class EarlyStopping(Callback):
         self.best_weights = None
         self.best_epoch = 0
 
+    def _backup_state(self):
+        """What BackupAndRestore keeps: the counters, the best value and weights."""
+        state = {"wait": self.wait, "stopped_epoch": self.stopped_epoch,
+                 "best": None if self.best is None else float(self.best),
+                 "best_epoch": self.best_epoch, "has_best_weights": self.best_weights is not None}
+        arrays = {"best_weights": list(self.best_weights)} if self.best_weights is not None else None
+        return state, arrays
+
+    def _restore_backup_state(self, state, arrays):
+        self.wait = state["wait"]
+        self.stopped_epoch = state["stopped_epoch"]
+        self.best = state["best"]
+        self.best_epoch = state["best_epoch"]
+        self.best_weights = arrays.get("best_weights") if state["has_best_weights"] else None
+
     def _improves(self, current, reference):
         return is_improvement(self._direction, current, reference, self.min_delta)
 

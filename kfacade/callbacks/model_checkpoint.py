@@ -100,6 +100,19 @@ class ModelCheckpoint(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
 
+    def _backup_state(self):
+        """What BackupAndRestore keeps: the best value and the save counters."""
+        best = None if self.best is None else float(self.best)
+        return {"best": best, "epochs_since_last_save": self.epochs_since_last_save,
+                "batches_seen": self._batches_seen_since_last_saving,
+                "last_batch": self._last_batch_seen}, None
+
+    def _restore_backup_state(self, state, arrays):
+        self.best = state["best"]
+        self.epochs_since_last_save = state["epochs_since_last_save"]
+        self._batches_seen_since_last_saving = state["batches_seen"]
+        self._last_batch_seen = state["last_batch"]
+
     def on_train_batch_end(self, batch, logs=None):
         if self._should_save_on_batch(batch):
             self._save_model(self._current_epoch, batch, logs_to_float(logs))

@@ -75,6 +75,16 @@ class ReduceLROnPlateau(Callback):
     def on_train_begin(self, logs=None):
         self._reset()
 
+    def _backup_state(self):
+        """What BackupAndRestore keeps (the learning rate itself is optimizer state)."""
+        return {"best": float(self.best), "cooldown_counter": self.cooldown_counter,
+                "wait": self.wait}, None
+
+    def _restore_backup_state(self, state, arrays):
+        self.best = state["best"]
+        self.cooldown_counter = state["cooldown_counter"]
+        self.wait = state["wait"]
+
     def in_cooldown(self):
         return self.cooldown_counter > 0
 

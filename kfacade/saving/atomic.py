@@ -26,12 +26,25 @@ def _fsync(path):
             os.fsync(f.fileno())
 
 
+def _fsync_folder(folder):
+    """Makes a rename in `folder` durable (a crash after it cannot undo it)."""
+    with contextlib.suppress(OSError):  # some file systems cannot open a folder
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_write_path(filepath):
     """Yields a temporary path in `filepath`'s folder; on success moves it onto `filepath`.
 
     If the body raises, the temporary file (or folder) is removed, `filepath`
-    is left as it was, and the error propagates.
+    is left as it was, and the error propagates. The file is flushed to disk
+    before the rename, and the folder after it. A failure of the file system
+    (permission denied, disk full, a folder in the way) raises an ``OSError``
+    naming `filepath`.
 
     Example:
         >>> with atomic_write_path("model.weights.h5") as tmp:
@@ -49,6 +62,15 @@ def atomic_write_path(filepath):
             # A folder cannot be replaced atomically by another: remove the old one first.
             shutil.rmtree(filepath)
         os.replace(temp, filepath)
+        _fsync_folder(folder)
+    except OSError as error:
+        _remove(temp)
+        if os.fspath(filepath) in str(error):
+            raise
+        message = f"Could not save {filepath!r}: {error.strerror or error}"
+        if error.errno is None:
+            raise OSError(message) from error
+        raise type(error)(error.errno, message) from error
     except BaseException:
         _remove(temp)
         raise

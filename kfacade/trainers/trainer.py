@@ -397,13 +397,24 @@ class Trainer:
                                  verbose=verbose, epochs=epochs, steps=batches.num_batches)
         self.stop_training = False
         train_function = None
+        self._shuffle_seed = self._resume_point = None
         callbacks.on_train_begin()
         training_logs = {}
+        # BackupAndRestore: where a resumed run continues, and the seed of
+        # each epoch's shuffle (the order must not depend on when it restarted).
+        resume_epoch, resume_step = self._resume_point or (initial_epoch, 0)
+        initial_epoch = max(initial_epoch, resume_epoch)
         for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
+            skip = resume_step if epoch == resume_epoch else 0
+            if not skip:  # a run resumed mid-epoch keeps the restored metric states
+                self.reset_metrics()
+            if self._shuffle_seed is not None and isinstance(batches, data_adapters.ArrayBatches):
+                batches.rng = np.random.RandomState((self._shuffle_seed + epoch) % 2 ** 32)
             callbacks.on_epoch_begin(epoch)
             logs = None
             for step, last_step, data in self._executions(batches):
+                if step < skip:
+                    continue
                 if train_function is None:
                     if not isinstance(batches, data_adapters.ArrayBatches):
                         batch = data if self.steps_per_execution == 1 else data[0]
@@ -414,6 +425,8 @@ class Trainer:
                 callbacks.on_train_batch_end(last_step, logs)
                 if self.stop_training:
                     break
+            if logs is None and skip:  # resumed after the epoch's last step: its restored results
+                logs = self.get_metrics_result()
             if logs is None:
                 raise ValueError(
                     "Unexpected result of `train_function` (empty logs): the data yielded no "
