@@ -190,3 +190,15 @@ def test_shape_mismatch_names_both_shapes():
     layer(np.zeros((2, 4), "float32"))
     with pytest.raises(ValueError, match=r"value 4.*\(2, 5\)"):
         layer(np.zeros((2, 5), "float32"))
+
+
+def test_identity_returns_its_inputs_and_masks(rng):
+    x = rng.standard_normal((2, 3)).astype("float32")
+    assert_close(layers.Identity()(x), x)
+    nested = layers.Identity()({"a": x, "b": [x]})
+    assert_close(nested["b"][0], x)
+    inputs = kfacade.Input((4,))
+    masked = layers.Masking(0.0)(layers.Reshape((2, 2))(inputs))
+    assert layers.Identity()(masked)._keras_mask is masked._keras_mask
+    config = layers.Identity(name="pass").get_config()
+    assert layers.Identity.from_config(config).get_config() == config
