@@ -2,6 +2,7 @@
 from kfacade.engine import object_registry as _object_registry
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.core.dense import Dense
+from kfacade.layers.core.identity import Identity
 from kfacade.layers.core.simple import Activation, Dropout, Flatten, Lambda, Reshape
 from kfacade.layers.input_layer import Input, InputLayer
 from kfacade.layers.layer import Layer
@@ -36,6 +37,7 @@ from kfacade.layers.merging import (
 )
 from kfacade.layers.normalization.group_normalization import GroupNormalization
 from kfacade.layers.normalization.layer_normalization import LayerNormalization
+from kfacade.layers.normalization.unit_normalization import UnitNormalization
 from kfacade.layers.regularization import (
     ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
     SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
@@ -46,7 +48,8 @@ from kfacade.layers.rnn import (
 )
 from kfacade.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from kfacade.layers.preprocessing import (
-    RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
+    CenterCrop, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
+    RandomTranslation, RandomZoom, Rescaling, Resizing,
 )
 
 
