@@ -48,6 +48,7 @@ from kfacade.layers.rnn import (
 )
 from kfacade.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from kfacade.layers.preprocessing import (
+    CategoryEncoding, Discretization, Normalization,
     CenterCrop, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
     RandomTranslation, RandomZoom, Rescaling, Resizing,
 )

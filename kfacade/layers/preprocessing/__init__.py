@@ -1,8 +1,12 @@
 """Preprocessing layers: image resizing and cropping, random augmentations
-(active only in training), Rescaling."""
+(active only in training), Rescaling; feature encodings (CategoryEncoding,
+Normalization, Discretization)."""
 from kfacade.layers.preprocessing.affine_transform import affine_transform
+from kfacade.layers.preprocessing.category_encoding import CategoryEncoding
 from kfacade.layers.preprocessing.center_crop import CenterCrop
+from kfacade.layers.preprocessing.discretization import Discretization
 from kfacade.layers.preprocessing.image_resize import resize
+from kfacade.layers.preprocessing.normalization import Normalization
 from kfacade.layers.preprocessing.random_color import RandomBrightness, RandomContrast
 from kfacade.layers.preprocessing.random_crop import RandomCrop
 from kfacade.layers.preprocessing.random_flip import RandomFlip
@@ -13,7 +17,7 @@ from kfacade.layers.preprocessing.rescaling import Rescaling
 from kfacade.layers.preprocessing.resizing import Resizing
 
 __all__ = [
-    "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
+    "CategoryEncoding", "CenterCrop", "Discretization", "Normalization", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
     "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
     "affine_transform", "resize",
 ]
