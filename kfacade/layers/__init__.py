@@ -48,8 +48,8 @@ from kfacade.layers.rnn import (
 )
 from kfacade.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from kfacade.layers.preprocessing import (
-    CategoryEncoding, Discretization, Normalization,
-    CenterCrop, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
+    CategoryEncoding, Discretization, Hashing, IntegerLookup, Normalization, StringLookup,
+    TextVectorization, CenterCrop, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
     RandomTranslation, RandomZoom, Rescaling, Resizing,
 )
 
