@@ -43,7 +43,8 @@ from kfacade.layers.regularization import (
     SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
 )
 from kfacade.layers.rnn import (
-    GRU, LSTM, RNN, Bidirectional, ConvLSTM2D, ConvLSTM2DCell, GRUCell, LSTMCell,
+    GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM2DCell, ConvLSTM3D, GRUCell,
+    LSTMCell,
     SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed,
 )
 from kfacade.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
