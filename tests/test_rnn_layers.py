@@ -577,6 +577,18 @@ def test_fit_lstm_classifier_on_sequence_sums():
     assert accuracy >= 0.8
 
 
+def np_conv_lstm_step(kernel, recurrent, bias, strides, padding):
+    """The NumPy ConvLSTM step (any rank): input and recurrent convolutions, gates i, f, c, o."""
+    def step(x_t, states):
+        h, c = states
+        z = ref.conv(x_t, kernel, strides, padding) + ref.conv(h, recurrent, 1, "same") + bias
+        z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
+        c = sigmoid(z_f) * c + sigmoid(z_i) * np.tanh(z_c)
+        h = sigmoid(z_o) * np.tanh(c)
+        return h, [h, c]
+    return step
+
+
 @pytest.mark.parametrize("padding,strides", [("same", 1), ("valid", 2)])
 def test_conv_lstm2d_matches_numpy(padding, strides, rng):
     x = rng.standard_normal((2, 3, 5, 5, 2)).astype("float32")
@@ -588,16 +600,9 @@ def test_conv_lstm2d_matches_numpy(padding, strides, rng):
     assert layer.weights[0].path == f"{layer.name}/conv_lstm_cell/kernel"
     assert layer.name.startswith("conv_lstm2d")
 
-    def step(x_t, states):
-        h, c = states
-        z = ref.conv(x_t, kernel, strides, padding) + ref.conv(h, recurrent, 1, "same") + bias
-        z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
-        c = sigmoid(z_f) * c + sigmoid(z_i) * np.tanh(z_c)
-        h = sigmoid(z_o) * np.tanh(c)
-        return h, [h, c]
-
     side = 5 if padding == "same" else 2
     zeros = [np.zeros((2, side, side, 3))] * 2
+    step = np_conv_lstm_step(kernel, recurrent, bias, strides, padding)
     _, expected, (h, c) = np_rnn(step, x, zeros)
     assert tuple(layer.compute_output_shape((None, 3, 5, 5, 2))[0]) == (None, 3, side, side, 3)
     assert_close(outputs[0], expected)
@@ -617,14 +622,7 @@ def test_conv_lstm_1d_3d_match_numpy(cls, rank, padding, strides, rng):
     assert kernel.shape == (3,) * rank + (2, 12) and recurrent.shape == (3,) * rank + (3, 12)
     assert layer.weights[0].path == f"{layer.name}/conv_lstm_cell/kernel"
 
-    def step(x_t, states):
-        h, c = states
-        z = ref.conv(x_t, kernel, strides, padding) + ref.conv(h, recurrent, 1, "same") + bias
-        z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
-        c = sigmoid(z_f) * c + sigmoid(z_i) * np.tanh(z_c)
-        h = sigmoid(z_o) * np.tanh(c)
-        return h, [h, c]
-
+    step = np_conv_lstm_step(kernel, recurrent, bias, strides, padding)
     out_side = side if padding == "same" else (side - 3) // strides + 1
     zeros = [np.zeros((2,) + (out_side,) * rank + (3,))] * 2
     _, expected, (h, c) = np_rnn(step, x, zeros)

@@ -3,7 +3,7 @@ from kfacade import ops
 from kfacade.backend.config import standardize_data_format
 from kfacade.layers.layer import Layer
 from kfacade.layers.preprocessing.image_resize import (
-    aspect_crop_box, crop, image_axes, resize,
+    aspect_crop_box, checked_image_axes, crop, image_axes, resize,
 )
 from kfacade.layers.preprocessing.resizing import spatial_output_shape
 
@@ -46,13 +46,7 @@ class CenterCrop(Layer):
 
     def call(self, inputs):
         inputs = ops.cast(inputs, self.compute_dtype)
-        rank = len(ops.shape(inputs))
-        if rank not in (3, 4):
-            raise ValueError(
-                "Expected image tensor to have rank 3 (single image) or 4 (batch of images). "
-                f"Received: inputs.shape={tuple(ops.shape(inputs))}"
-            )
-        height_axis, width_axis = image_axes(rank, self.data_format)
+        height_axis, width_axis = checked_image_axes(inputs, self.data_format)
         shape = ops.shape(inputs)
         height_diff = shape[height_axis] - self.height
         width_diff = shape[width_axis] - self.width

@@ -126,9 +126,7 @@ class Discretization(Layer):
                 "`bin_boundaries`, use `num_bins` instead."
             )
         self.reset_state()
-        for i, batch in enumerate(iterate_batches(data)):
-            if steps is not None and i >= steps:
-                break
+        for batch in iterate_batches(data, steps):
             self.update_state(batch)
         self.finalize_state()
 

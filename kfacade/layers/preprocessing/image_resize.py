@@ -148,12 +148,22 @@ def resize_axis(x, axis, out_size, interpolation, antialias=False):
     return result
 
 
-def check_interpolation(interpolation):
+def check_resize_options(interpolation, fill_mode="constant", crop_to_aspect_ratio=False,
+                         pad_to_aspect_ratio=False):
+    """Raises Keras's ValueError for an unknown interpolation or fill mode, or
+    both aspect-ratio options."""
     if interpolation not in RESIZE_INTERPOLATIONS:
         raise ValueError(
             "Invalid value for argument `interpolation`. Expected of one "
             f"{RESIZE_INTERPOLATIONS}. Received: interpolation={interpolation}"
         )
+    if fill_mode != "constant":
+        raise ValueError(
+            "Invalid value for argument `fill_mode`. Only `'constant'` is supported. "
+            f"Received: fill_mode={fill_mode}"
+        )
+    if pad_to_aspect_ratio and crop_to_aspect_ratio:
+        raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be `True`.")
 
 
 def aspect_crop_box(height, width, target_height, target_width):
@@ -183,7 +193,7 @@ def crop(images, top, left, height, width, data_format="channels_last"):
     `top` and `left` may be ints or scalar int tensors (a random offset).
     """
     rank = len(ops.shape(images))
-    height_axis = rank - 3 if data_format == "channels_last" else rank - 2
+    height_axis, _ = image_axes(rank, data_format)
     for axis, start, size in ((height_axis, top, height), (height_axis + 1, left, width)):
         if isinstance(start, int):
             if start == 0 and ops.shape(images)[axis] == size:
@@ -225,27 +235,14 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
             options, a wrong `size` or rank, or an unknown height or width.
     """
     data_format = standardize_data_format(data_format)
-    check_interpolation(interpolation)
-    if fill_mode != "constant":
-        raise ValueError(
-            "Invalid value for argument `fill_mode`. Only `'constant'` is supported. "
-            f"Received: fill_mode={fill_mode}"
-        )
-    if pad_to_aspect_ratio and crop_to_aspect_ratio:
-        raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be `True`.")
+    check_resize_options(interpolation, fill_mode, crop_to_aspect_ratio, pad_to_aspect_ratio)
     if len(size) != 2:
         raise ValueError(
             f"Argument `size` must be a tuple of two elements (height, width). Received: size={size}"
         )
     target_height, target_width = (int(s) for s in size)
     rank = len(ops.shape(images))
-    if rank not in (3, 4):
-        raise ValueError(
-            "Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
-            f"Received input with shape: images.shape={tuple(ops.shape(images))}"
-        )
-    height_axis = rank - 3 if data_format == "channels_last" else rank - 2
-    width_axis = height_axis + 1
+    height_axis, width_axis = checked_image_axes(images, data_format)
     if not is_float_dtype(standardize_dtype(ops.dtype(images))):
         images = ops.cast(images, "float32")
     height, width = _static_spatial(images, height_axis, width_axis, "resize")
@@ -293,5 +290,20 @@ def image_axes(rank, data_format):
     return height_axis, height_axis + 1
 
 
+def checked_image_axes(images, data_format):
+    """``image_axes`` of `images`, which must be one image (rank 3) or a batch (rank 4).
+
+    Raises:
+        ValueError: another rank, echoing the shape.
+    """
+    shape = tuple(ops.shape(images))
+    if len(shape) not in (3, 4):
+        raise ValueError(
+            "Expected image tensor to have rank 3 (single image) or 4 (batch of images). "
+            f"Received: images.shape={shape}"
+        )
+    return image_axes(len(shape), data_format)
+
+
 __all__ = ["RESIZE_INTERPOLATIONS", "resize", "resize_weights", "crop", "aspect_crop_box",
-           "cast_like_input", "image_axes"]
+           "cast_like_input", "check_resize_options", "checked_image_axes", "image_axes"]

@@ -12,10 +12,11 @@ import math
 
 import numpy as np
 
+from kfacade import ops
 from kfacade.backend.config import floatx
 from kfacade.layers.preprocessing.encoding import encode_categorical_numpy
 from kfacade.layers.preprocessing.hashing import hash_array
-from kfacade.layers.preprocessing.host_layer import HostPreprocessingLayer
+from kfacade.layers.preprocessing.host_layer import HostPreprocessingLayer, to_host_array
 from kfacade.layers.preprocessing.normalization import iterate_batches
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
@@ -28,6 +29,16 @@ def listify(value):
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+def adapt_batches(layer, data, steps=None):
+    """The batches a lookup layer's ``adapt`` reads: an array, list or tensor is
+    one batch in which each element of a 1-D array is its own document;
+    anything else iterates batches (``iterate_batches``)."""
+    if isinstance(data, (list, tuple, np.ndarray)) or hasattr(data, "shape"):
+        array = to_host_array(layer, data)
+        return [array[:, None] if array.ndim == 1 else array]
+    return iterate_batches(data, steps)
 
 
 class IndexLookup(HostPreprocessingLayer):
@@ -205,8 +216,6 @@ class IndexLookup(HostPreprocessingLayer):
             vocabulary = self._read_vocabulary_file(vocabulary)
             self.input_vocabulary = list(vocabulary)
         elif hasattr(vocabulary, "numpy") or not isinstance(vocabulary, (list, tuple, np.ndarray)):
-            from kfacade import ops
-
             vocabulary = np.asarray(ops.convert_to_numpy(vocabulary))
         vocabulary = [self._key(token) for token in np.asarray(vocabulary).reshape(-1).tolist()] \
             if not isinstance(vocabulary, list) else [self._key(token) for token in vocabulary]
@@ -298,26 +307,13 @@ class IndexLookup(HostPreprocessingLayer):
             steps: the number of batches of an iterable to use.
         """
         self.reset_state()
-        if isinstance(data, (list, tuple, np.ndarray)) or hasattr(data, "shape"):
-            array = self._to_keys(self._as_array(data))
-            if array.ndim == 1:
-                array = array[:, None]
-            self.update_state(array)
-        else:
-            for i, batch in enumerate(iterate_batches(data)):
-                if steps is not None and i >= steps:
-                    break
-                self.update_state(batch)
+        for batch in adapt_batches(self, data, steps):
+            self.update_state(batch)
         self.finalize_state()
-
-    def _as_array(self, data):
-        from kfacade.layers.preprocessing.host_layer import to_host_array
-
-        return to_host_array(self, data)
 
     def update_state(self, data):
         """Adds the token counts of one batch (rows are documents)."""
-        array = self._to_keys(self._as_array(data))
+        array = self._to_keys(to_host_array(self, data))
         if array.ndim == 0:
             array = array[None]
         if array.ndim == 1:

@@ -1,4 +1,5 @@
 """Normalization: feature-wise standardization with statistics given or learned by ``adapt``."""
+import itertools
 import math
 
 import numpy as np
@@ -13,19 +14,23 @@ def _first_of(batch):
     return batch[0] if isinstance(batch, tuple) else batch
 
 
-def iterate_batches(data):
+def iterate_batches(data, steps=None):
     """Batches of `data`: one array/tensor, a sequence dataset (``__len__`` and
-    ``__getitem__``, e.g. ``PyDataset``), or any iterable of batches."""
+    ``__getitem__``, e.g. ``PyDataset``), or any iterable of batches (the
+    first `steps` of them when given); ``(x, y)`` batches give ``x``."""
     if isinstance(data, np.ndarray) or ops.is_tensor(data):
         return [data]
     if hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (list, tuple)):
-        return (_first_of(data[i]) for i in range(len(data)))
-    if hasattr(data, "__iter__"):
-        return (_first_of(batch) for batch in data)
-    raise TypeError(
-        f"Unsupported data type: {type(data)}. `adapt` supports NumPy arrays, backend tensors, "
-        "PyDataset-like sequences and iterables of batches (e.g. a list or a generator)."
-    )
+        batches = (_first_of(data[i]) for i in range(len(data)))
+    elif hasattr(data, "__iter__"):
+        batches = (_first_of(batch) for batch in data)
+    else:
+        raise TypeError(
+            f"Unsupported data type: {type(data)}. `adapt` supports NumPy arrays, backend "
+            "tensors, PyDataset-like sequences and iterables of batches (e.g. a list or a "
+            "generator)."
+        )
+    return batches if steps is None else itertools.islice(batches, steps)
 
 
 def to_numpy_array(x, dtype=None):

@@ -4,7 +4,7 @@ from kfacade import random
 from kfacade.backend.config import standardize_data_format
 from kfacade.layers.layer import Layer
 from kfacade.layers.preprocessing.center_crop import smart_resize
-from kfacade.layers.preprocessing.image_resize import crop, image_axes
+from kfacade.layers.preprocessing.image_resize import checked_image_axes, crop
 from kfacade.layers.preprocessing.resizing import spatial_output_shape
 from kfacade.random import SeedGenerator
 
@@ -45,13 +45,7 @@ class RandomCrop(Layer):
 
     def call(self, inputs, training=True):
         inputs = ops.cast(inputs, self.compute_dtype)
-        rank = len(ops.shape(inputs))
-        if rank not in (3, 4):
-            raise ValueError(
-                "Expected image tensor to have rank 3 (single image) or 4 (batch of images). "
-                f"Received: inputs.shape={tuple(ops.shape(inputs))}"
-            )
-        height_axis, width_axis = image_axes(rank, self.data_format)
+        height_axis, width_axis = checked_image_axes(inputs, self.data_format)
         shape = ops.shape(inputs)
         input_height, input_width = shape[height_axis], shape[width_axis]
         if input_height is None or input_width is None:

@@ -3,7 +3,7 @@ from kfacade import ops
 from kfacade.backend.config import standardize_data_format
 from kfacade.backend.dtypes import is_float_dtype, standardize_dtype
 from kfacade.layers.layer import Layer
-from kfacade.layers.preprocessing.image_resize import cast_like_input, check_interpolation, resize
+from kfacade.layers.preprocessing.image_resize import cast_like_input, check_resize_options, resize
 
 
 def spatial_output_shape(input_shape, height, width, data_format):
@@ -53,16 +53,7 @@ class Resizing(Layer):
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, antialias=False,
                  data_format=None, **kwargs):
         super().__init__(**kwargs)
-        check_interpolation(interpolation)
-        if fill_mode != "constant":
-            raise ValueError(
-                "Invalid value for argument `fill_mode`. Only `'constant'` is supported. "
-                f"Received: fill_mode={fill_mode}"
-            )
-        if pad_to_aspect_ratio and crop_to_aspect_ratio:
-            raise ValueError(
-                "Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be `True`."
-            )
+        check_resize_options(interpolation, fill_mode, crop_to_aspect_ratio, pad_to_aspect_ratio)
         self.height = height
         self.width = width
         self.interpolation = interpolation

@@ -4,10 +4,9 @@ import re
 import numpy as np
 
 from kfacade.layers.preprocessing.host_layer import (
-    HostPreprocessingLayer, is_string_array, to_str_array,
+    HostPreprocessingLayer, is_string_array, to_host_array, to_str_array,
 )
-from kfacade.layers.preprocessing.index_lookup import listify
-from kfacade.layers.preprocessing.normalization import iterate_batches
+from kfacade.layers.preprocessing.index_lookup import adapt_batches, listify
 from kfacade.layers.preprocessing.string_lookup import StringLookup
 
 #: Keras's punctuation (``tf.strings.regex_replace`` with this class, ASCII only).
@@ -190,23 +189,12 @@ class TextVectorization(HostPreprocessingLayer):
     def adapt(self, data, batch_size=None, steps=None):
         """Learns the vocabulary from strings (an array or list, or batches of them)."""
         self.reset_state()
-        if isinstance(data, (list, tuple, np.ndarray)) or hasattr(data, "shape"):
-            array = self._as_array(data)
-            self.update_state(array[:, None] if array.ndim == 1 else array)
-        else:
-            for i, batch in enumerate(iterate_batches(data)):
-                if steps is not None and i >= steps:
-                    break
-                self.update_state(batch)
+        for batch in adapt_batches(self, data, steps):
+            self.update_state(batch)
         self.finalize_state()
 
-    def _as_array(self, data):
-        from kfacade.layers.preprocessing.host_layer import to_host_array
-
-        return to_host_array(self, data)
-
     def update_state(self, data):
-        processed = self._preprocess(self._as_array(data))
+        processed = self._preprocess(to_host_array(self, data))
         if isinstance(processed, np.ndarray):
             rows = processed if processed.ndim > 1 else processed[None]
             processed = [row.reshape(-1).tolist() for row in rows]
