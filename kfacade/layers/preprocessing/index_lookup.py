@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 
-from kfacade import ops
 from kfacade.backend.config import floatx
 from kfacade.layers.preprocessing.encoding import encode_categorical_numpy
 from kfacade.layers.preprocessing.hashing import hash_array
@@ -156,9 +155,6 @@ class IndexLookup(HostPreprocessingLayer):
         """One token (from a vocabulary or an argument) as a key."""
         raise NotImplementedError
 
-    def _hash_keys(self, keys, num_buckets):
-        return hash_array(keys, num_buckets, self.salt)
-
     # ------------------------------------------------------- vocabulary
     def _oov_start_index(self):
         return 1 if self.mask_token is not None and self.output_mode == "int" else 0
@@ -215,10 +211,9 @@ class IndexLookup(HostPreprocessingLayer):
                 )
             vocabulary = self._read_vocabulary_file(vocabulary)
             self.input_vocabulary = list(vocabulary)
-        elif hasattr(vocabulary, "numpy") or not isinstance(vocabulary, (list, tuple, np.ndarray)):
-            vocabulary = np.asarray(ops.convert_to_numpy(vocabulary))
-        vocabulary = [self._key(token) for token in np.asarray(vocabulary).reshape(-1).tolist()] \
-            if not isinstance(vocabulary, list) else [self._key(token) for token in vocabulary]
+        elif not isinstance(vocabulary, (list, tuple)):  # an array or a tensor
+            vocabulary = to_host_array(self, vocabulary).reshape(-1).tolist()
+        vocabulary = [self._key(token) for token in vocabulary]
         if idf_weights is not None:
             idf_weights = np.asarray(idf_weights, dtype=np.float64)
         if not vocabulary:
@@ -366,7 +361,8 @@ class IndexLookup(HostPreprocessingLayer):
 
     # ------------------------------------------------------------- call
     def _lookup(self, keys):
-        """int64 indices of `keys` (NumPy keys array); mask tokens -> -2 marker."""
+        """int64 indices of `keys` (a NumPy array of keys); OOV keys get the OOV
+        indices (hashed among several), mask tokens are left to the caller."""
         uniques, inverse = np.unique(keys.reshape(-1), return_inverse=True)
         default = -1 if self.num_oov_indices != 1 else self._oov_start_index()
         found = np.array([self._token_index.get(key, default) for key in uniques.tolist()],
@@ -385,11 +381,12 @@ class IndexLookup(HostPreprocessingLayer):
         elif self.num_oov_indices > 1:
             oov = indices == -1
             if np.any(oov):
-                indices = np.where(oov, self._oov_indices(keys), indices)
+                indices[oov] = self._oov_indices(keys[oov])
         return indices
 
     def _oov_indices(self, keys):
-        return self._hash_keys(keys, self.num_oov_indices) + self._oov_start_index()
+        """The OOV index of each of `keys` (a 1-D array): a hash bucket among them."""
+        return hash_array(keys, self.num_oov_indices, self.salt) + self._oov_start_index()
 
     def _invert(self, indices):
         indices = np.asarray(indices).astype("int64")
@@ -403,7 +400,8 @@ class IndexLookup(HostPreprocessingLayer):
     def _tokens_array(self, tokens, shape):
         return np.array(tokens).reshape(shape)
 
-    def _host_call(self, inputs):
+    def _ensure_known_vocab_size(self):
+        """Raises unless the encoded width is known (a vocabulary, or `max_tokens` padding)."""
         if self.output_mode != "int" and not self.pad_to_max_tokens and \
                 self._frozen_vocab_size is None:
             raise RuntimeError(
@@ -411,6 +409,9 @@ class IndexLookup(HostPreprocessingLayer):
                 "you must set the layer's vocabulary before calling it. Either pass a "
                 "`vocabulary` argument to the layer, or call `adapt` with some sample data."
             )
+
+    def _host_call(self, inputs):
+        self._ensure_known_vocab_size()
         if self.invert:
             return self._invert(inputs)
         return self._encode_rows(self._to_keys(inputs))

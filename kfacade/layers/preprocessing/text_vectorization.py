@@ -238,8 +238,7 @@ class TextVectorization(HostPreprocessingLayer):
             out = np.zeros((len(processed), length), "int64")
             out[:, :min(length, longest)] = indices[:, :length]
             return out
-        if lookup._frozen_vocab_size is None and not lookup.pad_to_max_tokens:
-            return lookup._host_call(keys)  # raises Keras's "set the vocabulary" error
+        lookup._ensure_known_vocab_size()
         indices = lookup._lookup(keys)
         indices = np.where(valid & (keys != ""), indices, -1)  # padding and "" are dropped
         if self._output_mode == "one_hot":
