@@ -170,3 +170,80 @@ def resize_bilinear(x, factors):
                     rr_in, cc_in = min(max(rr, 0), rows - 1), min(max(cc, 0), cols - 1)
                     out[:, i, j] += wr * wc * x[:, rr_in, cc_in].astype(np.float64)
     return out.astype(np.float32)
+
+
+def _resize_kernel(name, x):
+    """The 1-D interpolation kernels of ``tf.image.resize`` at distance ``x >= 0``."""
+    if name == "bilinear":
+        return max(0.0, 1.0 - x)
+    if name == "bicubic":  # Keys' cubic convolution, a = -0.5
+        if x < 1.0:
+            return 1.5 * x ** 3 - 2.5 * x ** 2 + 1.0
+        if x < 2.0:
+            return -0.5 * x ** 3 + 2.5 * x ** 2 - 4.0 * x + 2.0
+        return 0.0
+    radius = {"lanczos3": 3.0, "lanczos5": 5.0}[name]
+    if x > radius:
+        return 0.0
+    if x <= 1e-3:
+        return 1.0
+    return radius * math.sin(math.pi * x) * math.sin(math.pi * x / radius) / (math.pi * x) ** 2
+
+
+def resize_axis_weights(n, m, method, antialias=False):
+    """{input cell: weight} of every output cell of one axis resized n -> m.
+
+    Output cell o samples ``s = (o + 0.5) * n / m - 0.5`` (half-pixel
+    centres). "nearest": cell ``floor((o + 0.5) * n / m)``; "area": the
+    overlap of each input cell with ``[o n / m, (o + 1) n / m)`` over its
+    length; the kernels: ``k(|s - i| / stretch)`` normalized to sum 1, where
+    ``stretch = n / m`` when antialiasing a reduction, else 1.
+    """
+    rows = []
+    scale = n / m
+    for o in range(m):
+        if method == "nearest":
+            rows.append({min(int(math.floor((o + 0.5) * scale)), n - 1): 1.0})
+        elif method == "area":
+            lo, hi = o * scale, (o + 1) * scale
+            rows.append({i: (min(i + 1, hi) - max(i, lo)) / scale
+                         for i in range(n) if min(i + 1, hi) > max(i, lo)})
+        else:
+            s = (o + 0.5) * scale - 0.5
+            stretch = max(scale, 1.0) if antialias else 1.0
+            weights = {i: _resize_kernel(method, abs(s - i) / stretch) for i in range(n)}
+            total = sum(weights.values())
+            rows.append({i: w / total for i, w in weights.items() if w != 0.0})
+    return rows
+
+
+def resize(x, size, method="bilinear", antialias=False):
+    """(batch, rows, cols, channels) resized to ``size`` by ``resize_axis_weights``
+    along rows, then columns; float64 inside, float32 out."""
+    out = x.astype(np.float64)
+    for axis, m in ((1, size[0]), (2, size[1])):
+        n = out.shape[axis]
+        if n == m:
+            continue
+        rows = resize_axis_weights(n, m, method, antialias)
+        moved = np.moveaxis(out, axis, 0)
+        result = np.zeros((m,) + moved.shape[1:])
+        for o, weights in enumerate(rows):
+            for i, w in weights.items():
+                result[o] += w * moved[i]
+        out = np.moveaxis(result, 0, axis)
+    return out.astype(np.float32)
+
+
+def aspect_crop_box(height, width, target_height, target_width):
+    """(top, left, crop_height, crop_width) of the largest centred crop with
+    the target's aspect ratio (Keras's ``smart_resize``)."""
+    crop_height = max(min(height, int(width * target_height / target_width)), 1)
+    crop_width = max(min(width, int(height * target_width / target_height)), 1)
+    return (height - crop_height) // 2, (width - crop_width) // 2, crop_height, crop_width
+
+
+def smart_resize(x, size):
+    """(batch, rows, cols, channels): the aspect-ratio crop, resized bilinearly to `size`."""
+    top, left, h, w = aspect_crop_box(x.shape[1], x.shape[2], *size)
+    return resize(x[:, top:top + h, left:left + w], size)

@@ -1,4 +1,6 @@
 """Core layers and the Layer base, checked against NumPy on the active backend."""
+import json
+
 import numpy as np
 import pytest
 
@@ -81,6 +83,70 @@ def test_lambda_layer(rng):
     inputs = kfacade.Input(shape=(3,))
     out = layers.Lambda(lambda t: ops.concatenate([t, t], axis=-1))(inputs)
     assert out.shape == (None, 6)
+
+
+def test_lambda_output_shape_forms(rng):
+    inputs = kfacade.Input(shape=(3,))
+    # A given shape (batch excluded) is trusted without running the function.
+    assert layers.Lambda(lambda t: ops.concatenate([t, t], -1), output_shape=(6,))(inputs).shape \
+        == (None, 6)
+    assert layers.Lambda(lambda t: t, output_shape=[3])(inputs).shape == (None, 3)
+    pair = layers.Lambda(lambda t: [t, ops.sum(t, axis=-1, keepdims=True)],
+                         output_shape=[(3,), (1,)])(inputs)
+    assert [o.shape for o in pair] == [(None, 3), (None, 1)]
+    full = layers.Lambda(lambda t: t[:, :2], output_shape=lambda s: (s[0], 2))(inputs)
+    assert full.shape == (None, 2)
+    x = rng.standard_normal((4, 3)).astype("float32")
+    model = kfacade.Model(inputs, pair)
+    predicted = model.predict(x, verbose=0)
+    assert_close(predicted[1], x.sum(axis=-1, keepdims=True))
+
+
+def test_lambda_mask_and_training_arguments(rng):
+    seen = {}
+
+    def function(t, mask=None, training=None):
+        seen["mask"], seen["training"] = mask, training
+        return t
+
+    x = rng.standard_normal((2, 3)).astype("float32")
+    layers.Lambda(function)(x, training=True)
+    assert seen == {"mask": None, "training": True}
+    masking = layers.Lambda(lambda t: t, mask=lambda inputs, mask: ops.not_equal(inputs, 0.0))
+    assert masking.supports_masking and not layers.Lambda(lambda t: t).supports_masking
+    out = masking(kfacade.Input((3,)))
+    assert out._keras_mask is not None and out._keras_mask.shape == (None, 3)
+
+
+def scale_by_three(t):
+    return ops.multiply(t, 3.0)
+
+
+def test_lambda_config_round_trip_and_safe_mode(rng):
+    x = rng.standard_normal((2, 3)).astype("float32")
+    named = layers.Lambda(scale_by_three, output_shape=(3,), arguments={})
+    config = json.loads(json.dumps(named.get_config()))
+    assert config["function"]["class_name"] == "function" and config["output_shape"] == [3]
+    restored = layers.Lambda.from_config(config, custom_objects={"scale_by_three": scale_by_three})
+    assert_close(restored(x), 3 * x)
+    with pytest.raises(ValueError, match="unknown function 'scale_by_three'"):
+        layers.Lambda.from_config(config)
+    # A lambda travels as bytecode with its closure; loading it needs safe mode off.
+    offset = 2.0
+    anonymous = layers.Lambda(lambda t, power=2: ops.add(ops.power(t, power), offset))
+    config = json.loads(json.dumps(anonymous.get_config()))
+    assert config["function"]["class_name"] == "__lambda__"
+    with pytest.raises(ValueError, match="arbitrary code execution"):
+        layers.Lambda.from_config(config)
+    restored = layers.Lambda.from_config(config, safe_mode=False)
+    assert_close(restored(x), x ** 2 + offset)
+    # Keras 2's form: the function as (code, defaults, closure) and a function_type.
+    keras2 = {"name": "old", "function": list(config["function"]["config"].values()),
+              "function_type": "lambda", "module": "__main__", "output_shape": [3],
+              "output_shape_type": "raw", "output_shape_module": None, "arguments": {}}
+    old = layers.Lambda.from_config(keras2, safe_mode=False)
+    assert_close(old(x), x ** 2 + offset)
+    assert old.compute_output_shape((None, 3)) == (None, 3)
 
 
 def test_batch_normalization_training_and_inference(rng):
@@ -190,3 +256,15 @@ def test_shape_mismatch_names_both_shapes():
     layer(np.zeros((2, 4), "float32"))
     with pytest.raises(ValueError, match=r"value 4.*\(2, 5\)"):
         layer(np.zeros((2, 5), "float32"))
+
+
+def test_identity_returns_its_inputs_and_masks(rng):
+    x = rng.standard_normal((2, 3)).astype("float32")
+    assert_close(layers.Identity()(x), x)
+    nested = layers.Identity()({"a": x, "b": [x]})
+    assert_close(nested["b"][0], x)
+    inputs = kfacade.Input((4,))
+    masked = layers.Masking(0.0)(layers.Reshape((2, 2))(inputs))
+    assert layers.Identity()(masked)._keras_mask is masked._keras_mask
+    config = layers.Identity(name="pass").get_config()
+    assert layers.Identity.from_config(config).get_config() == config

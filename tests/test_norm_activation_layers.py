@@ -12,7 +12,9 @@ import pytest
 
 from kfacade import ops
 from kfacade.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
-from kfacade.layers.normalization import GroupNormalization, LayerNormalization
+from kfacade.layers.normalization import (
+    GroupNormalization, LayerNormalization, UnitNormalization,
+)
 from kfacade.layers.regularization import (
     ActivityRegularization,
     AlphaDropout,
@@ -331,3 +333,25 @@ def test_activity_regularization_adds_the_penalty_per_sample(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ActivityRegularization.from_config(config).get_config() == config
+
+
+# ------------------------------------------------------- UnitNormalization
+
+
+@pytest.mark.parametrize("axis", [-1, 1, [1, 2], (0, 2)])
+def test_unit_normalization_matches_numpy(axis, rng):
+    x = normal(rng, 3, 4, 5)
+    x[1] = 0.0  # an all-zero sample stays zero (the norm's lower bound is 1e-12)
+    axes = tuple(axis) if isinstance(axis, (list, tuple)) else axis
+    norm = np.sqrt(np.sum(np.square(x.astype(np.float64)), axis=axes, keepdims=True))
+    assert_close(UnitNormalization(axis=axis)(x), x / np.maximum(norm, 1e-12))
+
+
+def test_unit_normalization_contract_and_errors():
+    run_layer_test(UnitNormalization, {"axis": [1, 2]}, input_shape=(2, 3, 4),
+                   expected_output_shape=(2, 3, 4), expected_num_trainable_weights=0,
+                   supports_masking=True)
+    with pytest.raises(TypeError, match="Received: axis=x"):
+        UnitNormalization(axis="x")
+    with pytest.raises(ValueError, match="out of bounds"):
+        UnitNormalization(axis=3).compute_output_shape((2, 3))

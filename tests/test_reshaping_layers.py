@@ -195,8 +195,6 @@ def test_run_layer_test(cls, kwargs, input_shape, output_shape):
 def test_upsampling_interpolation_errors():
     with pytest.raises(ValueError, match="UpSampling2D layer .*Received: interpolation=nonsense"):
         UpSampling2D(interpolation="nonsense")
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        UpSampling2D(interpolation="bicubic")
 
 
 def test_wrong_rank_names_layer_and_shape():

@@ -2,6 +2,7 @@
 from kfacade.engine import object_registry as _object_registry
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.core.dense import Dense
+from kfacade.layers.core.identity import Identity
 from kfacade.layers.core.simple import Activation, Dropout, Flatten, Lambda, Reshape
 from kfacade.layers.input_layer import Input, InputLayer
 from kfacade.layers.layer import Layer
@@ -36,17 +37,21 @@ from kfacade.layers.merging import (
 )
 from kfacade.layers.normalization.group_normalization import GroupNormalization
 from kfacade.layers.normalization.layer_normalization import LayerNormalization
+from kfacade.layers.normalization.unit_normalization import UnitNormalization
 from kfacade.layers.regularization import (
     ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
     SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
 )
 from kfacade.layers.rnn import (
-    GRU, LSTM, RNN, Bidirectional, ConvLSTM2D, ConvLSTM2DCell, GRUCell, LSTMCell,
+    GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM2DCell, ConvLSTM3D, GRUCell,
+    LSTMCell,
     SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed,
 )
 from kfacade.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from kfacade.layers.preprocessing import (
-    RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
+    CategoryEncoding, Discretization, Hashing, IntegerLookup, Normalization, StringLookup,
+    TextVectorization, CenterCrop, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
+    RandomTranslation, RandomZoom, Rescaling, Resizing,
 )
 
 

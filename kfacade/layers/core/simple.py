@@ -1,5 +1,10 @@
 """Small core layers: Activation, Dropout, Flatten, Reshape, Lambda."""
+import binascii
+import codecs
+import inspect
+import marshal
 import math
+import types
 
 from kfacade import activations, ops
 from kfacade.backend.active import adapter as _B
@@ -145,10 +150,26 @@ class Lambda(Layer):
     """Wraps a function of tensors as a layer: ``Lambda(lambda x: x ** 2)``.
 
     Args:
-        function: called as ``function(inputs, **arguments)`` (and ``mask=``
-            when it accepts one).
-        output_shape: optional shape (or function of the input shape) of the output.
+        function: called as ``function(inputs, **arguments)``, with ``mask=``
+            and ``training=`` added when its signature names them.
+        output_shape: the output's shape without the batch axis (a tuple, or
+            a list of tuples for several outputs), or a function of the
+            input shape returning the full output shape; by default the shape
+            is inferred by running `function` on symbolic inputs.
+        mask: a mask to give the output, or a function ``(inputs, mask) ->
+            mask``; with one, the layer supports masking.
         arguments: extra keyword arguments for `function`.
+
+    Serialization, as Keras 3: a Python lambda is saved as its bytecode
+    (``{"class_name": "__lambda__", ...}``), which ``from_config`` restores
+    only outside safe mode (``safe_mode=False``, or
+    ``kfacade.config.enable_unsafe_deserialization()``), since running
+    saved bytecode runs arbitrary code; a named function is saved by name
+    and found again in ``custom_objects``, the registered objects or the
+    activations. Keras 2's config form (``function_type``) loads as well.
+
+    Example:
+        >>> Lambda(lambda x: ops.concatenate([x, x], axis=-1), output_shape=(8,))
     """
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
@@ -156,23 +177,48 @@ class Lambda(Layer):
         if not callable(function):
             raise ValueError(f"Lambda needs a callable. Received: function={function!r}")
         self.function = function
+        if isinstance(output_shape, list) and all(isinstance(d, (int, type(None)))
+                                                  for d in output_shape):
+            output_shape = tuple(output_shape)
         self._output_shape = output_shape
         self.mask = mask
+        self.supports_masking = mask is not None
         self.arguments = arguments or {}
+        try:
+            parameters = inspect.signature(function).parameters
+        except (TypeError, ValueError):  # builtins without a signature
+            parameters = {}
+        self._fn_expects_mask_arg = "mask" in parameters
+        self._fn_expects_training_arg = "training" in parameters
         self.built = True
         if output_shape is not None:
             self._has_shape_rule = True
 
-    def call(self, inputs, mask=None):
-        return self.function(inputs, **self.arguments)
+    def call(self, inputs, mask=None, training=None):
+        kwargs = dict(self.arguments)
+        if self._fn_expects_mask_arg:
+            kwargs["mask"] = mask
+        if self._fn_expects_training_arg:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
 
     def compute_output_shape(self, input_shape):
         if self._output_shape is None:
             return super().compute_output_shape(input_shape)
         if callable(self._output_shape):
             return self._output_shape(input_shape)
-        first = input_shape[0] if not isinstance(input_shape, list) else input_shape[0][0]
-        return (first,) + tuple(self._output_shape)
+        first = input_shape
+        while isinstance(first, (list, tuple)) and first and isinstance(first[0], (list, tuple)):
+            first = first[0]
+        batch = first[0] if first else None
+
+        def add_batch(shape):
+            if isinstance(shape, (list, tuple)) and shape and \
+                    isinstance(shape[0], (list, tuple)):
+                return [add_batch(s) for s in shape]
+            return (batch,) + tuple(shape)
+
+        return add_batch(self._output_shape)
 
     def compute_mask(self, inputs, previous_mask=None):
         if callable(self.mask):
@@ -180,7 +226,148 @@ class Lambda(Layer):
         return self.mask
 
     def get_config(self):
-        config = super().get_config()
-        config["function"] = getattr(self.function, "__name__", repr(self.function))
+        config = {**super().get_config(), "function": _serialize_function(self.function)}
+        if self._output_shape is not None:
+            config["output_shape"] = (_serialize_function(self._output_shape)
+                                      if callable(self._output_shape) else
+                                      _listed_shape(self._output_shape))
+        if self.mask is not None:
+            config["mask"] = _serialize_function(self.mask) if callable(self.mask) else self.mask
         config["arguments"] = self.arguments
         return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """A Lambda from ``get_config()`` (Keras 3's or Keras 2's form).
+
+        Raises:
+            ValueError: the config holds a lambda's bytecode and safe mode is on.
+        """
+        config = dict(config)
+        function_type = config.pop("function_type", None)
+        output_shape_type = config.pop("output_shape_type", None)
+        config.pop("module", None)
+        config.pop("output_shape_module", None)
+        config["function"] = _deserialize_function(config["function"], function_type,
+                                                   custom_objects, safe_mode)
+        if config.get("output_shape") is not None:
+            shape = config["output_shape"]
+            if output_shape_type in ("lambda", "function") or isinstance(shape, dict):
+                config["output_shape"] = _deserialize_function(shape, output_shape_type,
+                                                               custom_objects, safe_mode)
+            else:
+                config["output_shape"] = _tupled_shape(shape)
+        if isinstance(config.get("mask"), dict):
+            config["mask"] = _deserialize_function(config["mask"], None, custom_objects, safe_mode)
+        return cls(**config)
+
+
+def _listed_shape(shape):
+    """Tuples as lists (JSON's form), recursively."""
+    if isinstance(shape, (list, tuple)):
+        return [_listed_shape(s) for s in shape]
+    return shape
+
+
+def _tupled_shape(shape):
+    """A shape (ints) as a tuple, a list of shapes as a list of tuples."""
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [_tupled_shape(s) for s in shape]
+    return tuple(shape)
+
+
+def _serialize_function(function):
+    """Keras 3's form: a lambda's bytecode, or a named function's name."""
+    if isinstance(function, types.LambdaType) and function.__name__ == "<lambda>":
+        code, defaults, closure = _function_dump(function)
+        return {"class_name": "__lambda__",
+                "config": {"code": code, "defaults": defaults, "closure": closure}}
+    name = getattr(function, "__name__", None)
+    if name is None:
+        raise ValueError(
+            f"Lambda cannot serialize {function!r} (of type {type(function).__name__}): "
+            "expected a lambda or a named function."
+        )
+    return {"module": getattr(function, "__module__", None), "class_name": "function",
+            "config": name, "registered_name": name}
+
+
+def _function_dump(function):
+    """(base64 bytecode, defaults, closure values): Keras's ``func_dump``."""
+    code = codecs.encode(marshal.dumps(function.__code__), "base64").decode("ascii")
+    closure = (tuple(cell.cell_contents for cell in function.__closure__)
+               if function.__closure__ else None)
+    return code, function.__defaults__, closure
+
+
+def _function_load(code, defaults=None, closure=None):
+    """A function from ``_function_dump``'s output (Keras's ``func_load``).
+
+    Global names resolve in this module's namespace, so a saved
+    ``lambda x: ops.square(x)`` finds kfacade's ``ops``.
+    """
+    if isinstance(code, (tuple, list)):  # Keras 2 saved the three together
+        code, defaults, closure = code
+    if isinstance(defaults, list):
+        defaults = tuple(defaults)
+
+    def cell(value):
+        return (lambda: value).__closure__[0]
+
+    if closure is not None:
+        closure = tuple(cell(value) for value in closure)
+    try:
+        raw = codecs.decode(code.encode("ascii"), "base64")
+    except (UnicodeEncodeError, binascii.Error):
+        raw = code.encode("raw_unicode_escape")
+    loaded = marshal.loads(raw)
+    return types.FunctionType(loaded, dict(globals()), name=loaded.co_name, argdefs=defaults,
+                              closure=closure)
+
+
+def _in_safe_mode(safe_mode):
+    """Safe mode for a bytecode load: the argument, else the registry's setting
+    (``kfacade.config.enable_unsafe_deserialization``), else on."""
+    from kfacade.engine import object_registry
+
+    check = getattr(object_registry, "in_safe_mode", None)
+    if check is not None:
+        return check(True if safe_mode is None else safe_mode)
+    return safe_mode is not False
+
+
+def _deserialize_function(config, function_type, custom_objects, safe_mode):
+    """A callable from ``_serialize_function``'s form (or Keras 2's `function_type`)."""
+    if callable(config):
+        return config
+    is_lambda = function_type == "lambda" or (
+        isinstance(config, dict) and config.get("class_name") == "__lambda__")
+    if is_lambda:
+        if _in_safe_mode(safe_mode):
+            raise ValueError(
+                "Requested the deserialization of a `Lambda` layer whose `function` is a Python "
+                "lambda. This carries a potential risk of arbitrary code execution and thus it "
+                "is disallowed by default. If you trust the source of the artifact, you can "
+                "override this error by passing `safe_mode=False` to the loading function, or "
+                "calling `kfacade.config.enable_unsafe_deserialization()`."
+            )
+        if isinstance(config, dict):
+            inner = config["config"]
+            return _function_load(inner["code"], inner.get("defaults"), inner.get("closure"))
+        return _function_load(config)
+    name = (config.get("registered_name") or config.get("config")) if isinstance(config, dict) \
+        else config
+    from kfacade.engine import object_registry
+
+    found = object_registry.get("functions", name, custom_objects)
+    if found is None:
+        try:
+            found = activations.get(name)
+        except ValueError:
+            found = None
+    if found is None:
+        raise ValueError(
+            f"Lambda: unknown function {name!r}. Pass it in `custom_objects` (or register it "
+            "with `register_keras_serializable`)."
+        )
+    return found

@@ -1,6 +1,8 @@
-"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization."""
+"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization,
+UnitNormalization."""
 from kfacade.layers.normalization.batch_normalization import BatchNormalization
 from kfacade.layers.normalization.group_normalization import GroupNormalization
 from kfacade.layers.normalization.layer_normalization import LayerNormalization
+from kfacade.layers.normalization.unit_normalization import UnitNormalization
 
-__all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization"]
+__all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization"]

@@ -1,14 +1,10 @@
 """UpSampling1D/2D/3D: spatial axes enlarged by integer factors."""
-import numpy as np
-
 from kfacade import ops
 from kfacade.backend.config import standardize_data_format
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.convolutional import conv_utils
 from kfacade.layers.layer import Layer
-
-#: Keras's other interpolations (ops.image.resize) that kfacade does not implement yet.
-_UNIMPLEMENTED_INTERPOLATIONS = ("bicubic", "lanczos3", "lanczos5", "area")
+from kfacade.layers.preprocessing.image_resize import RESIZE_INTERPOLATIONS, resize_axis
 
 
 def _upsample_nearest(inputs, axes, size):
@@ -19,36 +15,11 @@ def _upsample_nearest(inputs, axes, size):
     return inputs
 
 
-def _bilinear_taps(length, factor):
-    """Source indices and weights of a linear resize of `length` by `factor`.
-
-    As ``tf.image.resize(..., "bilinear")`` (half-pixel centers, no
-    antialiasing): output cell o samples ``(o + 0.5) / factor - 0.5``,
-    clamped to the edge cells. Returns (lower, upper, weight_of_upper).
-    """
-    source = (np.arange(length * factor) + 0.5) / factor - 0.5
-    floor = np.floor(source)
-    lower = np.clip(floor, 0, length - 1).astype("int32")
-    upper = np.clip(floor + 1, 0, length - 1).astype("int32")
-    return lower, upper, (source - floor).astype("float32")
-
-
-def _upsample_bilinear(inputs, axes, size):
-    """Linear interpolation along each axis in turn (bilinear for two axes)."""
-    shape = ops.shape(inputs)
-    dtype = ops.dtype(inputs)
+def _upsample_interpolated(inputs, axes, size, interpolation):
+    """Each axis resized by its factor with `interpolation` (``image_resize``'s definitions)."""
     for axis, factor in zip(axes, size):
-        if factor == 1:
-            continue
-        lower, upper, weight = _bilinear_taps(shape[axis], factor)
-        weight_shape = [1] * len(shape)
-        weight_shape[axis] = len(weight)
-        weight = ops.convert_to_tensor(weight.reshape(weight_shape))
-        if ops.dtype(weight) != dtype:
-            weight = ops.cast(weight, dtype)
-        below = ops.take(inputs, ops.convert_to_tensor(lower), axis=axis)
-        above = ops.take(inputs, ops.convert_to_tensor(upper), axis=axis)
-        inputs = ops.add(below, ops.multiply(ops.subtract(above, below), weight))
+        if factor != 1:
+            inputs = resize_axis(inputs, axis, ops.shape(inputs)[axis] * factor, interpolation)
     return inputs
 
 
@@ -110,8 +81,9 @@ class UpSampling2D(_BaseUpSampling):
     Args:
         size: an int or 2 ints (default (2, 2)).
         data_format: "channels_last" (default) or "channels_first".
-        interpolation: "nearest" (repeat each pixel) or "bilinear"
-            (as ``tf.image.resize``: half-pixel centers, edge cells clamped).
+        interpolation: "nearest" (repeat each pixel), "bilinear",
+            "bicubic", "area", "lanczos3" or "lanczos5" (as ``tf.image.resize``,
+            half-pixel centres; see ``kfacade.layers.preprocessing.image_resize``).
 
     Example:
         >>> UpSampling2D(2, interpolation="bilinear")(np.ones((1, 3, 3, 1))).shape  # (1, 6, 6, 1)
@@ -120,22 +92,17 @@ class UpSampling2D(_BaseUpSampling):
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(2, size, data_format=data_format, **kwargs)
         value = interpolation.lower() if isinstance(interpolation, str) else interpolation
-        if value in _UNIMPLEMENTED_INTERPOLATIONS:
-            raise NotImplementedError(
-                f"UpSampling2D {self.name!r}: interpolation={value!r} is not implemented in "
-                f"kfacade; use 'nearest' or 'bilinear'."
-            )
-        if value not in ("nearest", "bilinear"):
+        if value not in RESIZE_INTERPOLATIONS:
             raise ValueError(
                 f"Invalid `interpolation` for UpSampling2D layer {self.name!r}: expected one of "
-                f"'nearest', 'bilinear'. Received: interpolation={interpolation}"
+                f"{RESIZE_INTERPOLATIONS}. Received: interpolation={interpolation}"
             )
         self.interpolation = value
 
     def call(self, inputs):
-        if self.interpolation == "bilinear":
-            return _upsample_bilinear(inputs, self._axes(), self.size)
-        return _upsample_nearest(inputs, self._axes(), self.size)
+        if self.interpolation == "nearest":
+            return _upsample_nearest(inputs, self._axes(), self.size)
+        return _upsample_interpolated(inputs, self._axes(), self.size, self.interpolation)
 
     def get_config(self):
         return {**super().get_config(), "interpolation": self.interpolation}

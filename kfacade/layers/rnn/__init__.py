@@ -5,7 +5,7 @@ A cell computes one timestep; ``RNN`` scans it over the time axis with
 dropout masks, ``lstm.py`` the optional fused adapter kernels).
 """
 from kfacade.layers.rnn.bidirectional import Bidirectional
-from kfacade.layers.rnn.conv_lstm import ConvLSTM2D, ConvLSTM2DCell
+from kfacade.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM2DCell, ConvLSTM3D
 from kfacade.layers.rnn.gru import GRU, GRUCell
 from kfacade.layers.rnn.lstm import LSTM, LSTMCell
 from kfacade.layers.rnn.rnn import RNN
@@ -15,8 +15,10 @@ from kfacade.layers.rnn.time_distributed import TimeDistributed
 
 __all__ = [
     "Bidirectional",
+    "ConvLSTM1D",
     "ConvLSTM2D",
     "ConvLSTM2DCell",
+    "ConvLSTM3D",
     "GRU",
     "GRUCell",
     "LSTM",
