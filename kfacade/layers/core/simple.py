@@ -330,10 +330,7 @@ def _in_safe_mode(safe_mode):
     (``kfacade.config.enable_unsafe_deserialization``), else on."""
     from kfacade.engine import object_registry
 
-    check = getattr(object_registry, "in_safe_mode", None)
-    if check is not None:
-        return check(True if safe_mode is None else safe_mode)
-    return safe_mode is not False
+    return object_registry.in_safe_mode(True if safe_mode is None else safe_mode)
 
 
 def _deserialize_function(config, function_type, custom_objects, safe_mode):
