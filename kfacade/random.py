@@ -15,7 +15,7 @@ import numpy as np
 
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
-from kfacade.backend.state import in_compiled_step_trace
+from kfacade.backend.state import active_stateless_scope, in_compiled_step_trace
 from kfacade.variables import Variable
 
 _global_seed = [None]
@@ -26,6 +26,41 @@ def set_global_seed(seed):
     """Seeds generators created without an explicit seed from here on."""
     _global_seed[0] = None if seed is None else int(seed)
     _counter[0] = 0
+    if _step_generator[0] is not None:  # reseeded in place: compiled steps hold its state
+        _step_generator[0].state.assign(np.array([0, _step_seed()], dtype="uint32"))
+
+
+_step_generator = [None]
+
+
+def _step_seed():
+    if _global_seed[0] is None:
+        return int(np.random.randint(0, 2**31 - 1))
+    return (_global_seed[0] * 7919 + 17) % (2**31 - 1)
+
+
+def _carried_by_this_step(generator):
+    """Whether the step being traced carries `generator`'s state: a pure step
+    (JAX) maps it in its stateless scope; a stateful graph (TensorFlow) reads
+    and writes the variable itself."""
+    if generator is None:
+        return False
+    scope = active_stateless_scope()
+    return scope is None or scope.get_current_value(generator.state) is not None
+
+
+def step_seed_generator():
+    """The generator of random ops called with ``seed=None`` inside a compiled step.
+
+    Keras 2 programs call ``K.random_normal(shape)`` in a layer (the VAE's
+    sampling ``Lambda``) and expect new noise at every step. The trainer
+    makes this generator's state part of every compiled step's state, so
+    such a draw advances with each step instead of being frozen when the
+    step is traced. Seeded by ``kfacade.utils.set_random_seed``.
+    """
+    if _step_generator[0] is None:
+        _step_generator[0] = SeedGenerator(_step_seed(), name="step_seed_generator_state")
+    return _step_generator[0]
 
 
 _counter = [0]
@@ -86,15 +121,19 @@ def draw_seed(seed):
         ``kfacade.utils.set_random_seed``).
 
     Raises:
-        ValueError: `seed` is None while a compiled step is being traced
-            (``jax.jit``, ``tf.function``): a seed drawn in Python then would
-            be frozen into the step and the same noise would repeat every
-            step. The message says to pass a ``SeedGenerator``.
+        ValueError: `seed` is None while a compiled step other than the
+            trainer's is being traced (the trainer's steps draw from
+            ``step_seed_generator()``, whose state they carry): a seed drawn
+            in Python then would be frozen into the step and the same noise
+            would repeat every step. The message says to pass a
+            ``SeedGenerator``.
         ValueError: `seed` is of another type.
     """
     if isinstance(seed, SeedGenerator):
         return seed.next()
     if seed is None:
+        if in_compiled_step_trace() and _carried_by_this_step(_step_generator[0]):
+            return _step_generator[0].next()  # part of the step's state (the trainer's steps)
         if in_compiled_step_trace():
             raise ValueError(
                 "A random op with seed=None was called inside a compiled step (jax.jit or "

@@ -3,8 +3,9 @@
 (That adapters import only floor 0 is ``tests/test_import_floors.py``.)
 
 - a random op with ``seed=None`` inside a compiled step never repeats its
-  noise silently: the backends that trace the step refuse it with a message
-  naming ``SeedGenerator``, the others draw afresh per step;
+  noise silently: the trainer's steps carry a generator for it (Keras 2's
+  VAE), a step that does not carry it is refused with a message naming
+  ``SeedGenerator``, and steps that are not traced draw afresh;
 - a ``SeedGenerator``'s stream lives in its state variable on every backend:
   restoring the variable rewinds it (eagerly and in a compiled step);
 - the stateless scope and the training flag are per thread, the automatic
@@ -161,3 +162,24 @@ def test_fused_rnn_hooks_receive_builtin_activation_names():
     assert builtin_activation_name(ops.sigmoid) == "sigmoid"
     assert builtin_activation_name(tanh) is None
     assert builtin_activation_name(lambda x: x) is None
+
+
+def test_unseeded_noise_in_a_trained_layer_changes_every_step():
+    """Keras 2's VAE: ``K.random_normal(shape)`` in a Lambda, trained with fit."""
+    from kfacade import backend as K
+
+    losses = []
+
+    class Record(kfacade.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            losses.append(float(logs["loss"]))
+
+    kfacade.utils.set_random_seed(3)
+    inputs = kfacade.Input((4,))
+    noisy = layers.Lambda(lambda x: x + K.random_normal(K.shape(x)))(inputs)
+    model = kfacade.Model(inputs, layers.Dense(1, kernel_initializer="ones")(noisy))
+    model.compile(optimizer=kfacade.optimizers.SGD(0.0), loss="mse")  # weights never move
+    x, y = np.zeros((8, 4), "float32"), np.zeros((8, 1), "float32")
+    model.fit(x, y, batch_size=8, epochs=4, verbose=0, callbacks=[Record()])
+    # The loss is the noise's own: it must differ at every step.
+    assert len(set(losses)) == 4, losses

@@ -20,6 +20,7 @@ from kfacade.engine import tree
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.operation import run_on_dummies
 from kfacade import metrics as metrics_module
+from kfacade import random as random_module
 from kfacade import optimizers
 from kfacade.callbacks.callback_list import CallbackList, logs_to_float
 from kfacade.trainers import data_adapters
@@ -276,6 +277,8 @@ class Trainer:
             state += list(self.optimizer.variables)
         if self.compiled:
             state += [v for m in self.metrics for v in m.variables]
+        # Random ops called with seed=None inside the step draw from it.
+        state.append(random_module.step_seed_generator().state)
         seen, unique = set(), []
         for v in state:
             if id(v) not in seen:
