@@ -190,3 +190,20 @@ def test_shape_mismatch_names_both_shapes():
     layer(np.zeros((2, 4), "float32"))
     with pytest.raises(ValueError, match=r"value 4.*\(2, 5\)"):
         layer(np.zeros((2, 5), "float32"))
+
+
+def test_numpy_integer_sizes_are_python_ints():
+    """Keras 2 programs pass sizes computed with NumPy (``np.max(y) + 1``)."""
+    import json
+
+    n = np.int64(3)
+    made = [layers.Dense(n), layers.Embedding(np.int64(10), np.int32(4)), layers.LSTM(n),
+            layers.GRU(n), layers.SimpleRNN(n), layers.Conv1D(n, 2), layers.Conv2DTranspose(n, 2),
+            layers.SeparableConv1D(n, 2, depth_multiplier=np.int64(2)), layers.RepeatVector(n)]
+    for layer in made:
+        for attr in ("units", "input_dim", "output_dim", "filters", "depth_multiplier", "n"):
+            value = getattr(layer, attr, None)
+            if value is not None:
+                assert type(value) is int, (layer, attr)
+        json.dumps(layer.get_config())
+    assert layers.Dense(n)(np.ones((2, 4), "float32")).shape == (2, 3)

@@ -36,7 +36,7 @@ class ConvLSTM2DCell(DropoutRNNCell, Layer):
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0,
                  recurrent_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        check_positive_int(filters, "filters", self)
+        filters = check_positive_int(filters, "filters", self)
         self.filters = filters
         standardize_window(self, 2, kernel_size, strides, padding, data_format, dilation_rate)
         self.unit_forget_bias = unit_forget_bias
