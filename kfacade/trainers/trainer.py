@@ -38,10 +38,11 @@ def _dtype_of(x):
     return "float32" if name == "float64" else name
 
 
-def _spec_like(x):
-    """A KerasTensor with `x`'s shape (batch axis unknown) and dtype."""
+def _spec_like(x, batch_size=None):
+    """A KerasTensor with `x`'s shape and dtype; the batch axis is `batch_size`
+    (None: unknown)."""
     shape = _shape_of(x)
-    return KerasTensor((None,) + shape[1:], _dtype_of(x))
+    return KerasTensor((batch_size,) + shape[1:], _dtype_of(x))
 
 
 class Trainer:
@@ -151,13 +152,22 @@ class Trainer:
         return None
 
     # ------------------------------------------------------- first batch
+    def _fixed_batch_size(self):
+        """The batch size the model's inputs fix (Keras 2's ``batch_input_shape``,
+        as stateful RNNs need), or None when it is free."""
+        inputs = tree.flatten(getattr(self, "inputs", None) or [])
+        sizes = {t.shape[0] for t in inputs if isinstance(t, KerasTensor) and t.shape}
+        sizes.discard(None)
+        return sizes.pop() if len(sizes) == 1 else None
+
     def _symbolic_build(self, x, y=None):
         """Builds the model, losses, metrics and optimizer from one batch's shapes.
 
         Runs the model on placeholder values under a stateless scope, so that
         no weight or statistic changes, and validates targets against outputs.
         """
-        x_spec = tree.map_structure(_spec_like, x)
+        batch_size = self._fixed_batch_size()
+        x_spec = tree.map_structure(lambda a: _spec_like(a, batch_size), x)
         outputs = run_on_dummies(lambda inputs: self(inputs, training=False), (x_spec,), {})
         flat_outputs = tree.flatten(outputs)
         names = self._output_names()
