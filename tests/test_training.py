@@ -167,6 +167,34 @@ def test_keras2_add_loss_takes_inputs_and_lists():
                                [1.0, 2.0])
 
 
+
+def test_compile_without_a_loss_trains_and_validates_on_added_losses():
+    """As in Keras 2 and 3: ``compile(loss=None)`` with a layer's ``add_loss``
+    (Keras 2's VAE) trains on the added losses, with no targets, and reports
+    them as ``loss``/``val_loss``; with no loss at all, fit says so."""
+
+    class Penalty(layers.Layer):
+        def call(self, inputs):
+            self.add_loss(keras.ops.mean(keras.ops.square(inputs)))
+            return inputs
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, Penalty()(layers.Dense(4)(inputs)))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=None)
+    x = np.random.default_rng(0).standard_normal((32, 4)).astype("float32")
+    history = model.fit(x, epochs=3, batch_size=8, validation_data=(x, None), verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert np.isfinite(history.history["val_loss"]).all()
+    expected = np.mean(model.predict(x, verbose=0) ** 2)
+    np.testing.assert_allclose(model.evaluate(x, batch_size=32, verbose=0), expected, rtol=1e-5)
+
+    plain = keras.Sequential([layers.Dense(1, input_shape=(4,))])
+    plain.compile(optimizer="sgd", loss=None)
+    with pytest.raises(ValueError, match="No loss to compute"):
+        plain.fit(x, x[:, :1], verbose=0)
+
+
 def test_seed_simple_mlp_fit_trains_batchnorm_statistics():
     x, y = _classification_data(features=20, classes=10)
     model = seed_models.SimpleMLP(use_bn=True, use_dp=True)

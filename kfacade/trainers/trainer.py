@@ -195,19 +195,26 @@ class Trainer:
 
     # ------------------------------------------------------------- steps
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """The compiled loss plus the layers' losses (regularization, add_loss)."""
-        if self._compile_loss is None:
-            raise ValueError(
-                "No loss to compute. Provide a `loss` argument in `compile()`."
-            )
-        total, per_output = self._compile_loss(y, y_pred, sample_weight)
+        """The compiled loss plus the layers' losses (regularization, add_loss).
+
+        With no compiled loss (``compile(loss=None)``) or no targets, the
+        layers' losses alone, as in Keras (a VAE's ``add_loss``).
+        """
+        total, per_output = None, []
+        if self._compile_loss is not None and y is not None:
+            total, per_output = self._compile_loss(y, y_pred, sample_weight)
         self._last_per_output_losses = per_output
         regularized = self._step_regularized_weights
         if regularized is None:
             regularized = self._regularized_weights()
         extra = self._activity_losses() + [reg(v.value) for v, reg in regularized]
         if extra:
-            total = _B.add(total, _sum(extra))
+            total = _sum(extra) if total is None else _B.add(total, _sum(extra))
+        if total is None:
+            raise ValueError(
+                "No loss to compute. Provide a `loss` argument in `compile()` (and targets "
+                "to `fit`), or add losses with `add_loss` in a layer's `call`."
+            )
         return total
 
     def _update_loss_trackers(self, loss, batch_size):
@@ -269,7 +276,7 @@ class Trainer:
         x, y, sample_weight = data
         with _B.no_grad():
             y_pred = self(x, training=False)
-            if self._compile_loss is not None and y is not None:
+            if (self._compile_loss is not None and y is not None) or self._activity_losses():
                 loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
                 self._update_loss_trackers(loss, _batch_size(x))
             return self.compute_metrics(x, y, y_pred, sample_weight)
