@@ -207,3 +207,25 @@ def test_numpy_integer_sizes_are_python_ints():
                 assert type(value) is int, (layer, attr)
         json.dumps(layer.get_config())
     assert layers.Dense(n)(np.ones((2, 4), "float32")).shape == (2, 3)
+
+
+def test_augmented_assignment_in_call_leaves_the_callers_array_alone():
+    """Keras 2's antirectifier writes ``inputs -= K.mean(inputs, ...)`` in ``call``.
+    The tensor a layer receives from a NumPy array must not share its memory:
+    on torch an in-place op would otherwise change the caller's data."""
+    from kfacade import backend as K
+
+    class Centre(layers.Layer):
+        def call(self, inputs):
+            inputs -= K.mean(inputs, axis=1, keepdims=True)
+            return inputs
+
+    x = np.arange(8, dtype="float32").reshape(2, 4)
+    original = x.copy()
+    assert_close(Centre()(x), original - original.mean(axis=1, keepdims=True))
+    np.testing.assert_array_equal(x, original)
+    model = kfacade.Sequential([layers.Input((4,)), Centre()])
+    model.compile(optimizer="sgd", loss="mse")
+    model.predict(x, verbose=0)
+    model.evaluate(x, x, verbose=0)
+    np.testing.assert_array_equal(x, original)
