@@ -47,6 +47,8 @@ _sys.modules["kfacade.utils.training_utils"] = _multi_gpu
 utils.multi_gpu_utils = utils.training_utils = _multi_gpu
 # Keras 2's Model.fit_generator / evaluate_generator / predict_generator.
 _legacy_training.add_to(_Trainer)
+# Keras 2's Model.reset_states and Sequential.predict_classes / predict_proba.
+_legacy_training.add_model_methods(Model, Sequential)
 
 from kfacade.version import __version__  # noqa: E402
 

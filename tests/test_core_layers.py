@@ -268,3 +268,42 @@ def test_identity_returns_its_inputs_and_masks(rng):
     assert layers.Identity()(masked)._keras_mask is masked._keras_mask
     config = layers.Identity(name="pass").get_config()
     assert layers.Identity.from_config(config).get_config() == config
+
+
+def test_numpy_integer_sizes_are_python_ints():
+    """Keras 2 programs pass sizes computed with NumPy (``np.max(y) + 1``)."""
+    import json
+
+    n = np.int64(3)
+    made = [layers.Dense(n), layers.Embedding(np.int64(10), np.int32(4)), layers.LSTM(n),
+            layers.GRU(n), layers.SimpleRNN(n), layers.Conv1D(n, 2), layers.Conv2DTranspose(n, 2),
+            layers.SeparableConv1D(n, 2, depth_multiplier=np.int64(2)), layers.RepeatVector(n)]
+    for layer in made:
+        for attr in ("units", "input_dim", "output_dim", "filters", "depth_multiplier", "n"):
+            value = getattr(layer, attr, None)
+            if value is not None:
+                assert type(value) is int, (layer, attr)
+        json.dumps(layer.get_config())
+    assert layers.Dense(n)(np.ones((2, 4), "float32")).shape == (2, 3)
+
+
+def test_augmented_assignment_in_call_leaves_the_callers_array_alone():
+    """Keras 2's antirectifier writes ``inputs -= K.mean(inputs, ...)`` in ``call``.
+    The tensor a layer receives from a NumPy array must not share its memory:
+    on torch an in-place op would otherwise change the caller's data."""
+    from kfacade import backend as K
+
+    class Centre(layers.Layer):
+        def call(self, inputs):
+            inputs -= K.mean(inputs, axis=1, keepdims=True)
+            return inputs
+
+    x = np.arange(8, dtype="float32").reshape(2, 4)
+    original = x.copy()
+    assert_close(Centre()(x), original - original.mean(axis=1, keepdims=True))
+    np.testing.assert_array_equal(x, original)
+    model = kfacade.Sequential([layers.Input((4,)), Centre()])
+    model.compile(optimizer="sgd", loss="mse")
+    model.predict(x, verbose=0)
+    model.evaluate(x, x, verbose=0)
+    np.testing.assert_array_equal(x, original)

@@ -108,6 +108,93 @@ def test_generators_sequences_and_fit_generator():
     assert model.predict_generator((x[i:i + 64] for i in range(0, 128, 64)), steps=2).shape == (128, 3)
 
 
+
+def test_keras2_sequential_predict_classes_and_proba():
+    """Keras 2's Sequential.predict_classes / predict_proba (removed in Keras 3)."""
+    x, y = _classification_data(n=16)
+    model = _small_model()
+    proba = model.predict_proba(x)
+    np.testing.assert_allclose(proba, model.predict(x, verbose=0), rtol=1e-6)
+    np.testing.assert_array_equal(model.predict_classes(x, verbose=0), proba.argmax(axis=-1))
+    binary = keras.Sequential([layers.Dense(1, activation="sigmoid", input_shape=(8,))])
+    classes = binary.predict_classes(x, batch_size=4)
+    assert classes.shape == (16, 1) and classes.dtype == np.int32
+    np.testing.assert_array_equal(classes, (binary.predict(x, verbose=0) > 0.5).astype("int32"))
+
+
+def test_keras2_model_reset_states_resets_every_stateful_layer():
+    """Keras 2's model.reset_states(), nested models and Bidirectional included."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 4)).astype("float32")
+    inner = keras.Sequential([layers.Input(batch_shape=(2, 3, 4)),
+                              layers.LSTM(3, stateful=True, return_sequences=True)])
+    model = keras.Sequential([layers.Input(batch_shape=(2, 3, 4)), inner,
+                              layers.Bidirectional(layers.GRU(2, stateful=True)),
+                              layers.Dense(1)])
+    first = model.predict(x, verbose=0)
+    assert not np.allclose(model.predict(x, verbose=0), first)  # the states carried over
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(x, verbose=0), first, rtol=1e-5, atol=1e-6)
+
+
+def test_fit_a_model_whose_inputs_fix_the_batch_size():
+    """Keras 2's stateful recipe: batch_input_shape fixes the batch; fit must not
+    build the model on placeholder batches of another size."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 1, 1)).astype("float32")
+    model = keras.Sequential()
+    model.add(layers.LSTM(4, batch_input_shape=(8, 1, 1), stateful=True))
+    model.add(layers.Dense(1))
+    model.compile(loss="mse", optimizer="adam")
+    history = model.fit(x, x[:, 0], batch_size=8, epochs=1, shuffle=False, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert np.isfinite(model.evaluate(x, x[:, 0], batch_size=8, verbose=0))
+
+
+def test_keras2_add_loss_takes_inputs_and_lists():
+    """Keras 2's ``add_loss(losses, inputs=None)``: a list of losses, and the
+    ``inputs`` argument of conditional losses (ignored: a layer's losses are
+    recomputed at every call)."""
+
+    class TwoLosses(layers.Layer):
+        def call(self, inputs):
+            self.add_loss([keras.ops.mean(inputs), 2.0 * keras.ops.mean(inputs)], inputs=inputs)
+            return inputs
+
+    layer = TwoLosses()
+    layer(np.ones((2, 3), "float32"))
+    np.testing.assert_allclose([float(keras.ops.convert_to_numpy(v)) for v in layer.losses],
+                               [1.0, 2.0])
+
+
+
+def test_compile_without_a_loss_trains_and_validates_on_added_losses():
+    """As in Keras 2 and 3: ``compile(loss=None)`` with a layer's ``add_loss``
+    (Keras 2's VAE) trains on the added losses, with no targets, and reports
+    them as ``loss``/``val_loss``; with no loss at all, fit says so."""
+
+    class Penalty(layers.Layer):
+        def call(self, inputs):
+            self.add_loss(keras.ops.mean(keras.ops.square(inputs)))
+            return inputs
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, Penalty()(layers.Dense(4)(inputs)))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=None)
+    x = np.random.default_rng(0).standard_normal((32, 4)).astype("float32")
+    history = model.fit(x, epochs=3, batch_size=8, validation_data=(x, None), verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert np.isfinite(history.history["val_loss"]).all()
+    expected = np.mean(model.predict(x, verbose=0) ** 2)
+    np.testing.assert_allclose(model.evaluate(x, batch_size=32, verbose=0), expected, rtol=1e-5)
+
+    plain = keras.Sequential([layers.Dense(1, input_shape=(4,))])
+    plain.compile(optimizer="sgd", loss=None)
+    with pytest.raises(ValueError, match="No loss to compute"):
+        plain.fit(x, x[:, :1], verbose=0)
+
+
 def test_seed_simple_mlp_fit_trains_batchnorm_statistics():
     x, y = _classification_data(features=20, classes=10)
     model = seed_models.SimpleMLP(use_bn=True, use_dp=True)

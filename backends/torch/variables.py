@@ -124,7 +124,10 @@ def _from_numpy(array, dtype):
     if not array.flags.writeable or any(stride < 0 for stride in array.strides):
         # torch.as_tensor warns on read-only arrays and refuses negative strides.
         array = np.ascontiguousarray(array).copy()
-    return torch.as_tensor(array, dtype=dtype, device=_current[0])
+    # A copy, as TensorFlow and JAX make: a tensor sharing the array's memory
+    # would let an in-place op (``inputs -= ...`` in a layer's call) change the
+    # caller's NumPy data.
+    return torch.tensor(array, dtype=dtype, device=_current[0])
 
 
 def convert_to_numpy(x):

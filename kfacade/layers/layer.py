@@ -404,10 +404,18 @@ class Layer(Operation):
         return total
 
     # ------------------------------------------------------------ losses
-    def add_loss(self, loss):
-        """Adds a loss tensor (e.g. an activity penalty) computed in ``call``."""
+    def add_loss(self, loss, inputs=None):
+        """Adds a loss tensor (e.g. an activity penalty) computed in ``call``.
+
+        Keras 2's form is accepted too: `loss` a list of tensors, and `inputs`
+        (which made a loss conditional on them; ignored, since a layer's losses
+        are those of its last call).
+        """
         _losses_pending[0] = True
-        self._losses.append(loss)
+        if isinstance(loss, (list, tuple)):
+            self._losses.extend(loss)
+        else:
+            self._losses.append(loss)
 
     @property
     def losses(self):

@@ -1,10 +1,13 @@
 """Keras 2's training method names that Keras 3 removed: ``fit_generator``,
-``evaluate_generator``, ``predict_generator``.
+``evaluate_generator``, ``predict_generator``; ``Model.reset_states``;
+``Sequential.predict_proba``/``predict_classes``.
 
 They only forward to ``fit``/``evaluate``/``predict`` (which take generators
 and Sequences themselves). ``kfacade/__init__.py`` adds them to the trainer
-with ``add_to``, so the trainer itself holds no Keras 2 names.
+with ``add_to`` (and the models with ``add_model_methods``), so the trainer
+and models themselves hold no Keras 2 names.
 """
+import warnings
 
 
 class Keras2TrainingMethods:
@@ -41,3 +44,44 @@ def add_to(trainer_class):
     """Adds the Keras 2 generator methods to `trainer_class` (the base of every model)."""
     for name in ("fit_generator", "evaluate_generator", "predict_generator"):
         setattr(trainer_class, name, getattr(Keras2TrainingMethods, name))
+
+
+class Keras2ModelMethods:
+    """Keras 2's ``Model.reset_states`` (Keras 3 kept it on the layers only)."""
+
+    def reset_states(self):
+        """Resets the states of every stateful layer, nested models' included."""
+        for layer in self.layers:
+            if hasattr(layer, "layers") and hasattr(layer, "reset_states"):
+                layer.reset_states()  # a nested model
+            elif getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
+
+
+class Keras2SequentialMethods:
+    """Keras 2's ``Sequential.predict_proba`` and ``predict_classes`` (removed in TF 2.6)."""
+
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        """The model's outputs, which are class probabilities (``predict``)."""
+        preds = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if preds.min() < 0.0 or preds.max() > 1.0:
+            warnings.warn("Network returning invalid probability values. The last layer might "
+                          "not normalize predictions into probabilities (like softmax or "
+                          "sigmoid would).", stacklevel=2)
+        return preds
+
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Class indices: the argmax of each prediction, or ``> 0.5`` (as int32,
+        shape ``(n, 1)``) for a single sigmoid output."""
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype("int32")
+
+
+def add_model_methods(model_class, sequential_class):
+    """Adds ``reset_states`` to `model_class` and ``predict_proba``/``predict_classes``
+    to `sequential_class`, as Keras 2 had them."""
+    model_class.reset_states = Keras2ModelMethods.reset_states
+    for name in ("predict_proba", "predict_classes"):
+        setattr(sequential_class, name, getattr(Keras2SequentialMethods, name))

@@ -39,10 +39,11 @@ def _dtype_of(x):
     return "float32" if name == "float64" else name
 
 
-def _spec_like(x):
-    """A KerasTensor with `x`'s shape (batch axis unknown) and dtype."""
+def _spec_like(x, batch_size=None):
+    """A KerasTensor with `x`'s shape and dtype; the batch axis is `batch_size`
+    (None: unknown)."""
     shape = _shape_of(x)
-    return KerasTensor((None,) + shape[1:], _dtype_of(x))
+    return KerasTensor((batch_size,) + shape[1:], _dtype_of(x))
 
 
 class Trainer:
@@ -152,13 +153,22 @@ class Trainer:
         return None
 
     # ------------------------------------------------------- first batch
+    def _fixed_batch_size(self):
+        """The batch size the model's inputs fix (Keras 2's ``batch_input_shape``,
+        as stateful RNNs need), or None when it is free."""
+        inputs = tree.flatten(getattr(self, "inputs", None) or [])
+        sizes = {t.shape[0] for t in inputs if isinstance(t, KerasTensor) and t.shape}
+        sizes.discard(None)
+        return sizes.pop() if len(sizes) == 1 else None
+
     def _symbolic_build(self, x, y=None):
         """Builds the model, losses, metrics and optimizer from one batch's shapes.
 
         Runs the model on placeholder values under a stateless scope, so that
         no weight or statistic changes, and validates targets against outputs.
         """
-        x_spec = tree.map_structure(_spec_like, x)
+        batch_size = self._fixed_batch_size()
+        x_spec = tree.map_structure(lambda a: _spec_like(a, batch_size), x)
         outputs = run_on_dummies(lambda inputs: self(inputs, training=False), (x_spec,), {})
         flat_outputs = tree.flatten(outputs)
         names = self._output_names()
@@ -186,19 +196,26 @@ class Trainer:
 
     # ------------------------------------------------------------- steps
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """The compiled loss plus the layers' losses (regularization, add_loss)."""
-        if self._compile_loss is None:
-            raise ValueError(
-                "No loss to compute. Provide a `loss` argument in `compile()`."
-            )
-        total, per_output = self._compile_loss(y, y_pred, sample_weight)
+        """The compiled loss plus the layers' losses (regularization, add_loss).
+
+        With no compiled loss (``compile(loss=None)``) or no targets, the
+        layers' losses alone, as in Keras (a VAE's ``add_loss``).
+        """
+        total, per_output = None, []
+        if self._compile_loss is not None and y is not None:
+            total, per_output = self._compile_loss(y, y_pred, sample_weight)
         self._last_per_output_losses = per_output
         regularized = self._step_regularized_weights
         if regularized is None:
             regularized = self._regularized_weights()
         extra = self._activity_losses() + [reg(v.value) for v, reg in regularized]
         if extra:
-            total = _B.add(total, _sum(extra))
+            total = _sum(extra) if total is None else _B.add(total, _sum(extra))
+        if total is None:
+            raise ValueError(
+                "No loss to compute. Provide a `loss` argument in `compile()` (and targets "
+                "to `fit`), or add losses with `add_loss` in a layer's `call`."
+            )
         return total
 
     def _update_loss_trackers(self, loss, batch_size):
@@ -260,7 +277,7 @@ class Trainer:
         x, y, sample_weight = data
         with _B.no_grad():
             y_pred = self(x, training=False)
-            if self._compile_loss is not None and y is not None:
+            if (self._compile_loss is not None and y is not None) or self._activity_losses():
                 loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
                 self._update_loss_trackers(loss, _batch_size(x))
             return self.compute_metrics(x, y, y_pred, sample_weight)

@@ -178,8 +178,8 @@ class BaseConv(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        conv_utils.check_positive_int(filters, "filters", self)
-        conv_utils.check_positive_int(groups, "groups", self)
+        filters = conv_utils.check_positive_int(filters, "filters", self)
+        groups = conv_utils.check_positive_int(groups, "groups", self)
         self.filters = filters
         self.groups = groups
         init_conv_layer(self, rank, locals(), ("kernel", "bias"), allow_causal=rank == 1)

@@ -43,7 +43,7 @@ class BaseConvTranspose(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        conv_utils.check_positive_int(filters, "filters", self)
+        filters = conv_utils.check_positive_int(filters, "filters", self)
         self.filters = filters
         init_conv_layer(self, rank, locals(), ("kernel", "bias"))
         self.output_padding = (

@@ -5,6 +5,8 @@ The window rules themselves (tuples, padding names, output lengths) live
 in ``kfacade.backend.conv_geometry``, shared with the adapters' ops; the
 names re-exported here are those rules, not copies.
 """
+import numbers
+
 from kfacade.backend import conv_geometry
 from kfacade.backend.conv_geometry import (  # noqa: F401 (re-exported for the layers)
     conv_output_length,
@@ -22,12 +24,14 @@ def standardize_padding(value, layer, allow_causal=False):
 
 
 def check_positive_int(value, name, layer):
-    """Raises a ValueError unless `value` is a strictly positive int."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    """`value` as a Python int; a ValueError unless it is a strictly positive integer
+    (NumPy integers included: Keras 2 programs pass ``np.max(y) + 1``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         raise ValueError(
             f"Invalid value for argument `{name}` of {type(layer).__name__} layer {layer.name!r}. "
             f"Expected a strictly positive integer. Received {name}={value!r}."
         )
+    return int(value)
 
 
 def check_strides_and_dilation(strides, dilation_rate):

@@ -33,7 +33,7 @@ class BaseDepthwiseConv(Layer):
                  depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        conv_utils.check_positive_int(depth_multiplier, "depth_multiplier", self)
+        depth_multiplier = conv_utils.check_positive_int(depth_multiplier, "depth_multiplier", self)
         self.depth_multiplier = depth_multiplier
         init_conv_layer(self, rank, locals(), ("depthwise", "bias"))
 

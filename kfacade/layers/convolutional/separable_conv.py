@@ -38,8 +38,8 @@ class BaseSeparableConv(Layer):
                  bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
                  pointwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        conv_utils.check_positive_int(depth_multiplier, "depth_multiplier", self)
-        conv_utils.check_positive_int(filters, "filters", self)
+        depth_multiplier = conv_utils.check_positive_int(depth_multiplier, "depth_multiplier", self)
+        filters = conv_utils.check_positive_int(filters, "filters", self)
         self.depth_multiplier = depth_multiplier
         self.filters = filters
         init_conv_layer(self, rank, locals(), _WEIGHTS)

@@ -1,4 +1,6 @@
 """Dense: ``activation(inputs @ kernel + bias)``."""
+import numbers
+
 from kfacade import activations, constraints, initializers, ops, regularizers
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.layer import Layer
@@ -27,12 +29,12 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+        if not isinstance(units, numbers.Integral) or isinstance(units, bool) or units <= 0:
             raise ValueError(
                 f"Received an invalid value for `units`, expected a positive integer. "
                 f"Received: units={units!r}"
             )
-        self.units = units
+        self.units = int(units)
         self.activation = activations.get(activation)
         self._linear = self.activation is activations.linear
         self.use_bias = use_bias

@@ -1,4 +1,6 @@
 """Embedding: integer indices -> rows of a trainable (input_dim, output_dim) table."""
+import numbers
+
 from kfacade import constraints, initializers, ops, regularizers
 from kfacade.backend.dtypes import standardize_dtype
 from kfacade.layers.layer import Layer
@@ -33,7 +35,7 @@ class Embedding(Layer):
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
                  activity_regularizer=None, **kwargs):
         for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
                 raise ValueError(
                     f"`{arg}` must be a positive integer. Received: {arg}={value!r} "
                     f"(of type {type(value).__name__})."
@@ -43,8 +45,8 @@ class Embedding(Layer):
             # Keras 2: the sequence length declared the first layer's input.
             kwargs["input_shape"] = (input_length,)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.input_dim = input_dim
-        self.output_dim = output_dim
+        self.input_dim = int(input_dim)
+        self.output_dim = int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)

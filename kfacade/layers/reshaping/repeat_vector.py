@@ -1,4 +1,6 @@
 """RepeatVector: ``(batch, features)`` -> ``(batch, n, features)``."""
+import numbers
+
 from kfacade import ops
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.layer import Layer
@@ -16,9 +18,9 @@ class RepeatVector(Layer):
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(n, bool) or not isinstance(n, int):
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
             raise TypeError(f"Expected an integer value for `n`, got {type(n)}. Received: n={n!r}")
-        self.n = n
+        self.n = int(n)
         self.input_spec = InputSpec(ndim=2)
         self.built = True
 

@@ -9,6 +9,8 @@ caches the mask) and clears them after it, so the loop body draws no random
 numbers and assigns no seed state; that keeps it a pure function inside
 ``jax.lax.scan`` and ``tf.while_loop``.
 """
+import numbers
+
 from kfacade import activations, ops
 from kfacade.backend.active import adapter as _B
 from kfacade.layers.convolutional import base_conv
@@ -185,12 +187,13 @@ def states_like(state, states):
 
 
 def check_units(units, name="units"):
-    if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+    """`units` as a Python int (NumPy integers accepted, as in Keras)."""
+    if not isinstance(units, numbers.Integral) or isinstance(units, bool) or units <= 0:
         raise ValueError(
             f"Received an invalid value for argument `{name}`, expected a positive "
             f"integer. Received: {name}={units!r}"
         )
-    return units
+    return int(units)
 
 
 def activation_config(cell, names):

@@ -44,7 +44,7 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
                  recurrent_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rank = rank
-        check_positive_int(filters, "filters", self)
+        filters = check_positive_int(filters, "filters", self)
         self.filters = filters
         standardize_window(self, rank, kernel_size, strides, padding, data_format, dilation_rate)
         self.unit_forget_bias = unit_forget_bias
