@@ -179,6 +179,10 @@ class Trainer:
         return total
 
     def _update_loss_trackers(self, loss, batch_size):
+        if batch_size == 0:
+            # A replica whose share of a small final batch is empty: its loss
+            # is a mean over nothing (NaN), which even a weight of 0 keeps.
+            return
         self._loss_tracker.update_state(loss, sample_weight=batch_size)
         if self._output_loss_trackers:
             values = [v for v in self._last_per_output_losses if v is not None]
