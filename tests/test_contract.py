@@ -156,8 +156,8 @@ def test_contract_families_partition_its_functions():
         f"contract.FAMILIES misses {sorted(set(EXPECTED_SIGNATURES) - set(assigned))}, "
         f"repeats {sorted({n for n in assigned if assigned.count(n) > 1})}"
     )
-    assert list(contract.FAMILIES) == ["variables", "numpy", "nn", "core", "random", "device", "distribute",
-                                     "step"]
+    assert list(contract.FAMILIES) == [
+        "variables", "numpy", "nn", "core", "random", "device", "distribute", "step"]
     assert {"scan", "stop_gradient"} == set(contract.FAMILIES["core"])
     assert {"conv", "dropout", "relu"} <= set(contract.FAMILIES["nn"])
 

@@ -24,5 +24,6 @@ from .core import *  # noqa: E402,F401,F403
 from .random import *  # noqa: E402,F401,F403
 from .device import *  # noqa: E402,F401,F403
 from .step import *  # noqa: E402,F401,F403
+from .distribute import *  # noqa: E402,F401,F403
 from .rnn import *  # noqa: E402,F401,F403  (optional hooks: lstm, gru)
 from .optimizers import *  # noqa: E402,F401,F403  (optional hook: fused_optimizer_update)

@@ -22,7 +22,15 @@ from kfacade.backend.dtypes import (
 
 from ._helpers import Tensor, _all_axes, _axes, _float, _promoted, _t
 from .device import _current
-from .variables import _SHELL_UNSIGNED, _TORCH_DTYPES, _convert, _scalar_dtype, _torch_dtype
+from .variables import (
+    _SHELL_UNSIGNED,
+    _TORCH_DTYPES,
+    _convert,
+    _is_dtensor,
+    _partials_reduced,
+    _scalar_dtype,
+    _torch_dtype,
+)
 
 __all__ = list(FAMILIES["numpy"])
 
@@ -751,7 +759,10 @@ def take_along_axis(x, indices, axis):
     else:
         axis = _axes(axis, x.ndim)[0]
     indices = torch.where(indices < 0, indices + x.shape[axis], indices)
-    return torch.take_along_dim(x, indices, axis)
+    result = torch.take_along_dim(x, indices, axis)
+    if type(result) is not Tensor and _is_dtensor(result):  # a model-parallel step
+        result = _partials_reduced(result)
+    return result
 
 
 def slice(x, start_indices, shape):

@@ -1,4 +1,6 @@
 """Tensors and variables: conversion, dtypes, and Parameter storage."""
+import sys
+
 import numpy as np
 import torch
 
@@ -130,9 +132,33 @@ def _from_numpy(array, dtype):
     return torch.tensor(array, dtype=dtype, device=_current[0])
 
 
+def _is_dtensor(x):
+    """True for a DTensor (``torch.distributed.tensor``, a model-parallel
+    variable), without importing that module where no DTensor can exist."""
+    module = sys.modules.get("torch.distributed.tensor")
+    return module is not None and isinstance(x, module.DTensor)
+
+
+def _partials_reduced(x):
+    """A DTensor with its pending (Partial) reductions done now, others as they were.
+
+    A gather along a sharded axis leaves a masked partial sum that DTensor
+    (torch 2.13) cannot reduce once the result is reshaped (IndexError in
+    ``_mask_buffer.apply_mask``); reduced where it was made, its shape is the mask's.
+    """
+    if not any(placement.is_partial() for placement in x.placements):
+        return x
+    from torch.distributed.tensor import Replicate
+
+    return x.redistribute(x.device_mesh, [Replicate() if placement.is_partial() else placement
+                                          for placement in x.placements])
+
+
 def convert_to_numpy(x):
     if isinstance(x, Tensor):
         x = x.detach()
+        if type(x) is not Tensor and _is_dtensor(x):
+            x = x.full_tensor()  # a collective: every process of the mesh converts it
         if x.dtype == torch.bfloat16:  # NumPy has no bfloat16
             x = x.float()
         if x.device.type != "cpu":
@@ -191,6 +217,8 @@ def variable_assign(handle, value):
     """
     if not isinstance(value, Tensor):
         value = _convert(value, handle.dtype)
+    if type(value) is not Tensor or type(handle) is not torch.nn.Parameter:
+        value = _same_layout(handle, value)
     if not (handle.requires_grad or value.requires_grad) or not torch.is_grad_enabled():
         handle.copy_(value)  # nothing autograd could record
         return handle
@@ -201,3 +229,18 @@ def variable_assign(handle, value):
     finally:
         _set_grad_enabled(True)
     return handle
+
+
+def _same_layout(handle, value):
+    """`value` laid out as `handle`: a DTensor (a model-parallel result) read
+    whole into a plain variable (a metric state); a plain tensor cut into
+    this process's shard of a DTensor variable (set_weights)."""
+    sharded = _is_dtensor(handle)
+    if _is_dtensor(value) and not sharded:
+        return value.full_tensor()
+    if sharded and not _is_dtensor(value):
+        from torch.distributed.tensor import distribute_tensor
+
+        return distribute_tensor(value.detach().to(handle.device), handle.device_mesh,
+                                 handle.placements, src_data_rank=None)
+    return value
