@@ -78,7 +78,8 @@ def test_draw_seed_values_and_refusals():
     np.testing.assert_array_equal(generator.state.numpy(), [1, 11])
     with pytest.raises(ValueError, match="Received: seed='abc'"):
         draw_seed("abc")
-    with state.compiled_step_trace(), pytest.raises(ValueError, match="SeedGenerator"):
+    # A pure step (a stateless scope) that does not carry the step seed generator.
+    with state.compiled_step_trace(), StatelessScope(), pytest.raises(ValueError, match="SeedGenerator"):
         draw_seed(None)
     assert draw_seed(5) == 5 and not state.in_compiled_step_trace()
 

@@ -544,8 +544,17 @@ class Layer(Operation):
         state.depth = outer + 1
         if training is not None:
             state.training = bool(training)
-        if dtype_policies.autocast_in_use[0]:
-            return self._call_autocast(args, kwargs, state, saved, outer)
+        autocast = dtype_policies.autocast_in_use[0]
+        if autocast:
+            # Mixed precision: floating inputs in the compute dtype, float
+            # variables read as it (Variable.value) during this call only.
+            saved_cast = _thread_state.autocast
+            _thread_state.autocast = self._autocast_dtype
+            compute = self._compute_dtype
+            if self.autocast and args and is_float_dtype(compute):
+                mixed = self._autocast_dtype is not None
+                args = (tree.map_structure(lambda x: _cast_float(x, compute, mixed), args[0]),) \
+                    + args[1:]
         try:
             outputs = self.call(*args, **kwargs)
         except (RuntimeError, ValueError) as error:
@@ -553,27 +562,8 @@ class Layer(Operation):
                 _raise_if_devices_differ(self, args, kwargs, error)
             raise
         finally:
-            state.training = saved
-            state.depth = outer
-        if self.activity_regularizer is not None:
-            for output in tree.flatten(outputs):
-                self.add_loss(
-                    _B.divide(self.activity_regularizer(output), _B.shape(output)[0])
-                )
-        return outputs
-
-    def _call_autocast(self, args, kwargs, state, saved, outer):
-        """`call` under the layer's policy: floating inputs cast to its compute
-        dtype, float variables read as it (mixed precision)."""
-        saved_cast = _thread_state.autocast
-        _thread_state.autocast = self._autocast_dtype
-        compute = self._compute_dtype
-        if self.autocast and args and is_float_dtype(compute):
-            args = (tree.map_structure(lambda x: _cast_float(x, compute), args[0]),) + args[1:]
-        try:
-            outputs = self.call(*args, **kwargs)
-        finally:
-            _thread_state.autocast = saved_cast
+            if autocast:
+                _thread_state.autocast = saved_cast
             state.training = saved
             state.depth = outer
         if self.activity_regularizer is not None:
@@ -712,10 +702,17 @@ def _tensor_leaves(inputs):
     return [x for x in tree.flatten(inputs) if x is not None and not isinstance(x, (int, float, str, bool))]
 
 
-def _cast_float(x, dtype):
-    """A floating native tensor cast to `dtype`; anything else unchanged."""
-    if _B.is_tensor(x) and is_float_dtype(_B.dtype(x)) and _B.dtype(x) != dtype:
-        return _B.cast(x, dtype)
+def _cast_float(x, dtype, mixed):
+    """A floating native tensor cast to `dtype`; anything else unchanged.
+
+    A mixed layer casts every float input; another layer casts only 16-bit
+    ones (a float32 output layer after float16 ones), so layers outside mixed
+    precision see the inputs they always saw."""
+    if _B.is_tensor(x):
+        current = _B.dtype(x)
+        if current != dtype and is_float_dtype(current) and (
+                mixed or current in ("float16", "bfloat16")):
+            return _B.cast(x, dtype)
     return x
 
 
