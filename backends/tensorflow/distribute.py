@@ -209,6 +209,16 @@ def distribute_variable(handle, mesh, axes, aggregation):
     name = handle.name.split(":")[0] if isinstance(handle, tf.Variable) else None
     trainable = bool(getattr(handle, "trainable", False))
     on_read = aggregation == "sum"
+    if process_info()[1] > 1 and value.dtype not in _COLLECTIVE_DTYPES:
+        # TF's collectives cannot broadcast this dtype (seed states are
+        # uint32), so no strategy variable can hold it across workers (the
+        # strategy broadcasts every initial value): each worker keeps a plain
+        # local variable, starting from process 0's value (shared as int64)
+        # and updated alike by the workers' identical steps.
+        shared = process_sum(np.asarray(value).astype("int64") if process_info()[0] == 0
+                             else np.zeros(value.shape, "int64"))
+        return tf.Variable(shared.astype(value.dtype.as_numpy_dtype), trainable=trainable,
+                           name=name, dtype=value.dtype)
     with strategy.scope():
         variable = tf.Variable(
             tf.zeros_like(value) if on_read else value, trainable=trainable, name=name,
@@ -221,6 +231,10 @@ def distribute_variable(handle, mesh, axes, aggregation):
         # variable would divide `value` over the replicas (inexact for ints).
         strategy.experimental_local_results(variable)[0].assign(value)
     return variable
+
+
+#: The dtypes TF's collective ops (broadcast, all-reduce) accept.
+_COLLECTIVE_DTYPES = (tf.bool, tf.float32, tf.float16, tf.float64, tf.int32, tf.int64)
 
 
 def variable_layout(handle):
