@@ -105,10 +105,7 @@ def deserialize(config, custom_objects=None):
         config: a name or a ``{"class_name", "config"}`` dict.
         custom_objects: ``{name: class or function}`` searched before the built-in ones.
     """
-    with object_registry.CustomObjectScope(custom_objects):
-        if isinstance(config, dict) and config.get("class_name") == "function":
-            config = config["config"]  # Keras 3's form of a function
-        return get(config)
+    return object_registry.deserialize_with(get, config, custom_objects)
 
 
 def get(identifier):

@@ -80,8 +80,7 @@ _BY_NAME = {
 
 
 def serialize(constraint):
-    return {"class_name": object_registry.get_registered_name(type(constraint)),
-            "config": constraint.get_config()}
+    return object_registry.serialize_instance(constraint)
 
 
 def deserialize(config, custom_objects=None):
@@ -91,10 +90,7 @@ def deserialize(config, custom_objects=None):
         config: a name or a ``{"class_name", "config"}`` dict.
         custom_objects: ``{name: class or function}`` searched before the built-in ones.
     """
-    with object_registry.CustomObjectScope(custom_objects):
-        if isinstance(config, dict) and config.get("class_name") == "function":
-            config = config["config"]  # Keras 3's form of a function
-        return get(config)
+    return object_registry.deserialize_with(get, config, custom_objects)
 
 
 def get(identifier):

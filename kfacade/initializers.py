@@ -251,8 +251,7 @@ for _cls in list(_ALIASES.values()):
 
 def serialize(initializer):
     """{"class_name", "config"} of an initializer."""
-    return {"class_name": object_registry.get_registered_name(type(initializer)),
-            "config": initializer.get_config()}
+    return object_registry.serialize_instance(initializer)
 
 
 def deserialize(config, custom_objects=None):
@@ -262,10 +261,7 @@ def deserialize(config, custom_objects=None):
         config: a name or a ``{"class_name", "config"}`` dict.
         custom_objects: ``{name: class or function}`` searched before the built-in ones.
     """
-    with object_registry.CustomObjectScope(custom_objects):
-        if isinstance(config, dict) and config.get("class_name") == "function":
-            config = config["config"]  # Keras 3's form of a function
-        return get(config)
+    return object_registry.deserialize_with(get, config, custom_objects)
 
 
 def get(identifier):

@@ -65,8 +65,7 @@ _BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "L1": L1, "L2": L2, "L1L2": L1L2
 
 
 def serialize(regularizer):
-    return {"class_name": object_registry.get_registered_name(type(regularizer)),
-            "config": regularizer.get_config()}
+    return object_registry.serialize_instance(regularizer)
 
 
 def deserialize(config, custom_objects=None):
@@ -76,10 +75,7 @@ def deserialize(config, custom_objects=None):
         config: a name or a ``{"class_name", "config"}`` dict.
         custom_objects: ``{name: class or function}`` searched before the built-in ones.
     """
-    with object_registry.CustomObjectScope(custom_objects):
-        if isinstance(config, dict) and config.get("class_name") == "function":
-            config = config["config"]  # Keras 3's form of a function
-        return get(config)
+    return object_registry.deserialize_with(get, config, custom_objects)
 
 
 def get(identifier):

@@ -218,3 +218,18 @@ class SafeModeScope:
 
     def __exit__(self, *exc_info):
         _local.safe_mode = self._outer
+
+
+def serialize_instance(instance):
+    """``{"class_name", "config"}`` of an object: its registered name and its config."""
+    return {"class_name": get_registered_name(type(instance)), "config": instance.get_config()}
+
+
+def deserialize_with(get, config, custom_objects=None):
+    """``get(config)`` with `custom_objects` in scope: the ``deserialize`` of the
+    activations, initializers, regularizers and constraints namespaces.
+    Keras 3's ``{"class_name": "function", "config": name}`` is unwrapped first."""
+    with CustomObjectScope(custom_objects):
+        if isinstance(config, dict) and config.get("class_name") == "function":
+            config = config["config"]
+        return get(config)
