@@ -2,15 +2,17 @@
 cross-backend comparisons, and prints one summary.
 
 Usage: ``python tests/run_all_backends.py [extra pytest args]``.
-Each backend runs in its own pytest process (a backend is fixed per process,
-as in Keras), two at a time on a 2-core machine, each pinned to one thread.
+Each backend runs in its own pytest session (a backend is fixed per process,
+as in Keras), one session at a time, its test files spread over one
+pytest-xdist worker per core (``--dist loadfile``), each worker pinned to one
+thread: the long JAX session no longer runs alone on one core while the other
+idles.
 Each job's line gives its passes, failures, skips and expected failures
 apart, then the skip and expected-failure reasons with their counts. The
 line before the last gives the expected-failure total; the last line,
 which CI parses, reads "kfacade: N passed, N failed, N skipped".
 """
 import collections
-import concurrent.futures
 import importlib.util
 import os
 import subprocess
@@ -45,7 +47,9 @@ def backend_env(name):
     return {"KERAS_BACKEND": name, "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 
-def run_pytest(label, args, env_extra):
+def run_pytest(label, args, env_extra, workers):
+    if workers > 1:
+        args = ["-n", str(workers), "--dist", "loadfile", *args]
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2",
                PYTHONDONTWRITEBYTECODE="1", **env_extra)
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,23 +109,25 @@ def main():
         jobs.append(("tensorflow-onednn", [*ONEDNN_TESTS, "-m", "not cross_backend", *extra],
                      dict(backend_env("tensorflow"), TF_ENABLE_ONEDNN_OPTS="1")))
     jobs.append(("cross-backend", ["tests", "-m", "cross_backend", *extra], backend_env(backends[0])))
-    workers = max(1, min(2, os.cpu_count() or 1))
+    workers = max(1, min(4, os.cpu_count() or 1))
+    if importlib.util.find_spec("xdist") is None:
+        print("pytest-xdist is not installed: each session runs on one core (pip install -e '.[test]')")
+        workers = 1
     totals = {"passed": 0, "failed": 0, "skipped": 0, "xfailed": 0}
     exit_code = 0
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        for label, code, counts, reasons, output, seconds in pool.map(lambda job: run_pytest(*job),
-                                                                      jobs):
-            print(f"\n===== {label}: {counts['passed']} passed, {counts['failed']} failed, "
-                  f"{counts['skipped']} skipped, {counts['xfailed']} expected failures "
-                  f"in {seconds:.0f}s =====")
-            _print_reasons("skipped, by reason", reasons["skipped"])
-            _print_reasons("expected failures, by reason", reasons["xfailed"])
-            tail = output.strip().splitlines()
-            print("\n".join(tail if counts["failed"] else tail[-3:]))
-            for key in totals:
-                totals[key] += counts[key]
-            if code not in (0, 5) or counts["failed"]:
-                exit_code = 1
+    for job in jobs:
+        label, code, counts, reasons, output, seconds = run_pytest(*job, workers)
+        print(f"\n===== {label}: {counts['passed']} passed, {counts['failed']} failed, "
+              f"{counts['skipped']} skipped, {counts['xfailed']} expected failures "
+              f"in {seconds:.0f}s =====")
+        _print_reasons("skipped, by reason", reasons["skipped"])
+        _print_reasons("expected failures, by reason", reasons["xfailed"])
+        tail = output.strip().splitlines()
+        print("\n".join(tail if counts["failed"] else tail[-3:]), flush=True)
+        for key in totals:
+            totals[key] += counts[key]
+        if code not in (0, 5) or counts["failed"]:
+            exit_code = 1
     if totals["passed"] == 0:
         exit_code = 1
     print(f"\nexpected failures (xfail, each naming its reason): {totals['xfailed']}")
