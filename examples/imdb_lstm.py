@@ -33,7 +33,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     keras.utils.set_random_seed(1337)
 
-    print("Loading data...")
     (x_train, y_train), (x_test, y_test), _ = standins.load(
         "imdb", full=args.full, num_words=args.max_features)
     if args.train_samples:

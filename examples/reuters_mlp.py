@@ -30,7 +30,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     keras.utils.set_random_seed(1337)
 
-    print("Loading data...")
     (x_train, y_train), (x_test, y_test), _ = standins.load(
         "reuters", full=args.full, num_words=args.max_words, test_split=0.2)
     print(f"{len(x_train)} train sequences, {len(x_test)} test sequences")
