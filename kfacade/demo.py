@@ -114,7 +114,10 @@ def run_demo(epochs=20, batch_size=32, output_dir="kfacade-demo", compare_with=N
     """
     backend = keras.backend.backend()
     os.makedirs(output_dir, exist_ok=True)
-    path = lambda name: os.path.join(output_dir, name)  # noqa: E731
+
+    def path(name):
+        return os.path.join(output_dir, name)
+
     print(f"kfacade demo on backend {backend!r}: an MLP on the 8x8 digits bundled with "
           "scikit-learn (1,437 training and 360 test images)")
     keras.utils.set_random_seed(1337)
