@@ -25,6 +25,7 @@ import numpy as np
 from kfacade.engine import object_registry
 from kfacade.saving import h5_weights
 from kfacade.saving.atomic import atomic_write_path
+from kfacade.saving.file_checks import require_format
 
 
 def _json_default(value):
@@ -161,6 +162,7 @@ def save_model_to_h5(model, filepath, include_optimizer=True):
 # ---------------------------------------------------------------- loading
 def _read_model_file(h5py, filepath):
     """(model config, training config or None, optimizer (names, values) or None)."""
+    require_format(filepath, "hdf5", "a model")
     try:
         f = h5py.File(filepath, "r")
     except OSError as e:

@@ -1,0 +1,212 @@
+"""Whole models in Keras 3's ``.keras`` format: a zip holding
+
+- ``config.json``: the model as Keras 3 serializes it (``module``,
+  ``class_name``, ``config``, ``registered_name``, and ``compile_config``
+  for a compiled model: ``optimizer``, ``loss``, ``loss_weights``,
+  ``metrics``, ``weighted_metrics``, ...);
+- ``metadata.json``: ``keras_version`` and ``date_saved``;
+- ``model.weights.h5``: the weights and optimizer state in Keras 3's layout
+  (``keras3_weights``).
+
+Files written here load in Keras 3 (``keras.saving.load_model``), and Keras
+3's load here. The zip is written to a temporary file and renamed into place
+(``atomic``). Loading never unpickles: the config is JSON, the weights HDF5,
+and a ``Lambda``'s bytecode loads only with ``safe_mode=False``.
+"""
+import datetime
+import io
+import json
+import os
+import zipfile
+
+from kfacade.engine import object_registry
+from kfacade.saving import keras3_weights
+from kfacade.saving.atomic import atomic_write_path
+from kfacade.saving.file_checks import import_h5py, require_format
+from kfacade.saving.h5_model import _deserialize_nested, _json_default, _serialize_nested
+from kfacade.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
+
+CONFIG_FILENAME = "config.json"
+METADATA_FILENAME = "metadata.json"
+WEIGHTS_FILENAME = "model.weights.h5"
+
+#: The Keras version written to metadata.json: the Keras 3 release whose format this is.
+KERAS_FORMAT_VERSION = "3.15.1"
+
+
+# ---------------------------------------------------------------- saving
+def compile_config(model):
+    """Keras 3's ``compile_config`` of a compiled model (JSON-ready), else None."""
+    from kfacade import losses, metrics
+
+    if not getattr(model, "compiled", False) or getattr(model, "optimizer", None) is None:
+        return None
+    compile_loss = getattr(model, "_compile_loss", None)
+    compile_metrics = getattr(model, "_compile_metrics", None)
+    return {
+        "optimizer": serialize_keras_object(model.optimizer),
+        "loss": _serialize_nested(compile_loss.loss if compile_loss else None, losses.serialize),
+        "loss_weights": compile_loss.loss_weights if compile_loss else None,
+        "metrics": _serialize_nested(compile_metrics.metrics_spec if compile_metrics else None,
+                                     metrics.serialize),
+        "weighted_metrics": _serialize_nested(
+            compile_metrics.weighted_spec if compile_metrics else None, metrics.serialize),
+        "run_eagerly": bool(getattr(model, "run_eagerly", False)),
+        "steps_per_execution": int(getattr(model, "steps_per_execution", 1)),
+        "jit_compile": getattr(model, "jit_compile", False) is True,
+    }
+
+
+def model_config(model, include_optimizer=True):
+    """The ``config.json`` dict of `model`."""
+    try:
+        config = serialize_keras_object(model)
+    except NotImplementedError as error:
+        raise NotImplementedError(
+            "Saving a model to .keras needs its config: build it as a Functional or "
+            "Sequential model, or give the subclass get_config()/from_config(); or save only "
+            f"its weights with save_weights('x.weights.h5'). {error}") from error
+    if type(model).__name__ in ("Functional", "Sequential"):
+        config["module"] = f"keras.src.models.{type(model).__name__.lower()}"
+        config["registered_name"] = type(model).__name__
+    compiled = compile_config(model) if include_optimizer else None
+    if compiled is not None:
+        config["compile_config"] = compiled
+    else:
+        config.pop("compile_config", None)
+    return config
+
+
+def save_model(model, filepath, include_optimizer=True):
+    """Writes `model` to `filepath` in the ``.keras`` zip format, atomically.
+
+    Example:
+        >>> save_model(model, "model.keras")
+    """
+    h5py = import_h5py()
+    filepath = os.fspath(filepath)
+    folder = os.path.dirname(filepath)
+    if folder and not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"Cannot save the model to {filepath!r}: the folder {folder!r} does not exist.")
+    config_json = json.dumps(model_config(model, include_optimizer), default=_json_default)
+    metadata_json = json.dumps({
+        "keras_version": KERAS_FORMAT_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+    })
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as f:
+        keras3_weights.write_weights(f, model, include_optimizer=include_optimizer)
+    with atomic_write_path(filepath) as temp:
+        with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(METADATA_FILENAME, metadata_json)
+            archive.writestr(CONFIG_FILENAME, config_json)
+            archive.writestr(WEIGHTS_FILENAME, weights.getvalue(),
+                             compress_type=zipfile.ZIP_STORED)
+
+
+# ---------------------------------------------------------------- loading
+def _read_archive(filepath):
+    """(config dict, weights bytes) of a .keras file; one ValueError naming the
+    file for anything that is not a complete .keras zip."""
+    require_format(filepath, "zip", "a model")
+    try:
+        with zipfile.ZipFile(filepath, "r") as archive:
+            names = archive.namelist()
+            missing = [name for name in (CONFIG_FILENAME, WEIGHTS_FILENAME) if name not in names]
+            if missing:
+                raise ValueError(
+                    f"Unable to load a model from {filepath!r}: the zip holds no {missing} "
+                    f"(it holds {names[:6]}); it is not a .keras model file.")
+            config = json.loads(archive.read(CONFIG_FILENAME).decode("utf-8"))
+            weights = archive.read(WEIGHTS_FILENAME)
+    except ValueError as error:
+        if filepath in str(error):
+            raise
+        raise ValueError(f"Unable to load a model from {filepath!r}: its config.json is not "
+                         f"valid JSON ({error}).") from error
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError) as error:
+        raise ValueError(f"Unable to load a model from {filepath!r}: the file is truncated or "
+                         f"corrupt ({type(error).__name__}: {error}).") from error
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Unable to load a model from {filepath!r}: config.json holds no "
+                         "model config (no 'class_name').")
+    return config, weights
+
+
+def _open_weights(filepath, weights_bytes):
+    h5py = import_h5py()
+    try:
+        return h5py.File(io.BytesIO(weights_bytes), "r")
+    except Exception as error:
+        raise ValueError(f"Unable to load a model from {filepath!r}: its {WEIGHTS_FILENAME} is "
+                         f"truncated or corrupt ({type(error).__name__}: {error}).") from error
+
+
+def _model_from_config(config, custom_objects, safe_mode):
+    """The one place a .keras config becomes a model."""
+    return deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
+
+
+def _compile(model, config, custom_objects):
+    from kfacade import losses, metrics, optimizers
+
+    model.compile(
+        optimizer=optimizers.deserialize(config["optimizer"], custom_objects)
+        if isinstance(config.get("optimizer"), dict) else config.get("optimizer", "rmsprop"),
+        loss=_deserialize_nested(config.get("loss"), losses.deserialize, custom_objects),
+        loss_weights=config.get("loss_weights"),
+        metrics=_deserialize_nested(config.get("metrics"), metrics.deserialize, custom_objects),
+        weighted_metrics=_deserialize_nested(config.get("weighted_metrics"),
+                                             metrics.deserialize, custom_objects),
+        run_eagerly=bool(config.get("run_eagerly", False)),
+        steps_per_execution=int(config.get("steps_per_execution") or 1),
+    )
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """A model from a ``.keras`` file written by kfacade or Keras 3.
+
+    Args:
+        filepath: the ``.keras`` file.
+        custom_objects: ``{name: class or function}`` outside kfacade.
+        compile: compile with the saved ``compile_config`` and restore the
+            optimizer state.
+        safe_mode: refuse a ``Lambda``'s Python bytecode.
+
+    Raises:
+        ValueError: not a complete .keras file, an unknown class, or weights
+            that do not fit (each naming the file).
+
+    Example:
+        >>> model = load_model("model.keras")
+    """
+    filepath = os.fspath(filepath)
+    config, weights_bytes = _read_archive(filepath)
+    compiled = config.pop("compile_config", None)
+    try:
+        with object_registry.SafeModeScope(object_registry.in_safe_mode(safe_mode)):
+            model = _model_from_config(config, custom_objects, safe_mode)
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        if "safe_mode" in message:
+            raise ValueError(f"Unable to load a model from {filepath!r}: {message}") from error
+        raise ValueError(f"Unable to load a model from {filepath!r}: {message} Pass the class "
+                         "in `custom_objects` or register it with "
+                         "`@kfacade.saving.register_keras_serializable()`.") from error
+    if compile and compiled:
+        _compile(model, compiled, custom_objects)
+    with _open_weights(filepath, weights_bytes) as f:
+        keras3_weights.load_weights(model, filepath, h5_file=f)
+    return model
+
+
+def load_weights_from_zip(model, filepath, skip_mismatch=False):
+    """Loads the weights of a ``.keras`` file into `model`."""
+    _, weights_bytes = _read_archive(filepath)
+    with _open_weights(filepath, weights_bytes) as f:
+        keras3_weights.load_weights(model, filepath, skip_mismatch=skip_mismatch, h5_file=f)
+
+
+__all__ = ["save_model", "load_model", "load_weights_from_zip", "compile_config",
+           "model_config"]
