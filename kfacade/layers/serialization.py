@@ -18,7 +18,9 @@ def deserialize_layer(config, custom_objects=None):
     """A new layer from ``serialize_layer``'s output.
 
     Raises:
-        ValueError: an unknown class name, naming it and how to register it.
+        ValueError: an unknown class name, naming it and how to register it; an
+            argument the class does not take, naming the layer, the argument and
+            its value.
     """
     class_name = config["class_name"]
     cls = object_registry.get("layers", class_name, custom_objects)
@@ -28,7 +30,16 @@ def deserialize_layer(config, custom_objects=None):
             f"`kfacade.layers` layer, or pass your class in `custom_objects`."
         )
     from_config = cls.from_config
-    if custom_objects and "custom_objects" in inspect.signature(from_config).parameters:
-        # A model passes them on to its own layers.
-        return from_config(dict(config["config"]), custom_objects=custom_objects)
-    return from_config(dict(config["config"]))
+    try:
+        if custom_objects and "custom_objects" in inspect.signature(from_config).parameters:
+            # A model passes them on to its own layers.
+            return from_config(dict(config["config"]), custom_objects=custom_objects)
+        return from_config(dict(config["config"]))
+    except TypeError as e:
+        if not str(e).startswith("Unrecognized keyword arguments"):
+            raise
+        name = config["config"].get("name") if isinstance(config["config"], dict) else None
+        raise ValueError(
+            f"Layer {name!r} ({class_name}): kfacade does not support these Keras arguments "
+            f"(argument: value): {e}"
+        ) from e

@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from kfacade.engine import object_registry
-from kfacade.saving import h5_weights
+from kfacade.saving import config_compat, h5_weights
 from kfacade.saving.atomic import atomic_write_path
 from kfacade.saving.file_checks import require_format
 
@@ -202,29 +202,107 @@ def _read_model_file(h5py, filepath):
     return model_config, training_config, optimizer_weights
 
 
+#: Keras 2's and Keras 3's names of optimizer slots, as kfacade names them.
+_SLOT_ALIASES = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat", "rms": "velocity",
+                 "mg": "average_gradient", "momentum": "momentum", "velocity": "velocity",
+                 "velocity_hat": "velocity_hat", "average_gradient": "average_gradient",
+                 "accumulator": "accumulator", "delta_accumulator": "delta_accumulator",
+                 "accumulated_grad": "accumulated_grad", "accumulated_delta_var":
+                 "accumulated_delta_var", "u": "norm", "norm": "norm"}
+_ITERATIONS = ("iteration", "iterations", "iter")
+_LEARNING_RATE = ("learning_rate", "lr")
+
+
+def _saved_optimizer_entry(name):
+    """("iterations" | "learning_rate" | slot name | None, variable path) of a saved
+    optimizer variable, from any Keras's naming:
+
+    - tf_keras >= 2.11: ``iteration:0``, ``Adam/m/dense/kernel:0``;
+    - Keras 2 before 2.11: ``Adam/iter:0``, ``Adam/dense/kernel/m:0``;
+    - Keras 3: ``adam/iteration``, ``adam/learning_rate``, ``adam/dense_kernel_momentum``.
+    """
+    parts = name[:-2].split("/") if name.endswith(":0") else name.split("/")
+    if parts[-1] in _ITERATIONS:
+        return "iterations", None
+    if parts[-1] in _LEARNING_RATE:
+        return "learning_rate", None
+    body = parts[1:] if len(parts) > 1 else parts
+    if len(body) > 1 and body[0] in _SLOT_ALIASES:
+        return _SLOT_ALIASES[body[0]], "/".join(body[1:])
+    if len(body) > 1 and body[-1] in _SLOT_ALIASES:
+        return _SLOT_ALIASES[body[-1]], "/".join(body[:-1])
+    if len(body) == 1:
+        for slot in sorted(_SLOT_ALIASES, key=len, reverse=True):
+            if body[0].endswith("_" + slot):
+                return _SLOT_ALIASES[slot], body[0][:-len(slot) - 1]
+    return None, None
+
+
+def _optimizer_slots(optimizer, trainable):
+    """{slot name: [slot variable per trainable variable, in order]} of a built kfacade
+    optimizer, plus its iterations and learning-rate variables."""
+    prefix = {id(v): getattr(v, "path", v.name).replace("/", "_") for v in trainable}
+    slots = {}
+    paths = [prefix[id(v)] for v in trainable]
+    for variable in optimizer.variables:
+        name = variable.name.split("/")[-1]
+        for index, path in enumerate(paths):
+            if name.startswith(path + "_") and name[len(path) + 1:] in _SLOT_ALIASES.values():
+                slots.setdefault(name[len(path) + 1:], [None] * len(paths))[index] = variable
+                break
+    return slots
+
+
 def _restore_optimizer(optimizer, model, saved, filepath):
-    """Builds `optimizer` on the model's trainable variables and assigns the
-    saved values, matched by name (by order when the names differ, as for a
-    file from another Keras)."""
-    optimizer.build(model.trainable_variables)
+    """Builds `optimizer` on the model's trainable variables and assigns the saved
+    values: by name for a file kfacade wrote; else (Keras 2's or Keras 3's names) the
+    iteration count, the learning rate and each kind of slot, the slots matched to the
+    trainable variables in order. What cannot be matched is named in one warning and
+    left freshly initialized."""
+    trainable = list(model.trainable_variables)
+    optimizer.build(trainable)
     names, values = saved
     variables = optimizer.variables
     current = h5_weights._weight_names(variables)
     by_name = dict(zip(names, values))
-    if set(current) == set(names):
-        pairs = [(variable, by_name[name]) for variable, name in zip(variables, current)]
-    else:
-        pairs = list(zip(variables, values)) if len(variables) == len(values) else None
-    if pairs is None or any(tuple(v.shape) != tuple(value.shape) for v, value in pairs):
+    if set(current) == set(names) and all(
+            tuple(v.shape) == tuple(by_name[n].shape) for v, n in zip(variables, current)):
+        for variable, name in zip(variables, current):
+            variable.assign(by_name[name])
+        return
+    pairs, unmatched, by_slot = [], [], {}
+    for name, value in zip(names, values):
+        kind, _ = _saved_optimizer_entry(name)
+        if kind == "iterations" and getattr(optimizer, "iterations", None) is not None:
+            pairs.append((optimizer.iterations, value.astype(np.int64).reshape(())
+                          if value.ndim == 0 else value))
+        elif kind == "learning_rate":
+            rate = getattr(optimizer, "_learning_rate", None)
+            if rate is not None and hasattr(rate, "assign") and np.ndim(value) == 0:
+                pairs.append((rate, value))
+        elif kind is None:
+            unmatched.append(name)
+        else:
+            by_slot.setdefault(kind, []).append((name, value))
+    slots = _optimizer_slots(optimizer, trainable)
+    for kind, saved_slots in by_slot.items():
+        targets = slots.get(kind)
+        if (targets is None or len(targets) != len(saved_slots) or any(
+                t is None or tuple(t.shape) != tuple(v.shape)
+                for t, (_, v) in zip(targets, saved_slots))):
+            unmatched.extend(name for name, _ in saved_slots)
+            continue
+        pairs.extend((t, v) for t, (_, v) in zip(targets, saved_slots))
+    if unmatched:
         warnings.warn(
-            f"The optimizer state saved in {filepath!r} ({len(values)} variables: "
-            f"{names[:4]}...) does not match the optimizer of the loaded model ({len(variables)} "
-            f"variables: {current[:4]}...); the optimizer starts freshly initialized.",
+            f"{len(unmatched)} optimizer variable(s) saved in {filepath!r} match no variable of "
+            f"the loaded model's {type(optimizer).__name__} and were not restored (those start "
+            f"freshly initialized): {unmatched}",
             stacklevel=3,
         )
-        return
     for variable, value in pairs:
-        variable.assign(value)
+        variable.assign(np.asarray(value).astype(
+            str(variable.dtype)) if hasattr(variable, "dtype") else value)
 
 
 def load_model_from_h5(filepath, custom_objects=None, compile=True):
@@ -245,24 +323,30 @@ def load_model_from_h5(filepath, custom_objects=None, compile=True):
         >>> model = load_model_from_h5("model.h5")
     """
     from kfacade import losses, metrics, optimizers
-    from kfacade.layers.serialization import deserialize_layer
 
     h5py = h5_weights._import_h5py()
     filepath = os.fspath(filepath)
     model_config, training_config, optimizer_weights = _read_model_file(h5py, filepath)
-    model = deserialize_layer(model_config, custom_objects)
+    model = config_compat.model_from_keras_config(model_config, custom_objects)
     h5_weights.load_weights_from_h5(model, filepath)
     if compile and training_config is not None:
+        training_config = config_compat.training_config_compat(training_config)
         optimizer = optimizers.deserialize(training_config["optimizer_config"], custom_objects)
+        compile_metrics = [_deserialize_nested(training_config.get(key), metrics.deserialize,
+                                               custom_objects)
+                           for key in ("metrics", "weighted_metrics")]
+        if len(getattr(model, "outputs", None) or [None]) == 1:
+            # Keras 2 writes a single output's metrics as a list per output: [[...]].
+            compile_metrics = [m[0] if isinstance(m, list) and len(m) == 1
+                               and isinstance(m[0], list) else m for m in compile_metrics]
         model.compile(
             optimizer=optimizer,
             loss=_deserialize_nested(training_config.get("loss"), losses.deserialize,
                                      custom_objects),
-            metrics=_deserialize_nested(training_config.get("metrics"), metrics.deserialize,
-                                        custom_objects),
-            weighted_metrics=_deserialize_nested(training_config.get("weighted_metrics"),
-                                                 metrics.deserialize, custom_objects),
+            metrics=compile_metrics[0],
+            weighted_metrics=compile_metrics[1],
             loss_weights=training_config.get("loss_weights"),
+            steps_per_execution=training_config.get("steps_per_execution") or 1,
         )
         if optimizer_weights is not None:
             _restore_optimizer(optimizer, model, optimizer_weights, filepath)
