@@ -305,6 +305,33 @@ def _restore_optimizer(optimizer, model, saved, filepath):
             str(variable.dtype)) if hasattr(variable, "dtype") else value)
 
 
+def compile_from_training_config(model, training_config, custom_objects=None):
+    """Compiles `model` with a saved ``training_config`` (Keras 2's, or Keras 3's
+    ``compile_config`` with its ``optimizer`` as ``optimizer_config``) of any
+    Keras era; returns the optimizer."""
+    from kfacade import losses, metrics, optimizers
+
+    training_config = config_compat.training_config_compat(training_config)
+    optimizer = optimizers.deserialize(training_config["optimizer_config"], custom_objects)
+    compile_metrics = [_deserialize_nested(training_config.get(key), metrics.deserialize,
+                                           custom_objects)
+                       for key in ("metrics", "weighted_metrics")]
+    if len(getattr(model, "outputs", None) or [None]) == 1:
+        # Keras 2 writes a single output's metrics as a list per output: [[...]].
+        compile_metrics = [m[0] if isinstance(m, list) and len(m) == 1
+                           and isinstance(m[0], list) else m for m in compile_metrics]
+    model.compile(
+        optimizer=optimizer,
+        loss=_deserialize_nested(training_config.get("loss"), losses.deserialize,
+                                 custom_objects),
+        metrics=compile_metrics[0],
+        weighted_metrics=compile_metrics[1],
+        loss_weights=training_config.get("loss_weights"),
+        steps_per_execution=training_config.get("steps_per_execution") or 1,
+    )
+    return optimizer
+
+
 def load_model_from_h5(filepath, custom_objects=None, compile=True):
     """A model saved by ``save_model_to_h5`` (or by Keras 2's ``model.save``).
 
@@ -322,35 +349,16 @@ def load_model_from_h5(filepath, custom_objects=None, compile=True):
     Example:
         >>> model = load_model_from_h5("model.h5")
     """
-    from kfacade import losses, metrics, optimizers
-
     h5py = h5_weights._import_h5py()
     filepath = os.fspath(filepath)
     model_config, training_config, optimizer_weights = _read_model_file(h5py, filepath)
     model = config_compat.model_from_keras_config(model_config, custom_objects)
     h5_weights.load_weights_from_h5(model, filepath)
     if compile and training_config is not None:
-        training_config = config_compat.training_config_compat(training_config)
-        optimizer = optimizers.deserialize(training_config["optimizer_config"], custom_objects)
-        compile_metrics = [_deserialize_nested(training_config.get(key), metrics.deserialize,
-                                               custom_objects)
-                           for key in ("metrics", "weighted_metrics")]
-        if len(getattr(model, "outputs", None) or [None]) == 1:
-            # Keras 2 writes a single output's metrics as a list per output: [[...]].
-            compile_metrics = [m[0] if isinstance(m, list) and len(m) == 1
-                               and isinstance(m[0], list) else m for m in compile_metrics]
-        model.compile(
-            optimizer=optimizer,
-            loss=_deserialize_nested(training_config.get("loss"), losses.deserialize,
-                                     custom_objects),
-            metrics=compile_metrics[0],
-            weighted_metrics=compile_metrics[1],
-            loss_weights=training_config.get("loss_weights"),
-            steps_per_execution=training_config.get("steps_per_execution") or 1,
-        )
+        optimizer = compile_from_training_config(model, training_config, custom_objects)
         if optimizer_weights is not None:
             _restore_optimizer(optimizer, model, optimizer_weights, filepath)
     return model
 
 
-__all__ = ["save_model_to_h5", "load_model_from_h5"]
+__all__ = ["save_model_to_h5", "load_model_from_h5", "compile_from_training_config"]

@@ -250,8 +250,14 @@ def restore_optimizer(optimizer, model, values, filepath):
     ``optimizer/vars`` list; warns and leaves it fresh when the lists differ."""
     optimizer.build(model.trainable_variables)
     variables = optimizer.variables
-    if len(variables) != len(values) or any(
-            tuple(v.shape) != tuple(value.shape) for v, value in zip(variables, values)):
+    # tf_keras (2.13+) saves no learning-rate variable: iterations, then the slots.
+    without_rate = [v for v in variables if v is not getattr(optimizer, "_learning_rate", None)]
+    for candidate in (variables, without_rate):
+        if len(candidate) == len(values) and all(
+                tuple(v.shape) == tuple(value.shape) for v, value in zip(candidate, values)):
+            variables = candidate
+            break
+    else:
         warnings.warn(
             f"The optimizer state saved in {filepath!r} ({len(values)} variables) does not "
             f"match the optimizer of the model ({len(variables)} variables); the optimizer "

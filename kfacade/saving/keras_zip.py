@@ -23,8 +23,9 @@ from kfacade.engine import object_registry
 from kfacade.saving import keras3_weights
 from kfacade.saving.atomic import atomic_write_path
 from kfacade.saving.file_checks import import_h5py, require_format
-from kfacade.saving.h5_model import _deserialize_nested, _json_default, _serialize_nested
-from kfacade.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
+from kfacade.saving import config_compat
+from kfacade.saving.h5_model import _json_default, _serialize_nested, compile_from_training_config
+from kfacade.saving.serialization_lib import serialize_keras_object
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -69,6 +70,14 @@ def model_config(model, include_optimizer=True):
     if type(model).__name__ in ("Functional", "Sequential"):
         config["module"] = f"keras.src.models.{type(model).__name__.lower()}"
         config["registered_name"] = type(model).__name__
+    inner = config["config"]
+    for key, ends in (("input_layers", "inputs"), ("output_layers", "outputs")):
+        # Keras 2 wraps a single input's reference in a list; Keras 3 does not.
+        single = getattr(model, ends[:-1], None)
+        if (isinstance(inner, dict) and isinstance(inner.get(key), list) and len(inner[key]) == 1
+                and len(getattr(model, ends, None) or ()) == 1
+                and not isinstance(single, (list, tuple, dict))):
+            inner[key] = inner[key][0]
     compiled = compile_config(model) if include_optimizer else None
     if compiled is not None:
         config["compile_config"] = compiled
@@ -144,24 +153,18 @@ def _open_weights(filepath, weights_bytes):
 
 
 def _model_from_config(config, custom_objects, safe_mode):
-    """The one place a .keras config becomes a model."""
-    return deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
+    """The one place a .keras config becomes a model (configs of any Keras era)."""
+    return config_compat.model_from_keras_config(config, custom_objects, safe_mode=safe_mode)
 
 
-def _compile(model, config, custom_objects):
-    from kfacade import losses, metrics, optimizers
-
-    model.compile(
-        optimizer=optimizers.deserialize(config["optimizer"], custom_objects)
-        if isinstance(config.get("optimizer"), dict) else config.get("optimizer", "rmsprop"),
-        loss=_deserialize_nested(config.get("loss"), losses.deserialize, custom_objects),
-        loss_weights=config.get("loss_weights"),
-        metrics=_deserialize_nested(config.get("metrics"), metrics.deserialize, custom_objects),
-        weighted_metrics=_deserialize_nested(config.get("weighted_metrics"),
-                                             metrics.deserialize, custom_objects),
-        run_eagerly=bool(config.get("run_eagerly", False)),
-        steps_per_execution=int(config.get("steps_per_execution") or 1),
-    )
+def _compile(model, compile_config, custom_objects):
+    """Compiles `model` with Keras 3's ``compile_config`` (the h5 loader's path)."""
+    training_config = {key: value for key, value in compile_config.items() if key != "optimizer"}
+    training_config["optimizer_config"] = compile_config.get("optimizer") or "rmsprop"
+    if isinstance(training_config["optimizer_config"], str):
+        training_config["optimizer_config"] = {"class_name": training_config["optimizer_config"],
+                                               "config": {}}
+    compile_from_training_config(model, training_config, custom_objects)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -189,11 +192,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             model = _model_from_config(config, custom_objects, safe_mode)
     except (ValueError, TypeError) as error:
         message = str(error)
-        if "safe_mode" in message:
-            raise ValueError(f"Unable to load a model from {filepath!r}: {message}") from error
-        raise ValueError(f"Unable to load a model from {filepath!r}: {message} Pass the class "
-                         "in `custom_objects` or register it with "
-                         "`@kfacade.saving.register_keras_serializable()`.") from error
+        raise ValueError(f"Unable to load a model from {filepath!r}: {message}") from error
     if compile and compiled:
         _compile(model, compiled, custom_objects)
     with _open_weights(filepath, weights_bytes) as f:
