@@ -58,6 +58,58 @@ def compile_config(model):
     }
 
 
+def _is_reference(value):
+    return (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+            and all(isinstance(i, int) for i in value[1:]))
+
+
+def _keras3_nodes(model, layer_configs):
+    """Rewrites Keras 2's inbound nodes (``[[layer, node, tensor, kwargs], ...]``, as
+    kfacade's ``get_config`` writes them) in Keras 3's encoding (``{"args", "kwargs"}``
+    with ``__keras_tensor__`` references), which Keras 3 needs for tensors passed as
+    keyword arguments (``MultiHeadAttention(query, value=...)``); nested models too."""
+    layers = {layer.name: layer for layer in getattr(model, "layers", [])}
+
+    def tensor(reference):
+        name, node_index, tensor_index = reference
+        shape, dtype = [], "float32"
+        try:  # Keras 3 swaps the revived tensor for the real one: shape and dtype inform only
+            nodes = layers[name]._inbound_nodes
+            output = nodes[min(node_index, len(nodes) - 1)].outputs[tensor_index]
+            shape, dtype = list(output.shape), str(output.dtype)
+        except (KeyError, IndexError, AttributeError, TypeError):
+            pass
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": shape, "dtype": dtype, "keras_history": list(reference)}}
+
+    def convert(value):
+        if _is_reference(value):
+            return tensor(value)
+        if isinstance(value, dict):
+            return {key: convert(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [convert(item) for item in value]
+        return value
+
+    for entry in layer_configs:
+        nested = layers.get(entry.get("name"))
+        inner = entry.get("config")
+        if nested is not None and isinstance(inner, dict) and "input_layers" in inner:
+            _keras3_nodes(nested, inner.get("layers", []))
+        nodes = []
+        for node in entry.get("inbound_nodes") or []:
+            if not (isinstance(node, list) and node and all(
+                    isinstance(item, list) and _is_reference(item[:3]) for item in node)):
+                nodes.append(node)
+                continue
+            tensors = [tensor(item[:3]) for item in node]
+            kwargs = convert(node[0][3]) if len(node[0]) > 3 else {}
+            nodes.append({"args": [tensors[0] if len(tensors) == 1 else tensors],
+                          "kwargs": kwargs})
+        if "inbound_nodes" in entry:
+            entry["inbound_nodes"] = nodes
+
+
 def model_config(model, include_optimizer=True):
     """The ``config.json`` dict of `model`."""
     try:
@@ -71,6 +123,8 @@ def model_config(model, include_optimizer=True):
         config["module"] = f"keras.src.models.{type(model).__name__.lower()}"
         config["registered_name"] = type(model).__name__
     inner = config["config"]
+    if isinstance(inner, dict) and "input_layers" in inner:
+        _keras3_nodes(model, inner.get("layers", []))
     for key, ends in (("input_layers", "inputs"), ("output_layers", "outputs")):
         # Keras 2 wraps a single input's reference in a list; Keras 3 does not.
         single = getattr(model, ends[:-1], None)
