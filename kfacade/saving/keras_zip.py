@@ -241,12 +241,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     filepath = os.fspath(filepath)
     config, weights_bytes = _read_archive(filepath)
     compiled = config.pop("compile_config", None)
-    try:
-        with object_registry.SafeModeScope(object_registry.in_safe_mode(safe_mode)):
-            model = _model_from_config(config, custom_objects, safe_mode)
-    except (ValueError, TypeError) as error:
-        message = str(error)
-        raise ValueError(f"Unable to load a model from {filepath!r}: {message}") from error
+    with object_registry.SafeModeScope(object_registry.in_safe_mode(safe_mode)):
+        model = _model_from_config(config, custom_objects, safe_mode)
     if compile and compiled:
         _compile(model, compiled, custom_objects)
     with _open_weights(filepath, weights_bytes) as f:

@@ -15,7 +15,7 @@ import os
 
 from kfacade.engine import object_registry
 from kfacade.saving import h5_model, keras3_weights, keras_zip
-from kfacade.saving.file_checks import read_h5, require_file, sniff_format
+from kfacade.saving.file_checks import read_h5, require_file, require_format, sniff_format
 from kfacade.saving.h5_weights import KERAS3_WEIGHTS_SUFFIX, load_weights_from_h5
 from kfacade.saving.h5_weights import save_weights_to_h5
 
@@ -100,17 +100,21 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
     require_file(filepath, "a model")
     found = sniff_format(filepath)
     expected = "zip" if filepath.lower().endswith(".keras") else "hdf5"
-    if found != expected and found in ("zip", "hdf5") and filepath.lower().endswith(
-            (".keras",) + _H5_EXTENSIONS):
-        from kfacade.saving.file_checks import require_format
-
-        require_format(filepath, expected, "a model")  # names the mismatch
-    if found == "zip":
-        return keras_zip.load_model(filepath, custom_objects=custom_objects, compile=compile,
-                                    safe_mode=safe_mode)
-    with object_registry.SafeModeScope(object_registry.in_safe_mode(safe_mode)):
-        return h5_model.load_model_from_h5(filepath, custom_objects=custom_objects,
-                                           compile=compile)
+    if found not in ("zip", "hdf5") or filepath.lower().endswith((".keras",) + _H5_EXTENSIONS):
+        require_format(filepath, expected, "a model")  # names what the file is instead
+    try:
+        if found == "zip":
+            return keras_zip.load_model(filepath, custom_objects=custom_objects,
+                                        compile=compile, safe_mode=safe_mode)
+        with object_registry.SafeModeScope(object_registry.in_safe_mode(safe_mode)):
+            return h5_model.load_model_from_h5(filepath, custom_objects=custom_objects,
+                                               compile=compile)
+    except (ValueError, TypeError) as error:
+        # An unknown class, a missing custom object, an argument a layer refuses:
+        # one error that names the file too.
+        if filepath in str(error):
+            raise
+        raise ValueError(f"Unable to load a model from {filepath!r}: {error}") from error
 
 
 def save_weights(model, filepath, overwrite=True, **kwargs):
@@ -184,6 +188,11 @@ class WeightsIOMixin:
         """
         filepath = os.fspath(filepath)
         require_file(filepath, "weights")
+        lower = filepath.lower()
+        if lower.endswith(".keras"):
+            require_format(filepath, "zip", "weights")
+        elif lower.endswith(_H5_EXTENSIONS):
+            require_format(filepath, "hdf5", "weights")
         if sniff_format(filepath) == "zip":
             keras_zip.load_weights_from_zip(self, filepath, skip_mismatch=skip_mismatch)
         elif read_h5(filepath, keras3_weights.is_keras3_layout, "weights"):
