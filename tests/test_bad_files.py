@@ -163,6 +163,7 @@ print("saved", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_save_killed_mid_write_leaves_previous_file_loadable(tmp_path):
     """A process killed (SIGKILL) while it writes a large .weights.h5 over a good
     one: the good file is unchanged and loads."""

@@ -82,6 +82,36 @@ def test_object_paths_and_variable_order_are_keras3s():
     }
 
 
+class Subclassed(kfacade.Model):
+    def __init__(self):
+        super().__init__()
+        self.encoder = L.Dense(4)
+        self.blocks = [L.Dense(3), L.Dense(3)]
+        self.norm = L.BatchNormalization()
+
+    def call(self, x):
+        x = self.encoder(x)
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+
+def test_subclassed_model_paths_are_keras3s(tmp_path):
+    """Keras 3.15 writes this model's variables at these paths: attributes by name,
+    lists by class name, and its `layers` property (visited in name order) for the
+    layers no earlier attribute reached."""
+    model = Subclassed()
+    x = np.ones((2, 5), "float32")
+    model(x)
+    paths = sorted(path for path, _, variables in keras3_weights.object_paths(model) if variables)
+    assert paths == ["blocks/dense", "blocks/dense_1", "encoder", "layers/batch_normalization"]
+    model.save_weights(str(tmp_path / "sub.weights.h5"))
+    restored = Subclassed()
+    restored(x)
+    restored.load_weights(str(tmp_path / "sub.weights.h5"))
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 def test_weights_h5_is_keras3_layout_and_plain_h5_keras2(tmp_path):
     model = fitted_model()
     model.save_weights(str(tmp_path / "m.weights.h5"))
@@ -233,6 +263,7 @@ def _predict(model, xs):
     return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("producer", KERAS3_PRODUCERS)
 def test_real_keras3_files_load_with_their_predictions(producer):
     """Every model (.keras, and .weights.h5 into the same architecture): the

@@ -36,6 +36,9 @@ from kfacade.saving.file_checks import import_h5py, read_h5, require_file
 
 _VARS = "vars"
 _OPTIMIZER = "optimizer"
+#: Model classes whose layers Keras 3 saves as the list "layers" (the classes sit on a
+#: higher floor, so they are recognised by name).
+_GRAPH_MODELS = ("Functional", "Sequential")
 
 
 # ---------------------------------------------------------------- the walk
@@ -75,8 +78,9 @@ def _holds_layers(value):
 def _children(layer):
     """(attribute name, layer or list of layers) in the order Keras 3 visits them."""
     children = []
-    is_graph_model = hasattr(layer, "_functional") or getattr(layer, "_layers_override", None)
-    if is_graph_model:  # a Sequential or Functional model: its layers, and nothing else
+    if any(cls.__name__ in _GRAPH_MODELS for cls in type(layer).__mro__):
+        # Keras 3 visits a Sequential's or Functional's layers first, as "layers";
+        # their other attributes are the model's own machinery.
         return [("layers", list(layer.layers))]
     named = {}
     for attribute, value in vars(layer).items():
@@ -85,6 +89,10 @@ def _children(layer):
         if value is layer or not _holds_layers(value):
             continue
         named.setdefault(_public_name(layer, attribute, value), value)
+    if any(cls.__name__ == "Model" for cls in type(layer).__mro__):
+        # A subclassed model: Keras 3 also visits its `layers` property, in name order,
+        # where the layers no attribute reached so far get their class names.
+        named.setdefault("layers", list(layer.layers))
     for name in sorted(named, key=_name_key):
         children.append((name, named[name]))
     return children
