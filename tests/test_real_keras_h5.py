@@ -36,7 +36,8 @@ def test_make_fixtures_reruns_for_one_producer(tmp_path):
                           env=_real_keras_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     out = tmp_path / "tf_keras"
-    assert sorted(p.name for p in out.iterdir()) == ["mlp.h5", "mlp.npz", "mlp.weights.h5"]
+    assert sorted(p.name for p in out.iterdir()) == ["mlp.h5", "mlp.legacy_weights.h5", "mlp.npz",
+                                                    "mlp.weights.h5"]
     with h5py.File(out / "mlp.h5", "r") as f:
         assert f.attrs["keras_version"].startswith("2.")
         assert list(f["model_weights"].attrs["layer_names"]) == ["hidden", "out"]
