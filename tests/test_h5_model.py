@@ -196,7 +196,7 @@ def test_file_layout_is_keras2(tmp_path, rng):
         assert config["class_name"] == "Sequential"
         assert "keras_version" in f.attrs and "backend" in f.attrs
         training = json.loads(f.attrs["training_config"])
-        assert training["loss"] == "mse"
+        assert training["loss"] == "mean_squared_error"  # Keras 3's legacy loader misreads "mse"
         assert training["metrics"][0] == "mae"
         assert training["metrics"][1]["class_name"] == "MeanSquaredError"
         assert training["optimizer_config"]["class_name"] == "Adam"

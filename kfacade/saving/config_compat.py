@@ -34,7 +34,8 @@ metric dicts, ``reduction="auto"`` in loss configs.
 """
 from kfacade.engine import object_registry
 
-__all__ = ["model_from_keras_config", "normalize_layer_config", "training_config_compat"]
+__all__ = ["legacy_model_config", "legacy_optimizer_config", "model_from_keras_config", "normalize_layer_config",
+           "training_config_compat"]
 
 #: Arguments Keras writes that kfacade has no use for, with the values meaning "not used".
 _DEFAULT_ONLY = {
@@ -351,3 +352,39 @@ def training_config_compat(training_config):
     for key in ("metrics", "weighted_metrics"):
         result[key] = _metric(result.get(key))
     return result
+
+
+# ---------------------------------------------------------------- writing
+def legacy_model_config(entry):
+    """kfacade's ``{"class_name", "config"}`` of a model as Keras 2 writes it in a
+    ``.h5`` file, so that tf_keras and Keras 3's legacy loader both read it: an
+    ``InputLayer``'s ``batch_shape`` becomes ``batch_input_shape`` (which both
+    accept; tf_keras knows no other), in nested models too. Returns a new dict."""
+    if not isinstance(entry, dict):
+        return entry
+    config = entry.get("config")
+    if entry.get("class_name") == "InputLayer" and isinstance(config, dict) and "batch_shape" in config:
+        config = dict(config)
+        config["batch_input_shape"] = config.pop("batch_shape")
+        return dict(entry, config=config)
+    if isinstance(config, dict) and isinstance(config.get("layers"), list):
+        return dict(entry, config=dict(config, layers=[legacy_model_config(layer)
+                                                       for layer in config["layers"]]))
+    return entry
+
+
+#: Optimizer arguments whose default both tf_keras and Keras 3 assume when absent.
+_OPTIMIZER_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,
+                       "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
+                       "ema_overwrite_frequency": None, "loss_scale_factor": None,
+                       "gradient_accumulation_steps": None}
+
+
+def legacy_optimizer_config(config):
+    """An optimizer's ``{"class_name", "config"}`` for a ``.h5`` ``training_config``
+    that tf_keras and Keras 3 both read: arguments holding their default are left
+    out (tf_keras's optimizers refuse Keras 3's ``loss_scale_factor``, Keras 3's
+    refuse tf_keras's ``is_legacy_optimizer``). Returns a new dict."""
+    inner = {key: value for key, value in config["config"].items()
+             if key not in _OPTIMIZER_DEFAULTS or value != _OPTIMIZER_DEFAULTS[key]}
+    return {"class_name": config["class_name"], "config": inner}

@@ -16,6 +16,7 @@ Loading rebuilds the model from its config, loads the weights, compiles it
 with the saved arguments and restores the optimizer's variables, so that
 ``fit`` continues exactly where the saved model stopped.
 """
+import inspect
 import json
 import os
 import warnings
@@ -47,14 +48,18 @@ def _decode(attribute):
 
 
 # ---------------------------------------------------------------- training config
-def _serialize_nested(identifiers, serialize):
-    """Losses or metrics (single, list or dict per output) in JSON form."""
-    if identifiers is None or isinstance(identifiers, str):
+def _serialize_nested(identifiers, serialize, rename=None):
+    """Losses or metrics (single, list or dict per output) in JSON form; names stay
+    names (through `rename` when given)."""
+    if identifiers is None:
         return identifiers
+    if isinstance(identifiers, str):
+        return rename(identifiers) if rename else identifiers
     if isinstance(identifiers, dict):
-        return {key: _serialize_nested(value, serialize) for key, value in identifiers.items()}
+        return {key: _serialize_nested(value, serialize, rename)
+                for key, value in identifiers.items()}
     if isinstance(identifiers, (list, tuple)):
-        return [_serialize_nested(value, serialize) for value in identifiers]
+        return [_serialize_nested(value, serialize, rename) for value in identifiers]
     serialized = serialize(identifiers)
     if serialized == "<lambda>":
         raise ValueError(f"{identifiers!r} is a lambda, which has no name to save.")
@@ -82,17 +87,24 @@ def _training_config(model):
 
     compile_loss = getattr(model, "_compile_loss", None)
     compile_metrics = getattr(model, "_compile_metrics", None)
+    def loss_name(name):
+        # A short alias ("mse") as the function's name: Keras 3's legacy loader
+        # reads "mse" as a metric and fails; both Kerases read the full name.
+        found = losses.get(name)
+        return found.__name__ if inspect.isfunction(found) else name
+
     try:
         config = {
             "loss": _serialize_nested(compile_loss.loss if compile_loss else None,
-                                      losses.serialize),
+                                      losses.serialize, loss_name),
             "metrics": _serialize_nested(compile_metrics.metrics_spec if compile_metrics
                                          else None, metrics.serialize),
             "weighted_metrics": _serialize_nested(compile_metrics.weighted_spec
                                                   if compile_metrics else None,
                                                   metrics.serialize),
             "loss_weights": compile_loss.loss_weights if compile_loss else None,
-            "optimizer_config": optimizers.serialize(model.optimizer),
+            "optimizer_config": config_compat.legacy_optimizer_config(
+                optimizers.serialize(model.optimizer)),
         }
         return _to_json(config)
     except (ValueError, TypeError) as e:
@@ -132,8 +144,8 @@ def save_model_to_h5(model, filepath, include_optimizer=True):
             "Saving the model to HDF5 format requires the model to be a Functional model or "
             f"a Sequential model. It does not work for subclassed models. {e}"
         ) from e
-    model_config = _to_json({"class_name": object_registry.get_registered_name(type(model)),
-                             "config": config})
+    model_config = _to_json(config_compat.legacy_model_config(
+        {"class_name": object_registry.get_registered_name(type(model)), "config": config}))
     training_config = None
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and getattr(model, "compiled", False):
@@ -156,7 +168,7 @@ def save_model_to_h5(model, filepath, include_optimizer=True):
                 f.attrs["training_config"] = training_config.encode("utf8")
                 if optimizer.variables:
                     h5_weights._save_subset(f.create_group("optimizer_weights"),
-                                            optimizer.variables)
+                                            _keras3_optimizer_order(optimizer, model))
 
 
 # ---------------------------------------------------------------- loading
@@ -251,6 +263,20 @@ def _optimizer_slots(optimizer, trainable):
                 slots.setdefault(name[len(path) + 1:], [None] * len(paths))[index] = variable
                 break
     return slots
+
+
+def _keras3_optimizer_order(optimizer, model):
+    """The optimizer's variables in Keras 3's order (its legacy ``.h5`` loader assigns
+    them by position): iterations, learning rate and other unslotted variables first,
+    then each trainable variable's slots together (momentum, velocity, ...)."""
+    trainable = list(model.trainable_variables)
+    slots = _optimizer_slots(optimizer, trainable)
+    slotted = {id(v) for per_var in slots.values() for v in per_var if v is not None}
+    ordered = [v for v in optimizer.variables if id(v) not in slotted]
+    for index in range(len(trainable)):
+        ordered.extend(per_var[index] for per_var in slots.values()
+                       if per_var[index] is not None)
+    return ordered
 
 
 def _restore_optimizer(optimizer, model, saved, filepath):

@@ -255,9 +255,10 @@ def _top_level_pairs(model, top_level, skip_mismatch):
 def load_weights_from_h5(model, filepath, by_name=False, skip_mismatch=False):
     """Loads weights saved in Keras 2's HDF5 layout into `model`.
 
-    By default layers are matched by order (the model's layers that have
-    weights with the file's layers that have weights), so the architecture
-    must be the same; with `by_name`, weights go to the layers of the same
+    By default each layer with weights takes the saved layer of its name when
+    the model's and the file's layers with weights have the same names (in any
+    order), else layers are matched by order (topological, as Keras 2), so the
+    architecture must be the same; with `by_name`, weights go to the layers of the same
     name and other layers are left alone (for a different architecture
     sharing some layers). No variable changes unless the whole load
     succeeds.
@@ -325,6 +326,9 @@ def load_weights_from_h5(model, filepath, by_name=False, skip_mismatch=False):
                 f"Layer count mismatch when loading weights from file {filepath!r}. Model "
                 f"expected {len(model_layers)} layers, found {len(saved_layers)} saved layers."
             )
+        model_names = [layer.name for layer in model_layers]
+        if sorted(model_names) == sorted(saved_layers) and len(set(model_names)) == len(model_names):
+            saved_layers = model_names  # the same names: each layer takes its own
         for k, (layer, name) in enumerate(zip(model_layers, saved_layers)):
             weights = _legacy_weights(layer)
             values = saved[name][1]
