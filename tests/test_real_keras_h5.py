@@ -407,3 +407,36 @@ def test_real_keras_loads_what_kfacade_saves(tmp_path):
         # too), so it restores the leading unslotted variables only, by position.
         restored = [short(n) for n in keras3["optimizer_variables"]]
         assert restored == [short(n) for n in saved_names[path][:len(restored)]], path
+
+
+@pytest.mark.parametrize("saved, expected", [
+    ("iteration:0", ("iterations", None)),                     # tf_keras >= 2.11
+    ("Adam/m/dense/kernel:0", ("momentum", "dense/kernel")),
+    ("Adam/vhat/dense/bias:0", ("velocity_hat", "dense/bias")),
+    ("Adam/iter:0", ("iterations", None)),                     # Keras 2 before 2.11
+    ("Adam/dense/kernel/v:0", ("velocity", "dense/kernel")),
+    ("RMSprop/dense/kernel/rms:0", ("velocity", "dense/kernel")),
+    ("adam_3/iteration", ("iterations", None)),                # Keras 3
+    ("adam_3/learning_rate", ("learning_rate", None)),
+    ("adam_3/gru_model_gru1_gru_cell_kernel_velocity_hat", ("velocity_hat",
+                                                            "gru_model_gru1_gru_cell_kernel")),
+    ("training/Adam/Variable:0", (None, None)),                # Keras 2.0's numbered slots
+])
+def test_saved_optimizer_names_of_each_era(saved, expected):
+    assert h5_model._saved_optimizer_entry(saved) == expected
+
+
+def test_unmapped_optimizer_variables_are_named_in_one_warning(tmp_path):
+    stem, xs, ys, iterations = _fixture("tf_keras", "mlp")
+    path = str(tmp_path / "mlp.h5")
+    with open(stem + ".h5", "rb") as source, open(path, "wb") as target:
+        target.write(source.read())
+    with h5py.File(path, "r+") as f:
+        group = f["optimizer_weights"]
+        names = [n.decode() if isinstance(n, bytes) else str(n) for n in group.attrs["weight_names"]]
+        group.create_dataset("training/Adam/Variable:0", data=np.zeros((3,), "float32"))
+        group.attrs["weight_names"] = [n.encode() for n in names + ["training/Adam/Variable:0"]]
+    with pytest.warns(UserWarning, match=r"1 optimizer variable\(s\).*\['training/Adam/Variable:0'\]"):
+        model = kfacade.models.load_model(path)
+    _assert_predictions(model, xs, ys)
+    assert int(kfacade.ops.convert_to_numpy(model.optimizer.iterations)) == iterations
