@@ -357,8 +357,7 @@ def test_keras2_training_config():
     assert converted["loss"]["config"]["reduction"] == "sum_over_batch_size"
     assert converted["metrics"] == [["acc"]]
     optimizer = kfacade.optimizers.deserialize(converted["optimizer_config"])
-    rate = optimizer.learning_rate
-    schedule = optimizer._learning_rate if not callable(rate) else rate
+    schedule = optimizer._learning_rate
     assert type(schedule).__name__ == "InverseTimeDecay"
     assert float(schedule(10)) == pytest.approx(0.5 / (1 + 0.1 * 10))
 
@@ -456,3 +455,27 @@ def test_keras3_dot_keras_configs_build_the_same_models(name):
     reference = _model_from_file(stem)
     assert [layer.name for layer in model.layers] == [layer.name for layer in reference.layers]
     assert [tuple(w.shape) for w in model.weights] == [tuple(w.shape) for w in reference.weights]
+
+
+def test_keras2_training_config_compiles_a_loaded_model(tmp_path):
+    """A Keras 2 (before 2.11) optimizer config (``lr``, ``decay``) and metric names in a
+    real file's training_config compile the loaded model."""
+    stem, xs, ys, _ = _fixture("tf_keras", "mlp")
+    path = str(tmp_path / "mlp.h5")
+    with open(stem + ".h5", "rb") as source, open(path, "wb") as target:
+        target.write(source.read())
+    with h5py.File(path, "r+") as f:
+        training = json.loads(f.attrs["training_config"])
+        training["optimizer_config"] = {"class_name": "Adam", "config": {
+            "name": "Adam", "lr": 0.02, "decay": 0.5, "beta_1": 0.9, "beta_2": 0.999,
+            "epsilon": 1e-07, "amsgrad": False}}
+        training["metrics"] = ["mae"]
+        f.attrs["training_config"] = json.dumps(training)
+        del f["optimizer_weights"]
+    model = kfacade.models.load_model(path)
+    _assert_predictions(model, xs, ys)
+    schedule = model.optimizer._learning_rate
+    assert type(schedule).__name__ == "InverseTimeDecay"
+    assert float(schedule(2)) == pytest.approx(0.02 / (1 + 0.5 * 2))
+    result = model.evaluate(xs[0], np.zeros((8, 3), "float32"), verbose=0, return_dict=True)
+    assert set(result) == {"loss", "mae"}
