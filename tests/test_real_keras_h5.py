@@ -337,7 +337,7 @@ def test_unsupported_argument_values_are_named(argument, value):
 def test_unknown_argument_names_layer_argument_and_value():
     with pytest.raises(ValueError, match=r"Layer 'shared': argument lora_rank=4 is not supported"):
         config_compat.model_from_keras_config(_keras3_functional({"lora_rank": 4}))
-    with pytest.raises(ValueError, match=r"Layer 'shared' \(Dense\).*'new_argument': 'x'"):
+    with pytest.raises(TypeError, match=r"Layer 'shared' \(Dense\).*'new_argument': 'x'"):
         config_compat.model_from_keras_config(_keras3_functional({"new_argument": "x"}))
     with pytest.raises(ValueError, match=r"Layer 'shared'.*dtype.*QuantizedDTypePolicy"):
         config_compat.model_from_keras_config(_keras3_functional({"dtype": {

@@ -25,8 +25,9 @@ What it rewrites:
 
 An argument whose value kfacade cannot honour (``ragged=True``, ``time_major=True``, a
 quantized dtype policy, ...) raises ``ValueError`` naming the layer, the argument and the
-value; arguments kfacade does not know reach the layer and fail there, named the same way
-(``kfacade.layers.serialization.deserialize_layer``). Nothing is dropped silently.
+value; arguments kfacade does not know reach the layer and fail there with a TypeError (as
+in Keras 3) named the same way (``kfacade.layers.serialization.deserialize_layer``).
+Nothing is dropped silently.
 
 ``training_config_compat`` does the same for Keras 2's ``training_config`` (the compile
 arguments of a saved model): ``lr`` and ``decay`` in optimizer configs, ``MeanMetricWrapper``
@@ -268,6 +269,8 @@ def model_from_keras_config(config, custom_objects=None, safe_mode=True):
     Raises:
         ValueError: an unknown class, or an argument value kfacade cannot honour
             (naming the layer, the argument and the value).
+        TypeError: an argument kfacade's layer does not take (naming the layer,
+            the argument and the value).
 
     Example:
         >>> model = model_from_keras_config(json.loads(h5file.attrs["model_config"]))
