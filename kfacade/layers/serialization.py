@@ -36,9 +36,9 @@ def deserialize_layer(config, custom_objects=None):
     """A new layer from ``serialize_layer``'s output.
 
     Raises:
-        ValueError: an unknown class name, naming it and how to register it; an
-            argument the class does not take, naming the layer, the argument and
-            its value.
+        ValueError: an unknown class name, naming it and how to register it.
+        TypeError: an argument the class does not take (as Keras 3), naming the
+            layer, the argument and its value.
     """
     class_name = config["class_name"]
     cls = object_registry.get("layers", class_name, custom_objects)
@@ -57,7 +57,7 @@ def deserialize_layer(config, custom_objects=None):
         if not str(e).startswith("Unrecognized keyword arguments"):
             raise
         name = config["config"].get("name") if isinstance(config["config"], dict) else None
-        raise ValueError(
+        raise TypeError(
             f"Layer {name!r} ({class_name}): kfacade does not support these Keras arguments "
             f"(argument: value): {e}"
         ) from e

@@ -25,8 +25,9 @@ What it rewrites:
 
 An argument whose value kfacade cannot honour (``ragged=True``, ``time_major=True``, a
 quantized dtype policy, ...) raises ``ValueError`` naming the layer, the argument and the
-value; arguments kfacade does not know reach the layer and fail there, named the same way
-(``kfacade.layers.serialization.deserialize_layer``). Nothing is dropped silently.
+value; arguments kfacade does not know reach the layer and fail there with a TypeError (as
+in Keras 3) named the same way (``kfacade.layers.serialization.deserialize_layer``).
+Nothing is dropped silently.
 
 ``training_config_compat`` does the same for Keras 2's ``training_config`` (the compile
 arguments of a saved model): ``lr`` and ``decay`` in optimizer configs, ``MeanMetricWrapper``
@@ -67,15 +68,18 @@ def _unsupported(layer, argument, value, why="kfacade cannot honour it"):
     )
 
 
-def _class_name(entry, category="layers"):
-    """The class name kfacade's registry knows for a serialized object."""
+def _class_name(entry, category=None):
+    """The class name kfacade's registry knows for a serialized object: its
+    ``registered_name`` when that is registered, else its ``class_name`` as is when
+    registered (in `category`, or as a custom object), else stripped of Keras's
+    package prefix and module path."""
     class_name = str(entry.get("class_name"))
     registered = entry.get("registered_name")
     if registered and registered != class_name and object_registry.get_registered_object(
             registered) is not None:
         return registered
-    if object_registry.get(category, class_name) is not None or object_registry.get_registered_object(
-            class_name) is not None:
+    if (category and object_registry.get(category, class_name) is not None) or \
+            object_registry.get_registered_object(class_name) is not None:
         return class_name
     if ">" in class_name:  # Keras 2.11's "Custom>Adam", Keras 3's "keras.layers>Dense"
         class_name = class_name.split(">")[-1]
@@ -88,7 +92,7 @@ def _dtype(layer, value):
     """A dtype or policy name from Keras 3's DTypePolicy dict or tf.keras's Policy dict."""
     if not isinstance(value, dict):
         return value
-    class_name = _class_name(value, "dtype_policies")
+    class_name = _class_name(value)
     if class_name not in ("DTypePolicy", "Policy", "FloatDTypePolicy"):
         raise _unsupported(layer, "dtype", value, f"a {class_name} is not one kfacade has")
     return value["config"]["name"]
@@ -114,7 +118,7 @@ def _object(layer, value):
         if inner.get("distribution") == "normal" and value["class_name"] == "VarianceScaling":
             inner["distribution"] = "truncated_normal"  # Keras 2.0's "normal" was truncated
         inner = {key: _object(layer, item) for key, item in inner.items()}
-    return {"class_name": _class_name(value, "objects"), "config": inner}
+    return {"class_name": _class_name(value), "config": inner}
 
 
 def _layer_arguments(class_name, config):
@@ -239,7 +243,7 @@ def normalize_layer_config(entry):
     """
     if not isinstance(entry, dict) or "class_name" not in entry:
         raise ValueError(f"Expected a serialized layer {{'class_name', 'config'}}; got {entry!r}.")
-    class_name = _class_name(entry)
+    class_name = _class_name(entry, "layers")
     config = entry.get("config", {})
     if class_name in ("Functional", "Model") and isinstance(config, dict) and "layers" in config:
         return {"class_name": "Functional", "config": _functional_config(config)}
@@ -265,6 +269,8 @@ def model_from_keras_config(config, custom_objects=None, safe_mode=True):
     Raises:
         ValueError: an unknown class, or an argument value kfacade cannot honour
             (naming the layer, the argument and the value).
+        TypeError: an argument kfacade's layer does not take (naming the layer,
+            the argument and the value).
 
     Example:
         >>> model = model_from_keras_config(json.loads(h5file.attrs["model_config"]))
