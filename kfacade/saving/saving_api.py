@@ -114,7 +114,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
         # one error that names the file too.
         if filepath in str(error):
             raise
-        raise ValueError(f"Unable to load a model from {filepath!r}: {error}") from error
+        raise type(error)(f"Unable to load a model from {filepath!r}: {error}") from error
 
 
 def save_weights(model, filepath, overwrite=True, **kwargs):
