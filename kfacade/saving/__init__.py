@@ -3,9 +3,8 @@
 registry of custom objects, and Keras 3's config dicts.
 
 Example:
-    >>> from kfacade.saving import save_weights_to_h5, load_weights_from_h5
-    >>> save_weights_to_h5(model, "model.weights.h5")
-    >>> load_weights_from_h5(other_model, "model.weights.h5")
+    >>> save_weights(model, "model.weights.h5")  # Keras 3's layout
+    >>> load_weights(other_model, "model.weights.h5")  # either layout, read from the file
     >>> save_model(model, "model.keras"); restored = load_model("model.keras")
     >>> @register_keras_serializable(package="my_package")
     ... def my_loss(y_true, y_pred): ...
