@@ -5,8 +5,7 @@ with layers set in ``__init__`` and a ``call`` gives a subclassed one. The
 training API (compile, fit, evaluate, predict) comes from ``Trainer``.
 """
 from kfacade.layers.layer import Layer
-from kfacade.saving.h5_weights import WeightsIOMixin
-from kfacade.saving.saving_api import save_model
+from kfacade.saving.saving_api import WeightsIOMixin, save_model
 from kfacade.trainers.trainer import Trainer
 
 
@@ -87,25 +86,25 @@ class Model(Trainer, WeightsIOMixin, Layer):
     def save(self, filepath, overwrite=True, include_optimizer=True, save_format=None,
              signatures=None, options=None, save_traces=True):
         """Saves the model (architecture, weights, compile configuration and
-        optimizer state) in Keras 2's whole-model HDF5 layout.
+        optimizer state): ".keras" in Keras 3's zip format, ".h5" in Keras 2's
+        whole-model HDF5 layout.
 
         Args:
-            filepath: a path ending in ".h5" or ".hdf5" (".keras" is not
-                supported yet and raises).
+            filepath: a path ending in ".keras", ".h5" or ".hdf5".
             overwrite: when False and the file exists, ask before replacing it.
             include_optimizer: also save the compile arguments and the
                 optimizer's state, so that ``fit`` continues where it stopped.
-            save_format: None (from the extension) or "h5".
+            save_format: None (from the extension), "keras" or "h5".
             signatures, options, save_traces: Keras 2's SavedModel arguments;
                 accepted and unused.
 
         Raises:
-            NotImplementedError: a ".keras" path, or a subclassed model.
+            NotImplementedError: a subclassed model without ``get_config``.
             ValueError: another extension or `save_format`.
 
         Example:
-            >>> model.save("model.h5")
-            >>> restored = kfacade.models.load_model("model.h5")
+            >>> model.save("model.keras")
+            >>> restored = kfacade.models.load_model("model.keras")
         """
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
                    save_format=save_format)

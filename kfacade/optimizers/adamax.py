@@ -44,8 +44,7 @@ class Adamax(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._m = self.add_optimizer_variables(var_list, "momentum")
-        self._u = self.add_optimizer_variables(var_list, "norm")
+        self._m, self._u = self.add_optimizer_variables(var_list, ["momentum", "norm"])
 
     def _step_scalars(self, learning_rate):
         (beta_1_power,) = step_powers(self._iterations, self.beta_1)

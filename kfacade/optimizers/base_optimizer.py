@@ -192,8 +192,24 @@ class Optimizer:
         return slot
 
     def add_optimizer_variables(self, var_list, name, initializer="zeros"):
-        """One slot per variable of `var_list` (Keras 3.9's helper)."""
-        return [self.add_variable_from_reference(v, name, initializer) for v in var_list]
+        """One slot per variable of `var_list` (Keras 3.9's helper); with a list
+        of names, one list of slots per name, created interleaved (variable by
+        variable) as Keras 3 creates them, so that ``variables`` lists them in
+        the order Keras 3's ``.keras`` files save them.
+
+        Example:
+            >>> momentums, velocities = self.add_optimizer_variables(
+            ...     var_list, ["momentum", "velocity"])
+        """
+        names = [name] if isinstance(name, str) else list(name)
+        initializers_ = (list(initializer) if isinstance(initializer, (list, tuple))
+                         else [initializer] * len(names))
+        slots = tuple([] for _ in names)
+        for variable in var_list:
+            for index, (slot_name, slot_initializer) in enumerate(zip(names, initializers_)):
+                slots[index].append(
+                    self.add_variable_from_reference(variable, slot_name, slot_initializer))
+        return slots[0] if isinstance(name, str) else slots
 
     def build(self, variables):
         """Records the trainable variables; subclasses then create their slots.

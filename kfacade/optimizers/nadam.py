@@ -50,8 +50,8 @@ class Nadam(Optimizer):
             return
         dtype = var_list[0].dtype if var_list else floatx()
         super().build(var_list)
-        self._momentums = self.add_optimizer_variables(var_list, "momentum")
-        self._velocities = self.add_optimizer_variables(var_list, "velocity")
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"])
         self._u_product = self.add_variable((), initializer="ones", dtype=dtype, name="u_product")
 
     def _step_scalars(self, learning_rate):

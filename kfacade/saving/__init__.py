@@ -1,19 +1,20 @@
-"""`keras.saving`: whole models and weights (Keras 2's HDF5 layout, written atomically),
-the registry of custom objects, and Keras 3's config dicts.
+"""`keras.saving`: whole models (Keras 3's ".keras" zip, Keras 2's ".h5") and weights
+(Keras 3's ".weights.h5" layout, Keras 2's HDF5 layout), written atomically; the
+registry of custom objects, and Keras 3's config dicts.
 
 Example:
-    >>> from kfacade.saving import save_weights_to_h5, load_weights_from_h5
-    >>> save_weights_to_h5(model, "model.weights.h5")
-    >>> load_weights_from_h5(other_model, "model.weights.h5")
-    >>> save_model(model, "model.h5"); restored = load_model("model.h5")
+    >>> save_weights(model, "model.weights.h5")  # Keras 3's layout
+    >>> load_weights(other_model, "model.weights.h5")  # either layout, read from the file
+    >>> save_model(model, "model.keras"); restored = load_model("model.keras")
     >>> @register_keras_serializable(package="my_package")
     ... def my_loss(y_true, y_pred): ...
 """
 from kfacade.engine.object_registry import (CustomObjectScope, get_custom_objects,
                                             get_registered_name, get_registered_object,
                                             register_keras_serializable)
-from kfacade.saving.h5_weights import WeightsIOMixin, load_weights_from_h5, save_weights_to_h5
-from kfacade.saving.saving_api import load_model, load_weights, save_model, save_weights
+from kfacade.saving.h5_weights import load_weights_from_h5, save_weights_to_h5
+from kfacade.saving.saving_api import (WeightsIOMixin, load_model, load_weights, save_model,
+                                       save_weights)
 from kfacade.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 
 custom_object_scope = CustomObjectScope

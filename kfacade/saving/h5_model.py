@@ -16,6 +16,7 @@ Loading rebuilds the model from its config, loads the weights, compiles it
 with the saved arguments and restores the optimizer's variables, so that
 ``fit`` continues exactly where the saved model stopped.
 """
+import inspect
 import json
 import os
 import warnings
@@ -23,8 +24,9 @@ import warnings
 import numpy as np
 
 from kfacade.engine import object_registry
-from kfacade.saving import h5_weights
+from kfacade.saving import config_compat, h5_weights
 from kfacade.saving.atomic import atomic_write_path
+from kfacade.saving.file_checks import require_format
 
 
 def _json_default(value):
@@ -46,14 +48,18 @@ def _decode(attribute):
 
 
 # ---------------------------------------------------------------- training config
-def _serialize_nested(identifiers, serialize):
-    """Losses or metrics (single, list or dict per output) in JSON form."""
-    if identifiers is None or isinstance(identifiers, str):
+def _serialize_nested(identifiers, serialize, rename=None):
+    """Losses or metrics (single, list or dict per output) in JSON form; names stay
+    names (through `rename` when given)."""
+    if identifiers is None:
         return identifiers
+    if isinstance(identifiers, str):
+        return rename(identifiers) if rename else identifiers
     if isinstance(identifiers, dict):
-        return {key: _serialize_nested(value, serialize) for key, value in identifiers.items()}
+        return {key: _serialize_nested(value, serialize, rename)
+                for key, value in identifiers.items()}
     if isinstance(identifiers, (list, tuple)):
-        return [_serialize_nested(value, serialize) for value in identifiers]
+        return [_serialize_nested(value, serialize, rename) for value in identifiers]
     serialized = serialize(identifiers)
     if serialized == "<lambda>":
         raise ValueError(f"{identifiers!r} is a lambda, which has no name to save.")
@@ -81,17 +87,24 @@ def _training_config(model):
 
     compile_loss = getattr(model, "_compile_loss", None)
     compile_metrics = getattr(model, "_compile_metrics", None)
+    def loss_name(name):
+        # A short alias ("mse") as the function's name: Keras 3's legacy loader
+        # reads "mse" as a metric and fails; both Kerases read the full name.
+        found = losses.get(name)
+        return found.__name__ if inspect.isfunction(found) else name
+
     try:
         config = {
             "loss": _serialize_nested(compile_loss.loss if compile_loss else None,
-                                      losses.serialize),
+                                      losses.serialize, loss_name),
             "metrics": _serialize_nested(compile_metrics.metrics_spec if compile_metrics
                                          else None, metrics.serialize),
             "weighted_metrics": _serialize_nested(compile_metrics.weighted_spec
                                                   if compile_metrics else None,
                                                   metrics.serialize),
             "loss_weights": compile_loss.loss_weights if compile_loss else None,
-            "optimizer_config": optimizers.serialize(model.optimizer),
+            "optimizer_config": config_compat.legacy_optimizer_config(
+                optimizers.serialize(model.optimizer)),
         }
         return _to_json(config)
     except (ValueError, TypeError) as e:
@@ -131,8 +144,8 @@ def save_model_to_h5(model, filepath, include_optimizer=True):
             "Saving the model to HDF5 format requires the model to be a Functional model or "
             f"a Sequential model. It does not work for subclassed models. {e}"
         ) from e
-    model_config = _to_json({"class_name": object_registry.get_registered_name(type(model)),
-                             "config": config})
+    model_config = _to_json(config_compat.legacy_model_config(
+        {"class_name": object_registry.get_registered_name(type(model)), "config": config}))
     training_config = None
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and getattr(model, "compiled", False):
@@ -155,12 +168,13 @@ def save_model_to_h5(model, filepath, include_optimizer=True):
                 f.attrs["training_config"] = training_config.encode("utf8")
                 if optimizer.variables:
                     h5_weights._save_subset(f.create_group("optimizer_weights"),
-                                            optimizer.variables)
+                                            _keras3_optimizer_order(optimizer, model))
 
 
 # ---------------------------------------------------------------- loading
 def _read_model_file(h5py, filepath):
     """(model config, training config or None, optimizer (names, values) or None)."""
+    require_format(filepath, "hdf5", "a model")
     try:
         f = h5py.File(filepath, "r")
     except OSError as e:
@@ -200,29 +214,148 @@ def _read_model_file(h5py, filepath):
     return model_config, training_config, optimizer_weights
 
 
+#: Keras 2's and Keras 3's names of optimizer slots, as kfacade names them.
+_SLOT_ALIASES = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat", "rms": "velocity",
+                 "mg": "average_gradient", "momentum": "momentum", "velocity": "velocity",
+                 "velocity_hat": "velocity_hat", "average_gradient": "average_gradient",
+                 "accumulator": "accumulator", "delta_accumulator": "delta_accumulator",
+                 "accumulated_grad": "accumulated_grad", "accumulated_delta_var":
+                 "accumulated_delta_var", "u": "norm", "norm": "norm"}
+_ITERATIONS = ("iteration", "iterations", "iter")
+_LEARNING_RATE = ("learning_rate", "lr")
+
+
+def _saved_optimizer_entry(name):
+    """("iterations" | "learning_rate" | slot name | None, variable path) of a saved
+    optimizer variable, from any Keras's naming:
+
+    - tf_keras >= 2.11: ``iteration:0``, ``Adam/m/dense/kernel:0``;
+    - Keras 2 before 2.11: ``Adam/iter:0``, ``Adam/dense/kernel/m:0``;
+    - Keras 3: ``adam/iteration``, ``adam/learning_rate``, ``adam/dense_kernel_momentum``.
+    """
+    parts = name[:-2].split("/") if name.endswith(":0") else name.split("/")
+    if parts[-1] in _ITERATIONS:
+        return "iterations", None
+    if parts[-1] in _LEARNING_RATE:
+        return "learning_rate", None
+    body = parts[1:] if len(parts) > 1 else parts
+    if len(body) > 1 and body[0] in _SLOT_ALIASES:
+        return _SLOT_ALIASES[body[0]], "/".join(body[1:])
+    if len(body) > 1 and body[-1] in _SLOT_ALIASES:
+        return _SLOT_ALIASES[body[-1]], "/".join(body[:-1])
+    if len(body) == 1:
+        for slot in sorted(_SLOT_ALIASES, key=len, reverse=True):
+            if body[0].endswith("_" + slot):
+                return _SLOT_ALIASES[slot], body[0][:-len(slot) - 1]
+    return None, None
+
+
+def _optimizer_slots(optimizer, trainable):
+    """{slot name: [slot variable per trainable variable, in order]} of a built kfacade
+    optimizer, plus its iterations and learning-rate variables."""
+    prefix = {id(v): getattr(v, "path", v.name).replace("/", "_") for v in trainable}
+    slots = {}
+    paths = [prefix[id(v)] for v in trainable]
+    for variable in optimizer.variables:
+        name = variable.name.split("/")[-1]
+        for index, path in enumerate(paths):
+            if name.startswith(path + "_") and name[len(path) + 1:] in _SLOT_ALIASES.values():
+                slots.setdefault(name[len(path) + 1:], [None] * len(paths))[index] = variable
+                break
+    return slots
+
+
+def _keras3_optimizer_order(optimizer, model):
+    """The optimizer's variables in Keras 3's order (its legacy ``.h5`` loader assigns
+    them by position): iterations, learning rate and other unslotted variables first,
+    then each trainable variable's slots together (momentum, velocity, ...)."""
+    trainable = list(model.trainable_variables)
+    slots = _optimizer_slots(optimizer, trainable)
+    slotted = {id(v) for per_var in slots.values() for v in per_var if v is not None}
+    ordered = [v for v in optimizer.variables if id(v) not in slotted]
+    for index in range(len(trainable)):
+        ordered.extend(per_var[index] for per_var in slots.values()
+                       if per_var[index] is not None)
+    return ordered
+
+
 def _restore_optimizer(optimizer, model, saved, filepath):
-    """Builds `optimizer` on the model's trainable variables and assigns the
-    saved values, matched by name (by order when the names differ, as for a
-    file from another Keras)."""
-    optimizer.build(model.trainable_variables)
+    """Builds `optimizer` on the model's trainable variables and assigns the saved
+    values: by name for a file kfacade wrote; else (Keras 2's or Keras 3's names) the
+    iteration count, the learning rate and each kind of slot, the slots matched to the
+    trainable variables in order. What cannot be matched is named in one warning and
+    left freshly initialized."""
+    trainable = list(model.trainable_variables)
+    optimizer.build(trainable)
     names, values = saved
     variables = optimizer.variables
     current = h5_weights._weight_names(variables)
     by_name = dict(zip(names, values))
-    if set(current) == set(names):
-        pairs = [(variable, by_name[name]) for variable, name in zip(variables, current)]
-    else:
-        pairs = list(zip(variables, values)) if len(variables) == len(values) else None
-    if pairs is None or any(tuple(v.shape) != tuple(value.shape) for v, value in pairs):
+    if set(current) == set(names) and all(
+            tuple(v.shape) == tuple(by_name[n].shape) for v, n in zip(variables, current)):
+        for variable, name in zip(variables, current):
+            variable.assign(by_name[name])
+        return
+    pairs, unmatched, by_slot = [], [], {}
+    for name, value in zip(names, values):
+        kind, _ = _saved_optimizer_entry(name)
+        if kind == "iterations" and getattr(optimizer, "iterations", None) is not None:
+            pairs.append((optimizer.iterations, value.astype(np.int64).reshape(())
+                          if value.ndim == 0 else value))
+        elif kind == "learning_rate":
+            rate = getattr(optimizer, "_learning_rate", None)
+            if rate is not None and hasattr(rate, "assign") and np.ndim(value) == 0:
+                pairs.append((rate, value))
+        elif kind is None:
+            unmatched.append(name)
+        else:
+            by_slot.setdefault(kind, []).append((name, value))
+    slots = _optimizer_slots(optimizer, trainable)
+    for kind, saved_slots in by_slot.items():
+        targets = slots.get(kind)
+        if (targets is None or len(targets) != len(saved_slots) or any(
+                t is None or tuple(t.shape) != tuple(v.shape)
+                for t, (_, v) in zip(targets, saved_slots))):
+            unmatched.extend(name for name, _ in saved_slots)
+            continue
+        pairs.extend((t, v) for t, (_, v) in zip(targets, saved_slots))
+    if unmatched:
         warnings.warn(
-            f"The optimizer state saved in {filepath!r} ({len(values)} variables: "
-            f"{names[:4]}...) does not match the optimizer of the loaded model ({len(variables)} "
-            f"variables: {current[:4]}...); the optimizer starts freshly initialized.",
+            f"{len(unmatched)} optimizer variable(s) saved in {filepath!r} match no variable of "
+            f"the loaded model's {type(optimizer).__name__} and were not restored (those start "
+            f"freshly initialized): {unmatched}",
             stacklevel=3,
         )
-        return
     for variable, value in pairs:
-        variable.assign(value)
+        variable.assign(np.asarray(value).astype(
+            str(variable.dtype)) if hasattr(variable, "dtype") else value)
+
+
+def compile_from_training_config(model, training_config, custom_objects=None):
+    """Compiles `model` with a saved ``training_config`` (Keras 2's, or Keras 3's
+    ``compile_config`` with its ``optimizer`` as ``optimizer_config``) of any
+    Keras era; returns the optimizer."""
+    from kfacade import losses, metrics, optimizers
+
+    training_config = config_compat.training_config_compat(training_config)
+    optimizer = optimizers.deserialize(training_config["optimizer_config"], custom_objects)
+    compile_metrics = [_deserialize_nested(training_config.get(key), metrics.deserialize,
+                                           custom_objects)
+                       for key in ("metrics", "weighted_metrics")]
+    if len(getattr(model, "outputs", None) or [None]) == 1:
+        # Keras 2 writes a single output's metrics as a list per output: [[...]].
+        compile_metrics = [m[0] if isinstance(m, list) and len(m) == 1
+                           and isinstance(m[0], list) else m for m in compile_metrics]
+    model.compile(
+        optimizer=optimizer,
+        loss=_deserialize_nested(training_config.get("loss"), losses.deserialize,
+                                 custom_objects),
+        metrics=compile_metrics[0],
+        weighted_metrics=compile_metrics[1],
+        loss_weights=training_config.get("loss_weights"),
+        steps_per_execution=training_config.get("steps_per_execution") or 1,
+    )
+    return optimizer
 
 
 def load_model_from_h5(filepath, custom_objects=None, compile=True):
@@ -242,29 +375,16 @@ def load_model_from_h5(filepath, custom_objects=None, compile=True):
     Example:
         >>> model = load_model_from_h5("model.h5")
     """
-    from kfacade import losses, metrics, optimizers
-    from kfacade.layers.serialization import deserialize_layer
-
     h5py = h5_weights._import_h5py()
     filepath = os.fspath(filepath)
     model_config, training_config, optimizer_weights = _read_model_file(h5py, filepath)
-    model = deserialize_layer(model_config, custom_objects)
+    model = config_compat.model_from_keras_config(model_config, custom_objects)
     h5_weights.load_weights_from_h5(model, filepath)
     if compile and training_config is not None:
-        optimizer = optimizers.deserialize(training_config["optimizer_config"], custom_objects)
-        model.compile(
-            optimizer=optimizer,
-            loss=_deserialize_nested(training_config.get("loss"), losses.deserialize,
-                                     custom_objects),
-            metrics=_deserialize_nested(training_config.get("metrics"), metrics.deserialize,
-                                        custom_objects),
-            weighted_metrics=_deserialize_nested(training_config.get("weighted_metrics"),
-                                                 metrics.deserialize, custom_objects),
-            loss_weights=training_config.get("loss_weights"),
-        )
+        optimizer = compile_from_training_config(model, training_config, custom_objects)
         if optimizer_weights is not None:
             _restore_optimizer(optimizer, model, optimizer_weights, filepath)
     return model
 
 
-__all__ = ["save_model_to_h5", "load_model_from_h5"]
+__all__ = ["save_model_to_h5", "load_model_from_h5", "compile_from_training_config"]

@@ -25,22 +25,16 @@ import warnings
 import numpy as np
 
 from kfacade.saving.atomic import atomic_write_path
+from kfacade.saving.file_checks import import_h5py as _import_h5py
+from kfacade.saving.file_checks import require_format
 
 #: Bytes an HDF5 attribute may hold in an object header (Keras 2's constant).
 HDF5_OBJECT_HEADER_LIMIT = 64512
 
 _TOP_LEVEL_GROUP = "top_level_model_weights"
 
-
-def _import_h5py():
-    try:
-        import h5py
-    except ImportError as e:
-        raise ImportError(
-            "Saving or loading weights in HDF5 format requires the h5py package. "
-            "Install it with `pip install h5py`."
-        ) from e
-    return h5py
+#: The suffix Keras 3 requires for ``save_weights``; such files get Keras 3's layout.
+KERAS3_WEIGHTS_SUFFIX = ".weights.h5"
 
 
 # ------------------------------------------------------------- attributes
@@ -172,6 +166,7 @@ def write_weights_group(group, model):
 # ---------------------------------------------------------------- loading
 def _read_file(h5py, filepath):
     """{layer name: (weight names, arrays)}, the saved layer order, and top-level weights."""
+    require_format(filepath, "hdf5", "weights")
     try:
         f = h5py.File(filepath, "r")
     except OSError as e:
@@ -260,9 +255,10 @@ def _top_level_pairs(model, top_level, skip_mismatch):
 def load_weights_from_h5(model, filepath, by_name=False, skip_mismatch=False):
     """Loads weights saved in Keras 2's HDF5 layout into `model`.
 
-    By default layers are matched by order (the model's layers that have
-    weights with the file's layers that have weights), so the architecture
-    must be the same; with `by_name`, weights go to the layers of the same
+    By default each layer with weights takes the saved layer of its name when
+    the model's and the file's layers with weights have the same names (in any
+    order), else layers are matched by order (topological, as Keras 2), so the
+    architecture must be the same; with `by_name`, weights go to the layers of the same
     name and other layers are left alone (for a different architecture
     sharing some layers). No variable changes unless the whole load
     succeeds.
@@ -330,6 +326,9 @@ def load_weights_from_h5(model, filepath, by_name=False, skip_mismatch=False):
                 f"Layer count mismatch when loading weights from file {filepath!r}. Model "
                 f"expected {len(model_layers)} layers, found {len(saved_layers)} saved layers."
             )
+        model_names = [layer.name for layer in model_layers]
+        if sorted(model_names) == sorted(saved_layers) and len(set(model_names)) == len(model_names):
+            saved_layers = model_names  # the same names: each layer takes its own
         for k, (layer, name) in enumerate(zip(model_layers, saved_layers)):
             weights = _legacy_weights(layer)
             values = saved[name][1]
@@ -343,62 +342,3 @@ def load_weights_from_h5(model, filepath, by_name=False, skip_mismatch=False):
     pairs += _top_level_pairs(model, top_level, skip_mismatch)
     for variable, value in pairs:
         variable.assign(value)
-
-
-def _ask_to_proceed_with_overwrite(filepath):
-    """Asks on the terminal whether to overwrite `filepath` (Keras's prompt)."""
-    try:
-        answer = input(f"[WARNING] {filepath} already exists - overwrite? [y/n]").strip().lower()
-        while answer not in ("y", "n"):
-            answer = input('Enter "y" (overwrite) or "n" (cancel).').strip().lower()
-    except (EOFError, OSError):
-        raise FileExistsError(
-            f"{filepath!r} already exists and overwrite=False, and there is no terminal to "
-            "ask whether to replace it. Pass overwrite=True to replace it."
-        ) from None
-    if answer == "n":
-        return False
-    print("[TIP] Next time specify overwrite=True!")
-    return True
-
-
-class WeightsIOMixin:
-    """Adds Keras 2's ``save_weights``/``load_weights`` (HDF5) to a model class."""
-
-    def save_weights(self, filepath, overwrite=True, save_format=None):
-        """Saves all layer weights to `filepath` in Keras 2's HDF5 layout.
-
-        Args:
-            filepath: the file to write, usually ending in ".h5" or ".weights.h5".
-            overwrite: when False and the file exists, ask before replacing it.
-            save_format: None or "h5" ("tf" checkpoints are not supported).
-
-        Raises:
-            ValueError: `save_format` is not "h5".
-
-        Example:
-            >>> model.save_weights("model.weights.h5")
-        """
-        if save_format not in (None, "h5", "hdf5", "keras"):
-            raise ValueError(
-                f"Received: save_format={save_format!r}; expected 'h5' (kfacade saves weights "
-                "in Keras 2's HDF5 layout only)."
-            )
-        filepath = os.fspath(filepath)
-        if not overwrite and os.path.exists(filepath):
-            if not _ask_to_proceed_with_overwrite(filepath):
-                return
-        save_weights_to_h5(self, filepath)
-
-    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
-        """Loads weights saved by ``save_weights`` (or by Keras 2 in HDF5).
-
-        Args:
-            filepath: the HDF5 file.
-            by_name: match layers by name rather than by order.
-            skip_mismatch: with `by_name`, skip layers whose shapes differ.
-
-        Example:
-            >>> model.load_weights("model.weights.h5")
-        """
-        load_weights_from_h5(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)

@@ -186,6 +186,11 @@ class MultiHeadAttention(Layer):
     dropout = property(lambda self: self._dropout)
     use_bias = property(lambda self: self._use_bias)
     attention_axes = property(lambda self: self._attention_axes)
+    # Keras 3's names for the projections (its .keras files address them so).
+    query_dense = property(lambda self: self._query_dense)
+    key_dense = property(lambda self: self._key_dense)
+    value_dense = property(lambda self: self._value_dense)
+    output_dense = property(lambda self: self._output_dense)
 
     # ------------------------------------------------------------ build
     def _projection(self, name, equation, kernel_shape, bias_shape, activation=None):
