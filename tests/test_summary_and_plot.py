@@ -1,0 +1,182 @@
+"""``Model.summary()`` against real Keras's counts, and ``plot_model`` /
+``model_to_dot`` through pydot and Graphviz."""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import kfacade
+from kfacade import layers
+
+#: The classic example models, written once for kfacade and for real Keras
+#: (the same API): `keras` is the module the source is run with.
+EXAMPLE_MODELS = textwrap.dedent("""
+    def example_models(keras):
+        layers = keras.layers
+        mlp = keras.Sequential([
+            keras.Input((784,)),
+            layers.Dense(512, activation="relu"), layers.Dropout(0.2),
+            layers.Dense(512, activation="relu"), layers.Dropout(0.2),
+            layers.Dense(10, activation="softmax")], name="mnist_mlp")
+        cnn = keras.Sequential([
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)), layers.Dropout(0.25), layers.Flatten(),
+            layers.Dense(128, activation="relu"), layers.BatchNormalization(),
+            layers.Dense(10, activation="softmax")], name="mnist_cnn")
+        lstm = keras.Sequential([
+            keras.Input((80,), dtype="int32"),
+            layers.Embedding(20000, 128), layers.LSTM(128, dropout=0.2),
+            layers.Dense(1, activation="sigmoid")], name="imdb_lstm")
+        left = keras.Input((16,), name="left")
+        right = keras.Input((16,), name="right")
+        shared = layers.Dense(8, activation="relu", name="shared")
+        merged = layers.concatenate([shared(left), shared(right)], name="merged")
+        out_a = layers.Dense(1, name="out_a")(merged)
+        out_b = layers.Dense(3, activation="softmax", name="out_b")(merged)
+        two_outputs = keras.Model([left, right], [out_a, out_b], name="two_outputs")
+        return [mlp, cnn, lstm, two_outputs]
+
+    def counts(models):
+        result = {}
+        for model in models:
+            model.compile(optimizer="adam", loss="mse")
+            model.optimizer.build(model.trainable_variables)
+            result[model.name] = {
+                "layers": [[type(layer).__name__, layer.count_params()] for layer in model.layers],
+                "trainable": sum(int(np.prod(w.shape)) for w in model.trainable_weights),
+                "non_trainable": sum(int(np.prod(w.shape)) for w in model.non_trainable_weights),
+                "optimizer": sum(int(np.prod(v.shape)) for v in model.optimizer.variables),
+            }
+        return result
+""")
+
+
+def _run_examples(keras_module):
+    namespace = {"np": np}
+    exec(EXAMPLE_MODELS, namespace)
+    return namespace["example_models"](keras_module), namespace["counts"]
+
+
+@pytest.fixture(scope="module")
+def keras_counts():
+    """Real Keras 3's parameter counts of the example models, from one subprocess."""
+    script = EXAMPLE_MODELS + "\nimport json, numpy as np, keras\nprint(json.dumps(counts(example_models(keras))))\n"
+    env = dict(os.environ, KERAS_BACKEND=kfacade.backend.backend())
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _summary_lines(model, **kwargs):
+    lines = []
+    model.summary(print_fn=lines.append, **kwargs)
+    return lines
+
+
+def _total(lines, label):
+    line = next(line for line in lines if line.startswith(label + ":"))
+    return int(line.split(":")[1].split("(")[0])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("keras") is None,
+                    reason="keras (Keras 3) is not installed: no reference counts")
+def test_summary_counts_equal_keras(keras_counts):
+    models, counts = _run_examples(kfacade)
+    ours = counts(models)
+    for model in models:
+        reference = keras_counts[model.name]
+        assert ours[model.name] == reference, model.name
+        lines = _summary_lines(model, line_length=150)  # wide: no cell wraps
+        assert _total(lines, "Total params") == reference["trainable"] + reference["non_trainable"]
+        assert _total(lines, "Trainable params") == reference["trainable"]
+        assert _total(lines, "Non-trainable params") == reference["non_trainable"]
+        assert _total(lines, "Optimizer params") == reference["optimizer"]
+        for layer, (class_name, count) in zip(model.layers, reference["layers"]):
+            row = next(line for line in lines if line.startswith(f" {layer.name} ("))
+            assert f"({class_name})" in row and f" {count} " in row, row
+
+
+def test_summary_counts_from_first_principles():
+    mlp, cnn, lstm, two_outputs = _run_examples(kfacade)[0]
+    expected = {
+        mlp: 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10,
+        # conv 3x3x1x32+32, 3x3x32x64+64, dense 12*12*64*128+128, BN 4*128, dense 128*10+10
+        cnn: 320 + 18496 + 9216 * 128 + 128 + 4 * 128 + 1290,
+        lstm: 20000 * 128 + 4 * (128 * 128 + 128 * 128 + 128) + 129,
+        two_outputs: 16 * 8 + 8 + 17 + 16 * 3 + 3,
+    }
+    for model, total in expected.items():
+        lines = _summary_lines(model)
+        assert _total(lines, "Total params") == total
+        assert "Optimizer params" not in "\n".join(lines)  # not compiled
+    assert _total(_summary_lines(cnn), "Non-trainable params") == 2 * 128
+
+
+def test_summary_layout_is_tf_keras_plain_table():
+    _, _, _, two_outputs = _run_examples(kfacade)[0]
+    lines = _summary_lines(two_outputs)
+    assert lines[0] == 'Model: "two_outputs"'
+    assert lines[1] == "_" * 98 and lines[3] == "=" * 98
+    assert lines[2].split() == ["Layer", "(type)", "Output", "Shape", "Param", "#",
+                                "Connected", "to"]
+    text = "\n".join(lines)
+    # The shared layer's two calls, then the concatenation of both.
+    shared_row = lines.index(next(line for line in lines if line.startswith(" shared (Dense)")))
+    assert "['left[0][0]'," in lines[shared_row]
+    assert "'right[0][0]']" in lines[shared_row + 1]
+    assert "'shared[0][0]'," in text and "'shared[1][0]']" in text
+    assert " out_b (Dense)" in text and "(None, 3)" in text
+
+    mlp = _run_examples(kfacade)[0][0]
+    lines = _summary_lines(mlp, show_trainable=True)
+    assert len(lines[1]) == 65 + 11 and "Connected to" not in lines[2]
+    assert lines[2].rstrip().endswith("Trainable")
+    assert lines[4].startswith(" dense") and lines[4].rstrip().endswith("Y")
+    assert all(len(line) == 76 for line in lines[2:-5] if line.strip() and "=" not in line)
+
+    lines = _summary_lines(mlp, line_length=80, positions=[0.5, 0.8, 1.0])
+    assert len(lines[1]) == 80 and lines[2].index("Output Shape") == 40
+
+
+def test_summary_expand_nested_and_frozen_layers():
+    inner = kfacade.Sequential([kfacade.Input((8,)), layers.Dense(3, name="inner_dense")],
+                               name="inner")
+    inputs = kfacade.Input((8,))
+    outputs = layers.Dense(2, name="head")(inner(inputs))
+    model = kfacade.Model(inputs, outputs, name="outer")
+    inner.trainable = False
+    collapsed = "\n".join(_summary_lines(model))
+    assert "inner_dense" not in collapsed
+    lines = _summary_lines(model, expand_nested=True, show_trainable=True)
+    nested = next(line for line in lines if "inner_dense (Dense)" in line)
+    assert nested.startswith("| inner_dense") and nested.endswith("|")
+    assert nested.rstrip("|").rstrip().endswith("N")
+    assert _total(lines, "Trainable params") == 2 * 3 + 2
+    assert _total(lines, "Non-trainable params") == 8 * 3 + 3
+
+
+def test_summary_of_subclassed_model_and_unbuilt_model():
+    class TwoDense(kfacade.Model):
+        def __init__(self):
+            super().__init__(name="two_dense")
+            self.hidden = layers.Dense(4)
+            self.out = layers.Dense(1)
+
+        def call(self, inputs):
+            return self.out(self.hidden(inputs))
+
+    model = TwoDense()
+    with pytest.raises(ValueError, match="has not been built yet"):
+        model.summary()
+    model(np.zeros((2, 3), "float32"))
+    lines = _summary_lines(model)
+    assert _total(lines, "Total params") == 3 * 4 + 4 + 5
+    assert any("multiple" in line for line in lines)
