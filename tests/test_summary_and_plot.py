@@ -180,3 +180,116 @@ def test_summary_of_subclassed_model_and_unbuilt_model():
     lines = _summary_lines(model)
     assert _total(lines, "Total params") == 3 * 4 + 4 + 5
     assert any("multiple" in line for line in lines)
+
+
+# ------------------------------------------------------------------ plot_model
+def _has_pydot():
+    return importlib.util.find_spec("pydot") is not None
+
+
+needs_pydot = pytest.mark.skipif(not _has_pydot(), reason="pydot is not installed")
+needs_graphviz = pytest.mark.skipif(
+    not _has_pydot() or __import__("shutil").which("dot") is None,
+    reason="pydot or graphviz's `dot` program is not installed")
+
+
+def _plotted_model():
+    inner = kfacade.Sequential([kfacade.Input((16,)), layers.Dense(3, name="inner_dense")],
+                               name="inner_block")
+    left = kfacade.Input((8,), name="left_input")
+    right = kfacade.Input((8,), name="right_input")
+    shared = layers.Dense(8, activation="relu", name="shared_dense")
+    merged = layers.concatenate([shared(left), shared(right)], name="merged")
+    out_a = layers.Dense(1, name="out_a")(inner(merged))
+    out_b = layers.Dense(2, name="out_b")(merged)
+    return kfacade.Model([left, right], [out_a, out_b], name="plotted")
+
+
+@needs_graphviz
+def test_plot_model_writes_a_png_that_decodes(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "model.png"
+    assert kfacade.utils.plot_model(_plotted_model(), to_file=str(path), show_shapes=True,
+                                    dpi=96) is None
+    with Image.open(path) as image:
+        image.load()
+        width, height = image.size
+    assert image.format == "PNG"
+    # Seven boxes over five ranks: taller than wide-ish, and far from empty.
+    assert 200 < width < 5000 and 300 < height < 5000
+    assert [p.name for p in tmp_path.iterdir()] == ["model.png"]  # no temporary file left
+
+
+@needs_graphviz
+def test_plot_model_svg_and_pdf_contents(tmp_path):
+    model = _plotted_model()
+    svg = tmp_path / "model.svg"
+    kfacade.utils.plot_model(model, to_file=str(svg), show_shapes=True, show_dtype=True,
+                             show_layer_activations=True, show_trainable=True)
+    text = svg.read_text()
+    assert text.lstrip().startswith("<?xml") and "</svg>" in text
+    for name in ("left_input", "right_input", "shared_dense", "merged", "inner_block", "out_a",
+                 "out_b"):
+        assert f"{name}: " in text, name
+    assert "(None, 8)" in text and "(None, 3)" in text and "[(None, 8), (None, 8)]" in text
+    assert "relu" in text and "float32" in text and "Trainable" in text
+    assert "inner_dense" not in text  # collapsed without expand_nested
+
+    pdf = tmp_path / "model.pdf"
+    kfacade.utils.plot_model(model, to_file=str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@needs_pydot
+def test_model_to_dot_edges_and_expand_nested(tmp_path):
+    model = _plotted_model()
+    dot = kfacade.utils.model_to_dot(model, show_layer_names=False)
+    labels = {node.get_name(): node.get("label") for node in dot.get_nodes()
+              if node.get("label")}
+    by_label = {}
+    for name, label in labels.items():
+        by_label.setdefault(label.strip('"'), []).append(name)
+    assert sorted(by_label) == ["Concatenate", "Dense", "InputLayer", "Sequential"]
+    edges = {(edge.get_source(), edge.get_destination()) for edge in dot.get_edges()}
+    assert len(edges) == 6  # two inputs -> shared, shared -> merged, merged -> 2, inner -> out_a
+
+    expanded = kfacade.utils.model_to_dot(model, expand_nested=True, rankdir="LR")
+    clusters = expanded.get_subgraphs()
+    assert len(clusters) == 1 and clusters[0].get("label") == "inner_block"
+    inner_names = " ".join(n.get("label") for n in clusters[0].get_nodes())
+    assert "inner_dense: Dense" in inner_names
+    path = tmp_path / "model.dot"  # the source needs only pydot
+    kfacade.utils.plot_model(model, to_file=str(path), expand_nested=True)
+    source = path.read_text()
+    assert source.startswith("digraph") and "subgraph cluster_" in source
+
+    with pytest.raises(ValueError, match="rankdir"):
+        kfacade.utils.model_to_dot(model, rankdir="BT")
+    with pytest.raises(ValueError, match="extension"):
+        kfacade.utils.plot_model(model, to_file=str(tmp_path / "model.docx"))
+
+
+def test_plot_model_names_missing_pydot_and_graphviz(monkeypatch, tmp_path):
+    from kfacade.utils import model_visualization
+
+    model = _plotted_model()
+    monkeypatch.setitem(sys.modules, "pydot", None)  # `import pydot` raises ImportError
+    with pytest.raises(ImportError, match=r"pip install pydot"):
+        kfacade.utils.plot_model(model, to_file=str(tmp_path / "m.png"))
+    with pytest.raises(ImportError, match=r"pip install pydot"):
+        kfacade.utils.model_to_dot(model)
+    monkeypatch.undo()
+    if not _has_pydot():
+        return
+    monkeypatch.setattr(model_visualization.shutil, "which", lambda program: None)
+    with pytest.raises(ImportError, match=r"apt-get install graphviz.*graphviz\.org"):
+        kfacade.utils.plot_model(model, to_file=str(tmp_path / "m.png"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_keras2_vis_utils_path():
+    from kfacade.utils import vis_utils
+
+    assert vis_utils.plot_model is kfacade.utils.plot_model
+    assert vis_utils.model_to_dot is kfacade.utils.model_to_dot
