@@ -293,3 +293,21 @@ def test_keras2_vis_utils_path():
 
     assert vis_utils.plot_model is kfacade.utils.plot_model
     assert vis_utils.model_to_dot is kfacade.utils.model_to_dot
+
+
+@needs_pydot
+def test_model_to_dot_draws_ops_between_layers():
+    inputs = kfacade.Input((4,), name="ops_input")
+    left = layers.Dense(3, name="left_dense")(inputs)
+    right = layers.Dense(3, name="right_dense")(inputs)
+    outputs = layers.Dense(1, name="head")(kfacade.ops.add(left, right))
+    model = kfacade.Model(inputs, outputs)
+    dot = kfacade.utils.model_to_dot(model)
+    label_of = {node.get_name(): node.get("label").strip('"') for node in dot.get_nodes()
+                if node.get("label")}
+    edges = {(label_of[e.get_source()].split(":")[0], label_of[e.get_destination()].split(":")[0])
+             for e in dot.get_edges()}
+    assert edges == {("ops_input", "left_dense"), ("ops_input", "right_dense"),
+                     ("left_dense", "add"), ("right_dense", "add"), ("add", "head")}
+    lines = _summary_lines(model)
+    assert any(line.startswith(" head (Dense)") and "['add[0][0]']" in line for line in lines)

@@ -152,7 +152,7 @@ def _add_model(pydot, dot, model, expand_nested, options, trainable):
     ends = {}  # id(layer) -> (entry node names, exit node names)
     for layer in layers:
         layer_trainable = trainable and layer.trainable
-        if expand_nested and getattr(layer, "layers", None) and getattr(layer, "built", False):
+        if expand_nested and getattr(layer, "layers", None) and layer.built:
             cluster = pydot.Cluster(graph_name=f"cluster_{id(layer)}", style="dashed",
                                     label=layer.name)
             ends[id(layer)] = _add_model(pydot, cluster, layer, True, options, layer_trainable)
@@ -169,9 +169,13 @@ def _add_model(pydot, dot, model, expand_nested, options, trainable):
         names = [n for layer in layers for n in ends[id(layer)][0]]
         return names[:1], names[-1:]
     for node in graph._nodes:
-        target = ends.get(id(node.operation))
-        if target is None:
-            continue  # an op that is not a layer
+        operation = node.operation
+        if id(operation) not in ends:  # a kfacade.ops call between layers: a box of its own
+            name = str(id(operation))
+            dot.add_node(pydot.Node(name, label=_label(operation, trainable=trainable, **options)))
+            ends[id(operation)] = ([name], [name])
+    for node in graph._nodes:
+        target = ends[id(node.operation)]
         for position, tensor in enumerate(node.input_tensors):
             source, _, tensor_index = tensor._keras_history
             if id(source) not in ends:
