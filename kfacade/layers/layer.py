@@ -717,7 +717,9 @@ class Layer(Operation):
 
 
 _AUTO_CONFIG_PLAIN = (str, int, float, bool, type(None))
-_AUTO_CONFIG_SKIPPED = {"name", "trainable", "dtype"}  # the base config writes these
+#: The base layer's own arguments: its config writes them (or, for the
+#: activity regularizer, leaves them to the layers that write it).
+_AUTO_CONFIG_SKIPPED = {"name", "trainable", "dtype", "activity_regularizer"} | _LAYER_KWARGS
 
 
 def _init_parameters(cls):
