@@ -323,6 +323,9 @@ def test_layer_with_unplain_arguments_must_write_get_config():
 
     with pytest.raises(NotImplementedError, match="implement `get_config\\(\\)`"):
         Wrapping(layers.Dense(2)).get_config()
+    # The base layer's own arguments stay the base config's business.
+    plain = kfacade.layers.Layer(activity_regularizer=kfacade.regularizers.L2(0.1))
+    assert set(plain.get_config()) == {"name", "trainable", "dtype"}
 
 
 @object_registry.register_keras_serializable(package="roundtrip_test")
