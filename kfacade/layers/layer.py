@@ -122,6 +122,11 @@ class Layer(Operation):
         super().__init_subclass__(**kwargs)
         cls._call_signature_facts = None  # computed lazily per class
 
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        instance._auto_config = _auto_config(cls, args, kwargs)
+        return instance
+
     @classmethod
     def _call_facts(cls):
         facts = cls.__dict__.get("_call_signature_facts")
@@ -674,10 +679,32 @@ class Layer(Operation):
 
     # ----------------------------------------------------- serialization
     def get_config(self):
-        """The constructor arguments that recreate this layer (without weights)."""
+        """The constructor arguments that recreate this layer (without weights).
+
+        A subclass that does not override ``get_config`` gets the arguments
+        its constructor was called with as well, when they are plain values
+        (numbers, strings, booleans, None, and lists, tuples or dicts of
+        them), as in Keras 3; so a Keras 2 custom layer such as
+        ``MyLayer(output_dim)`` saves and clones without writing one.
+
+        Raises:
+            NotImplementedError: a subclass that does not override
+                ``get_config`` was constructed with other values (a layer,
+                a function, an array), which no config can hold.
+        """
         config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_policy.name}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
+        if type(self).get_config is Layer.get_config:
+            auto_config = getattr(self, "_auto_config", {})
+            if auto_config is None:
+                raise NotImplementedError(
+                    f"Layer {type(self).__name__!r} was created with constructor arguments that "
+                    "are not plain values (numbers, strings, booleans, None, or lists and "
+                    "dicts of them), so its config cannot be generated. Please implement "
+                    "`get_config()` returning the arguments that recreate it (and "
+                    "`from_config()` if they need deserializing).")
+            config.update(auto_config)
         return config
 
     @classmethod
@@ -687,6 +714,43 @@ class Layer(Operation):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_AUTO_CONFIG_PLAIN = (str, int, float, bool, type(None))
+#: The base layer's own arguments: its config writes them (or, for the
+#: activity regularizer, leaves them to the layers that write it).
+_AUTO_CONFIG_SKIPPED = {"name", "trainable", "dtype", "activity_regularizer"} | _LAYER_KWARGS
+
+
+def _init_parameters(cls):
+    """The named parameters of ``cls.__init__`` after ``self`` (cached per class)."""
+    names = cls.__dict__.get("_init_parameter_names")
+    if names is None:
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        names = [p.name for p in parameters
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.POSITIONAL_ONLY)]
+        cls._init_parameter_names = names
+    return names
+
+
+def _auto_config(cls, args, kwargs):
+    """``{parameter: value}`` of a construction call's named arguments, or
+    None when one of them is not a plain value (Keras 3's auto config)."""
+    if not args and not kwargs:
+        return {}
+    names = _init_parameters(cls)
+    given = dict(zip(names, args))
+    given.update((k, v) for k, v in kwargs.items() if k in names)
+    config = {k: v for k, v in given.items() if k not in _AUTO_CONFIG_SKIPPED}
+
+    def plain(value):
+        if isinstance(value, (list, tuple)):
+            return all(plain(v) for v in value)
+        if isinstance(value, dict):
+            return all(isinstance(k, str) and plain(v) for k, v in value.items())
+        return isinstance(value, _AUTO_CONFIG_PLAIN)
+
+    return config if plain(config) else None
 
 
 def _unique(variables):

@@ -112,6 +112,11 @@ UTILS_MODULES = {
         "plot_model": ("kfacade.utils",),
         "model_to_dot": ("kfacade.utils",),
     },
+    "layer_utils": {
+        "print_summary": ("kfacade.utils.summary_utils",),
+        "count_params": ("kfacade.utils.summary_utils",),
+        "get_source_inputs": ("kfacade.utils",),
+    },
 }
 
 #: Top-level modules of Keras 2 that kfacade serves under another name.

@@ -5,10 +5,12 @@ from kfacade.engine import object_registry as _object_registry
 from kfacade.models.model import Model
 from kfacade.models.functional import Functional
 from kfacade.models.sequential import Sequential
+from kfacade.models.cloning import clone_model
 from kfacade.saving.config_compat import model_from_keras_config as _model_from_keras_config
 from kfacade.saving.saving_api import load_model, save_model
 
-__all__ = ["Model", "Functional", "Sequential", "load_model", "model_from_config", "model_from_json", "save_model"]
+__all__ = ["Model", "Functional", "Sequential", "clone_model", "load_model", "model_from_config",
+           "model_from_json", "save_model"]
 
 
 def model_from_json(json_string, custom_objects=None):

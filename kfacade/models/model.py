@@ -7,6 +7,7 @@ training API (compile, fit, evaluate, predict) comes from ``Trainer``.
 from kfacade.layers.layer import Layer
 from kfacade.saving.saving_api import WeightsIOMixin, save_model
 from kfacade.trainers.trainer import Trainer
+from kfacade.utils.summary_utils import print_summary
 
 
 class Model(Trainer, WeightsIOMixin, Layer):
@@ -134,33 +135,37 @@ class Model(Trainer, WeightsIOMixin, Layer):
             f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}."
         )
 
-    def summary(self, line_length=None, print_fn=None):
-        """Prints a table of the layers, their output shapes and parameter counts."""
-        print_fn = print_fn or print
-        rows = [("Layer (type)", "Output Shape", "Param #")]
-        for layer in self.layers:
-            try:
-                shape = layer.output_shape
-            except (AttributeError, ValueError):
-                shape = "?"
-            params = layer.count_params() if layer.built else 0
-            rows.append((f"{layer.name} ({type(layer).__name__})", str(shape), str(params)))
-        widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
-        line = "=" * sum(widths)
-        print_fn(f'Model: "{self.name}"')
-        print_fn(line)
-        for i, row in enumerate(rows):
-            print_fn("".join(cell.ljust(w) for cell, w in zip(row, widths)))
-            print_fn(line if i == 0 else "-" * sum(widths))
-        trainable = sum(_size(w.shape) for w in self.trainable_weights)
-        total = sum(_size(w.shape) for w in self.weights)
-        print_fn(f"Total params: {total}")
-        print_fn(f"Trainable params: {trainable}")
-        print_fn(f"Non-trainable params: {total - trainable}")
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints a table of the layers, their output shapes and parameter counts.
 
+        The plain-text layout of tf_keras 2: ``name (ClassName)``, output
+        shape and parameter count per layer, ``Connected to`` for a
+        functional model that is not a plain chain, then the total,
+        trainable, non-trainable and (once the optimizer is built)
+        optimizer parameter counts.
 
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+        Args:
+            line_length: the table's width in characters.
+            positions: where each column ends (fractions of `line_length`
+                or absolute positions).
+            print_fn: called with each line instead of print.
+            expand_nested: also list the layers of nested models.
+            show_trainable: add a ``Trainable`` column.
+            layer_range: ``[first name, last name]`` of the layers to list.
+
+        Raises:
+            ValueError: the model is not built yet (call it or ``build`` it first).
+
+        Example:
+            >>> lines = []
+            >>> model.summary(print_fn=lines.append)
+        """
+        if not self.built:
+            raise ValueError(
+                f"Model {self.name!r} has not been built yet, so its output shapes and "
+                "parameter counts are unknown. Build it first: call it on a batch, call "
+                "`model.build(input_shape)`, or give the first layer an `input_shape`.")
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)

@@ -1,5 +1,5 @@
 """`keras.utils`: data sets of batches, label and sequence helpers, image files, file
-downloads, the progress bar, and the custom-object registry.
+downloads, the progress bar, model plots, and the custom-object registry.
 
 The `*_dataset_from_*` functions and `split_dataset` return NumPy data (a
 `PyDataset` of batches) where Keras 3 returns `tf.data.Dataset`s; see
@@ -27,6 +27,7 @@ from kfacade.utils.image_utils import save_img
 from kfacade.utils.io_utils import (disable_interactive_logging, enable_interactive_logging,
                                     is_interactive_logging_enabled)
 from kfacade.utils.model_utils import get_source_inputs, is_keras_tensor
+from kfacade.utils.model_visualization import model_to_dot, plot_model
 from kfacade.utils.numerical_utils import normalize
 from kfacade.utils.numerical_utils import to_categorical
 from kfacade.utils.progbar import Progbar
