@@ -227,9 +227,6 @@ def test_model_json_and_config_round_trip(build, rng):
     _assert_same_architecture(model, generic, rng)
 
 
-@pytest.mark.skipif(not hasattr(kfacade.models, "model_from_config"),
-                    reason="kfacade.models.model_from_config is not built on this branch (it "
-                           "comes with kfacade.saving.config_compat)")
 @pytest.mark.parametrize("build", [_functional_model, _sequential_model])
 def test_model_from_config_round_trip(build, rng):
     model = build()
