@@ -287,6 +287,25 @@ def test_keras3_functional_config_with_shared_layer():
     assert_close(model(x), kfacade.ops.convert_to_numpy(first) + kfacade.ops.convert_to_numpy(shared(first)))
 
 
+def test_keras3_node_with_two_positional_tensors():
+    """Keras 3 records ``mha(x, x)`` with two positional arguments; the second
+    is ``call``'s ``value``, as if passed by keyword."""
+    config = {"module": "keras.src.models.functional", "class_name": "Functional",
+              "registered_name": "Functional", "config": {
+                  "name": "f", "layers": [
+                      {"module": "keras.layers", "class_name": "InputLayer", "name": "x",
+                       "inbound_nodes": [], "config": {"batch_shape": [None, 3, 4], "name": "x"}},
+                      {"module": "keras.layers", "class_name": "MultiHeadAttention", "name": "mha",
+                       "config": {"name": "mha", "num_heads": 2, "key_dim": 2},
+                       "inbound_nodes": [{"args": [_keras_tensor("x"), _keras_tensor("x")],
+                                          "kwargs": {}}]},
+                  ], "input_layers": [["x", 0, 0]], "output_layers": [["mha", 0, 0]]}}
+    model = config_compat.model_from_keras_config(config)
+    mha = model.get_layer("mha")
+    x = np.random.default_rng(0).normal(size=(2, 3, 4)).astype("float32")
+    assert_close(model(x), mha(x, x))
+
+
 def test_nested_models_and_model_class_names():
     inner = {"class_name": "Sequential", "config": {
         "name": "inner", "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 2}}],

@@ -33,6 +33,8 @@ Nothing is dropped silently.
 arguments of a saved model): ``lr`` and ``decay`` in optimizer configs, ``MeanMetricWrapper``
 metric dicts, ``reduction="auto"`` in loss configs.
 """
+import inspect
+
 from kfacade.engine import object_registry
 
 __all__ = ["legacy_model_config", "legacy_optimizer_config", "model_from_keras_config", "normalize_layer_config",
@@ -167,13 +169,35 @@ def _is_keras_tensor(value):
     return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
 
 
-def _inbound_node(layer, node):
-    """One inbound node in Keras 2's encoding (a list of [layer, node, tensor, kwargs])."""
+def _call_parameter_names(class_name):
+    """The names of the ``call`` arguments after the first of layer class
+    `class_name` (``["value", "key", ...]`` for MultiHeadAttention), or []
+    when the class is unknown here."""
+    cls = object_registry.get("layers", class_name)
+    if cls is None or not hasattr(cls, "call"):
+        return []
+    parameters = list(inspect.signature(cls.call).parameters.values())[2:]
+    return [p.name for p in parameters
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _inbound_node(layer, node, class_name=None):
+    """One inbound node in Keras 2's encoding (a list of [layer, node, tensor, kwargs]).
+
+    Keras 3 records a call's extra positional tensors (``mha(query, value)``)
+    as positional arguments; Keras 2's encoding, which kfacade rebuilds, names
+    them as keyword arguments, so they are named from the layer's ``call``.
+    """
     if not isinstance(node, dict):
         return node  # Keras 2's already
     args = list(node.get("args", []))
     kwargs = {key: _keras_history(value) for key, value in (node.get("kwargs") or {}).items()
               if value is not None}
+    if len(args) > 1 and class_name is not None:
+        names = _call_parameter_names(class_name)[:len(args) - 1]
+        if len(names) == len(args) - 1 and not set(names) & set(kwargs):
+            kwargs.update({name: _keras_history(value) for name, value in zip(names, args[1:])})
+            args = args[:1]
     if len(args) != 1:
         raise ValueError(
             f"Layer {layer!r}: an inbound node calls it with {len(args)} positional arguments "
@@ -196,7 +220,7 @@ def _functional_config(config):
         normalized = normalize_layer_config(entry)
         name = entry.get("name", normalized["config"].get("name"))
         normalized["name"] = name
-        normalized["inbound_nodes"] = [_inbound_node(name, node)
+        normalized["inbound_nodes"] = [_inbound_node(name, node, normalized["class_name"])
                                        for node in entry.get("inbound_nodes") or []]
         layers.append(normalized)
     config["layers"] = layers
