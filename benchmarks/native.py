@@ -215,9 +215,7 @@ def _torch(model_name, weights, shape, dropout):
         optimizer.step()
         return loss
 
-    notes = "RMSprop(foreach=True)"
-    if image:
-        notes += "; " + _torch_pick_memory_format(module, loss_fn, shape, state, to_native)
+    notes = _torch_pick_memory_format(module, loss_fn, shape, state, to_native) if image else ""
     module.train()
 
     def predict(x):
@@ -390,7 +388,7 @@ def _jax(model_name, weights, shape, dropout):
         predict=lambda x: np.asarray(infer(holder["state"][0], holder["state"][2], x)),
         eager_call=lambda x: forward(current(), x, None, False)[0],
         to_native=jnp.asarray, to_numpy=np.asarray,
-        notes="whole step incl. RNG in one jit, state donated")
+        notes="")
 
 
 def _merge(params, stats, stat_idx):
@@ -510,4 +508,4 @@ def _tensorflow(model_name, weights, shape, dropout):
     return types.SimpleNamespace(
         train_step=train_step, sync=lambda loss: float(loss), predict=lambda x: infer(x).numpy(),
         eager_call=lambda x: forward(x, False), to_native=tf.convert_to_tensor,
-        to_numpy=lambda t: t.numpy(), notes="tf.function(reduce_retracing=True) step")
+        to_numpy=lambda t: t.numpy(), notes="")
