@@ -165,8 +165,9 @@ def keras_side(keras, workload, size, weights=None):
     Returns ``(runner, weights, check)``: ``runner()`` runs one trial; `weights`
     are the model's initial weights (`weights` when given, else the library's
     seeded initialisation); `check` is the first-step loss of a copy with
-    dropout off (training workloads) or the outputs on the first batch."""
-    config = SIZES[size]
+    dropout off (training workloads) or the outputs on the first batch.
+    `size` names one of ``SIZES`` or is such a dict itself."""
+    config = SIZES[size] if isinstance(size, str) else size
     model_name = MODEL_OF[workload]
     shape = config["shapes"][model_name]
     steps = config["steps"][workload]
@@ -207,7 +208,7 @@ def native_side(backend, workload, size, weights):
     `weights`. Returns ``(runner, check, notes)`` as ``keras_side`` does."""
     import native
 
-    config = SIZES[size]
+    config = SIZES[size] if isinstance(size, str) else size
     model_name = MODEL_OF[workload]
     shape = config["shapes"][model_name]
     steps = config["steps"][workload]
