@@ -229,6 +229,12 @@ def fmt(value, digits=3):
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def spread(row):
+    """The largest max/min ratio of one side's trials: how noisy the row is."""
+    ratios = [max(t) / min(t) for t in row.get("trials", {}).values() if len(t) > 1 and min(t) > 0]
+    return max(ratios) if ratios else None
+
+
 def diff(value):
     return "-" if value is None else f"{value:.1e}"
 
@@ -247,7 +253,8 @@ def markdown(report):
              f"- trials: 1 warm-up + {report['rounds']} interleaved rounds per side, medians; "
              f"first_epoch/peak_rss: {report['fresh_rounds']} fresh process(es) per side",
              "- ratios: lower is faster for kfacade; `k/native` 1.00 is native speed. "
-             "`check Δ`: |kfacade - native| first-step loss (or outputs), must be <= 1e-5.",
+             "`check Δ`: |kfacade - native| first-step loss (or outputs), must be <= 1e-5. "
+             "`spread`: the largest max/min of one side's trials (noise; differences below it are not signal).",
              "- native baselines (`native.py`): torch `nn.Module`, `RMSprop(foreach=True)`, "
              "`zero_grad(set_to_none=True)`, `nn.LSTM`, `F.scaled_dot_product_attention`, memory format "
              "(NCHW / channels-last) picked by a probe and named in the notes; JAX: whole step incl. "
@@ -260,8 +267,8 @@ def markdown(report):
     for backend, rows in report["backends"].items():
         lines += [f"## {backend}", "",
                   "| workload | kfacade | native | Keras 3 | k/native | target | Keras3/native | k/Keras3 "
-                  "| check Δ | Keras 3 Δ | notes |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+                  "| check Δ | Keras 3 Δ | spread | notes |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
         for name, row in rows.items():
             median = row.get("median", {})
             k_native = ratio(row, "kfacade", "native")
@@ -277,6 +284,7 @@ def markdown(report):
                 f"{fmt(target, 2)}{verdict} | {fmt(ratio(row, 'keras3', 'native'), 2)} | "
                 f"{fmt(ratio(row, 'kfacade', 'keras3'), 2)} | "
                 f"{diff(row.get('check_diff'))} | {diff(row.get('keras3_check_diff'))} | "
+                f"{fmt(spread(row), 2)} | "
                 f"{notes} |")
         lines.append("")
     return "\n".join(lines)
@@ -303,7 +311,8 @@ def plot(report, path):
             ax.bar([i + (b - (len(backends) - 1) / 2) * width for i in range(len(names))], values,
                    width, label=backend)
         ax.axhline(1.0, color="black", linewidth=0.8)
-        ax.set_ylabel("time ratio (lower is faster)")
+        ax.set_yscale("log")
+        ax.set_ylabel("time ratio, log scale (lower is faster)")
         ax.set_title(title)
         ax.legend()
     axes[1].set_xticks(range(len(names)))
@@ -322,7 +331,16 @@ def main():
     parser.add_argument("--workloads", default=",".join(workloads.WORKLOADS + ("first_epoch", "peak_rss")))
     parser.add_argument("--no-keras3", action="store_true")
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    parser.add_argument("--replot", action="store_true",
+                        help="rewrite latest.md and ratios.png from --out's latest.json; time nothing")
     args = parser.parse_args()
+    if args.replot:
+        with open(os.path.join(args.out, "latest.json")) as f:
+            report = json.load(f)
+        with open(os.path.join(args.out, "latest.md"), "w") as f:
+            f.write(markdown(report) + "\n")
+        plot(report, os.path.join(args.out, "ratios.png"))
+        return
     size = "quick" if args.quick else "default"
     names = args.workloads.split(",")
     unknown = set(names) - set(workloads.WORKLOADS) - {"first_epoch", "peak_rss"}
