@@ -1,357 +1,516 @@
-"""Hand-written native equivalents of the benchmark models, one per framework.
+"""Hand-written native equivalents of the benchmark models (``workloads.py``).
 
-Each builder returns functions over the framework's own tensors, written as
-a user of that framework would write them: torch ``nn.Module`` with a plain
-eager loop, TensorFlow ``tf.Module`` with a ``tf.function`` step, JAX
-functions under ``jax.jit``. Weights are copied from the kfacade model so
-both compute the same thing.
+``build(backend, model_name, weights, shape, dropout)`` returns a namespace
+with ``train_step(x, y)`` (NumPy batch in, native loss out), ``sync(loss)``
+(a Python float: waits for the step), ``predict(x)`` (NumPy out),
+``eager_call(x)``, ``to_native``, ``to_numpy`` and ``notes`` (how the baseline
+is written). `weights` are the Keras model's ``get_weights()``; the native
+model starts from them, so the harness can check that both compute the same
+first-step loss before timing anything.
 
-Models: the MLP (``BUILDERS``), the LSTM(128) regressor (``LSTM_BUILDERS``:
-``torch.nn.LSTM``; ``tf.scan`` of the cell in a ``tf.function``;
-``jax.lax.scan`` of the cell under ``jax.jit``; MSE, RMSprop) and the small
-mnist CNN (``CNN_BUILDERS``: ``torch.nn.Conv2d`` on NCHW data;
-``tf.nn.conv2d``; ``lax.conv_general_dilated``; sparse cross-entropy from
-logits, RMSprop). Every RMSprop is Keras's: rho 0.9, epsilon 1e-7, no momentum.
+Each baseline is written as a careful user of the framework would write it:
+
+- torch: ``nn.Module`` (``nn.LSTM``, ``F.scaled_dot_product_attention``),
+  ``torch.optim.RMSprop(foreach=True)`` (torch has no fused RMSprop on CPU),
+  ``zero_grad(set_to_none=True)``; convolution models use channels-last memory
+  (the NHWC batches are channels-last views, no copy) when a probe of two
+  steps finds it faster than contiguous NCHW.
+- JAX: the whole step (forward, gradient, RMSprop, dropout RNG split and BN
+  statistics) is one ``jax.jit`` with the state donated (``donate_argnums``);
+  ``jax.nn.dot_product_attention``; ``lax.scan`` for the LSTM (the input projection inside the scan body: precomputing it for all steps measured slower on CPU). The eager call
+  is the un-jitted forward (op by op, as kfacade's eager call).
+- TensorFlow: ``tf.Variable`` state, ``tf.function(reduce_retracing=True)`` step
+  with ``GradientTape``, ``tf.scan`` for the LSTM; the eager call runs the
+  forward eagerly.
+
+RMSprop everywhere is Keras's: rho 0.9, epsilon 1e-7, no momentum, learning rate
+1e-3, ``x -= lr * g / sqrt(v + epsilon)``; torch's ``optim.RMSprop`` adds epsilon
+after the square root instead (the same work; updates differ in the last digits,
+which the first-step check does not see). Keras's layouts: Dense kernels (in, out), conv
+kernels HWIO, LSTM gates i, f, c, o (torch's i, f, g, o), BatchNormalization
+momentum 0.99 / epsilon 1e-3, LayerNormalization epsilon 1e-3.
 """
+import types
+
 import numpy as np
 
+LEARNING_RATE = 1e-3
+RHO, EPSILON = 0.9, 1e-7
+BN_MOMENTUM, BN_EPSILON, LN_EPSILON = 0.99, 1e-3, 1e-3
 
-def torch_mlp(weights, dropout, learning_rate):
+
+def build(backend, model_name, weights, shape, dropout=True):
+    weights = [np.asarray(w) for w in weights]
+    return {"torch": _torch, "jax": _jax, "tensorflow": _tensorflow}[backend](
+        model_name, weights, shape, dropout)
+
+
+def _dropout_rates(model_name, shape, dropout):
+    """The dropout rates of `model_name`, in order (all 0 when not `dropout`)."""
+    if model_name in ("mlp", "tiny", "eager"):
+        rates = [shape["dropout"]] * (len(shape["dims"]) - 2)
+    elif model_name == "cnn":
+        rates = [0.25, 0.5]
+    else:
+        rates = []
+    return [rate if dropout else 0.0 for rate in rates]
+
+
+def _cnn_dense_rows_to_chw(kernel, channels):
+    """Keras flattens (h, w, c), torch (c, h, w): permute a dense kernel's rows."""
+    side = int(round((kernel.shape[0] // channels) ** 0.5))
+    return kernel.reshape(side, side, channels, -1).transpose(2, 0, 1, 3).reshape(kernel.shape)
+
+
+# ---------------------------------------------------------------------- torch
+
+
+def _torch(model_name, weights, shape, dropout):
     import torch
+    from torch import nn
+    import torch.nn.functional as F
 
-    layers = []
-    for i in range(0, len(weights), 2):
-        linear = torch.nn.Linear(*weights[i].shape)
+    rates = _dropout_rates(model_name, shape, dropout)
+    as_t = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
+
+    def linear(kernel, bias):
+        layer = nn.Linear(*kernel.shape, bias=bias is not None)
         with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(weights[i].T.copy()))
-            linear.bias.copy_(torch.from_numpy(weights[i + 1]))
-        layers.append(linear)
-        if i + 2 < len(weights):
-            layers.append(torch.nn.ReLU())
-            if dropout:
-                layers.append(torch.nn.Dropout(dropout))
-    module = torch.nn.Sequential(*layers)
-    optimizer = torch.optim.RMSprop(module.parameters(), lr=learning_rate, alpha=0.9, eps=1e-7)
-    loss_fn = torch.nn.CrossEntropyLoss()
+            layer.weight.copy_(as_t(kernel.T))
+            if bias is not None:
+                layer.bias.copy_(as_t(bias))
+        return layer
+
+    def conv(kernel, bias, padding):
+        layer = nn.Conv2d(kernel.shape[2], kernel.shape[3], kernel.shape[:2], padding=padding,
+                          bias=bias is not None)
+        with torch.no_grad():
+            layer.weight.copy_(as_t(kernel.transpose(3, 2, 0, 1)))
+            if bias is not None:
+                layer.bias.copy_(as_t(bias))
+        return layer
+
+    def batch_norm(gamma, beta, mean, variance):
+        layer = nn.BatchNorm2d(len(gamma), eps=BN_EPSILON, momentum=1 - BN_MOMENTUM)
+        with torch.no_grad():
+            for target, value in ((layer.weight, gamma), (layer.bias, beta),
+                                  (layer.running_mean, mean), (layer.running_var, variance)):
+                target.copy_(as_t(value))
+        return layer
+
+    image = model_name in ("cnn", "resnet")
+    if model_name in ("mlp", "tiny", "eager"):
+        stack = []
+        for i in range(0, len(weights), 2):
+            stack.append(linear(weights[i], weights[i + 1]))
+            if i + 2 < len(weights):
+                stack.append(nn.ReLU())
+                if rates and rates[i // 2]:
+                    stack.append(nn.Dropout(rates[i // 2]))
+        module = nn.Sequential(*stack)
+        loss_fn = nn.CrossEntropyLoss()
+    elif model_name == "cnn":
+        c1, b1, c2, b2, d1, db1, d2, db2 = weights
+        module = nn.Sequential(
+            conv(c1, b1, 0), nn.ReLU(), conv(c2, b2, 0), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Dropout(rates[0]), nn.Flatten(), linear(_cnn_dense_rows_to_chw(d1, c2.shape[3]), db1),
+            nn.ReLU(), nn.Dropout(rates[1]), linear(d2, db2))
+        loss_fn = nn.CrossEntropyLoss()
+    elif model_name == "lstm":
+        embeddings, kernel, recurrent_kernel, bias, dense_kernel, dense_bias = weights
+
+        class LSTMClassifier(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embedding = nn.Embedding(*embeddings.shape)
+                self.lstm = nn.LSTM(kernel.shape[0], recurrent_kernel.shape[0], batch_first=True)
+                self.dense = linear(dense_kernel, dense_bias)
+                with torch.no_grad():
+                    self.embedding.weight.copy_(as_t(embeddings))
+                    self.lstm.weight_ih_l0.copy_(as_t(kernel.T))
+                    self.lstm.weight_hh_l0.copy_(as_t(recurrent_kernel.T))
+                    self.lstm.bias_ih_l0.copy_(as_t(bias))
+                    self.lstm.bias_hh_l0.zero_()
+
+            def forward(self, x):
+                outputs, _ = self.lstm(self.embedding(x))
+                return self.dense(outputs[:, -1])
+
+        module = LSTMClassifier()
+        loss_fn = nn.BCEWithLogitsLoss()
+    elif model_name == "resnet":
+        stem_bn = batch_norm(*weights[1:5])
+        stem = conv(weights[0], None, 1)
+        blocks = []
+        for b in range(shape["blocks"]):
+            w = weights[5 + 10 * b: 15 + 10 * b]
+            blocks.append(nn.ModuleList([conv(w[0], None, 1), batch_norm(*w[1:5]),
+                                         conv(w[5], None, 1), batch_norm(*w[6:10])]))
+        head = linear(weights[-2], weights[-1])
+
+        class ResNet(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.stem, self.stem_bn, self.blocks, self.head = stem, stem_bn, nn.ModuleList(blocks), head
+
+            def forward(self, x):
+                x = F.relu(self.stem_bn(self.stem(x)))
+                for conv1, bn1, conv2, bn2 in self.blocks:
+                    x = F.relu(x + bn2(conv2(F.relu(bn1(conv1(x))))))
+                return self.head(x.mean((2, 3)))
+
+        module = ResNet()
+        loss_fn = nn.CrossEntropyLoss()
+    elif model_name == "transformer":
+        (qk, qb, kk, kb, vk, vb, ok, ob, g1, be1, f1, fb1, f2, fb2, g2, be2, hk, hb) = weights
+        width, heads, key_dim = shape["width"], shape["heads"], shape["key_dim"]
+
+        def layer_norm(gamma, beta):
+            layer = nn.LayerNorm(width, eps=LN_EPSILON)
+            with torch.no_grad():
+                layer.weight.copy_(as_t(gamma))
+                layer.bias.copy_(as_t(beta))
+            return layer
+
+        class Encoder(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.query = linear(qk.reshape(width, -1), qb.reshape(-1))
+                self.key = linear(kk.reshape(width, -1), kb.reshape(-1))
+                self.value = linear(vk.reshape(width, -1), vb.reshape(-1))
+                self.output = linear(ok.reshape(-1, width), ob)
+                self.norm1, self.norm2 = layer_norm(g1, be1), layer_norm(g2, be2)
+                self.ffn1, self.ffn2 = linear(f1, fb1), linear(f2, fb2)
+                self.head = linear(hk, hb)
+
+            def forward(self, x):
+                batch, length, _ = x.shape
+                split = lambda t: t.view(batch, length, heads, key_dim).transpose(1, 2)  # noqa: E731
+                attention = F.scaled_dot_product_attention(
+                    split(self.query(x)), split(self.key(x)), split(self.value(x)))
+                attention = self.output(attention.transpose(1, 2).reshape(batch, length, heads * key_dim))
+                x = self.norm1(x + attention)
+                x = self.norm2(x + self.ffn2(F.relu(self.ffn1(x))))
+                return self.head(x.mean(1))
+
+        module = Encoder()
+        loss_fn = nn.CrossEntropyLoss()
+    else:
+        raise ValueError(model_name)
+
+    optimizer = torch.optim.RMSprop(module.parameters(), lr=LEARNING_RATE, alpha=RHO, eps=EPSILON,
+                                    foreach=True)
+    state = {"memory_format": torch.contiguous_format}
+
+    def to_native(x):
+        x = torch.from_numpy(x)
+        if image:  # NHWC NumPy -> NCHW view: channels-last strides already
+            x = x.permute(0, 3, 1, 2)
+            x = x.contiguous(memory_format=state["memory_format"])
+        return x
 
     def train_step(x, y):
-        x, y = torch.from_numpy(x), torch.from_numpy(y)
+        x, y = to_native(x), torch.from_numpy(y)
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(module(x), y)
         loss.backward()
         optimizer.step()
         return loss
 
-    def infer(x):
-        with torch.no_grad():
-            return module(torch.from_numpy(x)).softmax(-1).numpy()
-
-    def eager_call(x):
-        return module(x)
-
+    notes = _torch_pick_memory_format(module, loss_fn, shape, state, to_native) if image else ""
     module.train()
-    return {"train_step": train_step, "predict": lambda x: (module.eval(), infer(x))[1],
-            "eager_call": eager_call, "to_native": torch.from_numpy,
-            "sync": lambda value: float(value)}
+
+    def predict(x):
+        module.eval()
+        with torch.inference_mode():
+            return module(to_native(x)).numpy()
+
+    return types.SimpleNamespace(
+        train_step=train_step, sync=lambda loss: loss.item(), predict=predict,
+        eager_call=lambda x: module(x), to_native=torch.from_numpy,
+        to_numpy=lambda t: t.detach().numpy(), notes=notes)
 
 
-def tensorflow_mlp(weights, dropout, learning_rate):
+def _torch_pick_memory_format(module, loss_fn, shape, state, to_native):
+    """Times two forward-backward passes (no update) in each memory format and
+    keeps the faster for `module` (weights converted accordingly)."""
+    import time
+
+    import torch
+
+    rng = np.random.default_rng(99)
+    channels = 1 if "filters" in shape else 3
+    x = rng.standard_normal((shape["batch"], shape["side"], shape["side"], channels)).astype("float32")
+    y = torch.from_numpy(rng.integers(0, 10, shape["batch"]).astype("int64"))
+    module.eval()  # no BN statistic or dropout side effects while probing
+    times = {}
+    for name, memory_format in (("NCHW", torch.contiguous_format), ("channels-last", torch.channels_last)):
+        module.to(memory_format=memory_format)
+        state["memory_format"] = memory_format
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            loss_fn(module(to_native(x)), y).backward()
+            best = min(best, time.perf_counter() - start)
+        module.zero_grad(set_to_none=True)
+        times[name] = (best, memory_format)
+    name = min(times, key=lambda k: times[k][0])
+    module.to(memory_format=times[name][1])
+    state["memory_format"] = times[name][1]
+    return name
+
+
+# ------------------------------------------------------------------------ JAX
+
+
+def _jax(model_name, weights, shape, dropout):
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    rates = _dropout_rates(model_name, shape, dropout)
+    # Indices of non-trainable weights (BN moving statistics): state, not params.
+    stat_idx = [i for i in range(len(weights)) if model_name == "resnet" and (i - 1) % 5 in (2, 3)
+                and i < len(weights) - 2]
+
+    def drop(x, rate, key):
+        if not rate:
+            return x
+        keep = jax.random.bernoulli(key, 1 - rate, x.shape)
+        return jnp.where(keep, x / (1 - rate), 0)
+
+    def conv(x, kernel, padding):
+        return lax.conv_general_dilated(x, kernel, (1, 1), padding,
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+    def forward(w, x, key, training):
+        """Logits and {index: new value} of the BN statistics."""
+        updates = {}
+        keys = jax.random.split(key, max(len(rates), 1)) if training and key is not None else None
+        if model_name in ("mlp", "tiny", "eager"):
+            for i in range(0, len(w), 2):
+                x = x @ w[i] + w[i + 1]
+                if i + 2 < len(w):
+                    x = jax.nn.relu(x)
+                    if training and rates:
+                        x = drop(x, rates[i // 2], keys[i // 2])
+            return x, updates
+        if model_name == "cnn":
+            c1, b1, c2, b2, d1, db1, d2, db2 = w
+            x = jax.nn.relu(conv(jax.nn.relu(conv(x, c1, "VALID") + b1), c2, "VALID") + b2)
+            x = lax.reduce_window(x, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+            if training:
+                x = drop(x, rates[0], keys[0])
+            x = jax.nn.relu(x.reshape(x.shape[0], -1) @ d1 + db1)
+            if training:
+                x = drop(x, rates[1], keys[1])
+            return x @ d2 + db2, updates
+        if model_name == "lstm":
+            embeddings, kernel, recurrent_kernel, bias, dense_kernel, dense_bias = w
+            inputs = jnp.take(embeddings, x, axis=0)  # (batch, time, embed)
+            units = recurrent_kernel.shape[0]
+
+            def cell(carry, x_t):
+                h, c = carry
+                z = x_t @ kernel + h @ recurrent_kernel + bias
+                z_i, z_f, z_c, z_o = jnp.split(z, 4, axis=-1)
+                c = jax.nn.sigmoid(z_f) * c + jax.nn.sigmoid(z_i) * jnp.tanh(z_c)
+                h = jax.nn.sigmoid(z_o) * jnp.tanh(c)
+                return (h, c), None
+
+            zeros = jnp.zeros((x.shape[0], units), inputs.dtype)
+            (h, _), _ = lax.scan(cell, (zeros, zeros), jnp.swapaxes(inputs, 0, 1))
+            return h @ dense_kernel + dense_bias, updates
+        if model_name == "resnet":
+            def bn(x, i):
+                gamma, beta, mean, variance = w[i:i + 4]
+                if training:
+                    # One pass for both statistics (E[x^2] - E[x]^2, as Keras 3's
+                    # JAX moments): jnp.var's second pass measured ~1.3x slower.
+                    batch_mean = jnp.mean(x, (0, 1, 2))
+                    batch_var = jnp.maximum(jnp.mean(jnp.square(x), (0, 1, 2)) - jnp.square(batch_mean), 0.0)
+                    updates[i + 2] = mean * BN_MOMENTUM + batch_mean * (1 - BN_MOMENTUM)
+                    updates[i + 3] = variance * BN_MOMENTUM + batch_var * (1 - BN_MOMENTUM)
+                    mean, variance = batch_mean, batch_var
+                return (x - mean) * lax.rsqrt(variance + BN_EPSILON) * gamma + beta
+
+            x = jax.nn.relu(bn(conv(x, w[0], "SAME"), 1))
+            for b in range(shape["blocks"]):
+                i = 5 + 10 * b
+                y = jax.nn.relu(bn(conv(x, w[i], "SAME"), i + 1))
+                x = jax.nn.relu(x + bn(conv(y, w[i + 5], "SAME"), i + 6))
+            return jnp.mean(x, (1, 2)) @ w[-2] + w[-1], updates
+        if model_name == "transformer":
+            (qk, qb, kk, kb, vk, vb, ok, ob, g1, be1, f1, fb1, f2, fb2, g2, be2, hk, hb) = w
+
+            def layer_norm(x, gamma, beta):
+                mean = jnp.mean(x, -1, keepdims=True)
+                variance = jnp.var(x, -1, keepdims=True)
+                return (x - mean) * lax.rsqrt(variance + LN_EPSILON) * gamma + beta
+
+            q = jnp.einsum("btd,dnh->btnh", x, qk) + qb
+            k = jnp.einsum("btd,dnh->btnh", x, kk) + kb
+            v = jnp.einsum("btd,dnh->btnh", x, vk) + vb
+            attention = jnp.einsum("btnh,nhd->btd", jax.nn.dot_product_attention(q, k, v), ok) + ob
+            x = layer_norm(x + attention, g1, be1)
+            x = layer_norm(x + jax.nn.relu(x @ f1 + fb1) @ f2 + fb2, g2, be2)
+            return jnp.mean(x, 1) @ hk + hb, updates
+        raise ValueError(model_name)
+
+    def loss_fn(params, stats, x, y, key):
+        full = _merge(params, stats, stat_idx)
+        logits, updates = forward(full, x, key, True)
+        if model_name == "lstm":
+            loss = jnp.mean(jnp.maximum(logits, 0) - logits * y + jnp.log1p(jnp.exp(-jnp.abs(logits))))
+        else:
+            loss = -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
+        return loss, [updates[i] for i in stat_idx]
+
+    def step(state, x, y):
+        params, slots, stats, key = state
+        key, sub = jax.random.split(key)
+        (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, stats, x, y, sub)
+        slots = [RHO * s + (1 - RHO) * g * g for s, g in zip(slots, grads)]
+        params = [p - LEARNING_RATE * g / jnp.sqrt(s + EPSILON) for p, g, s in zip(params, grads, slots)]
+        return (params, slots, stats, key), loss
+
+    step = jax.jit(step, donate_argnums=(0,))
+    params = [jnp.asarray(w) for i, w in enumerate(weights) if i not in stat_idx]
+    holder = {"state": (params, [jnp.zeros_like(p) for p in params],
+                        [jnp.asarray(weights[i]) for i in stat_idx], jax.random.PRNGKey(0))}
+
+    def train_step(x, y):
+        holder["state"], loss = step(holder["state"], x, y)
+        return loss
+
+    infer = jax.jit(lambda params, stats, x: forward(_merge(params, stats, stat_idx), x, None, False)[0])
+
+    def current():
+        return _merge(holder["state"][0], holder["state"][2], stat_idx)
+
+    return types.SimpleNamespace(
+        train_step=train_step, sync=lambda loss: float(loss),
+        predict=lambda x: np.asarray(infer(holder["state"][0], holder["state"][2], x)),
+        eager_call=lambda x: forward(current(), x, None, False)[0],
+        to_native=jnp.asarray, to_numpy=np.asarray,
+        notes="")
+
+
+def _merge(params, stats, stat_idx):
+    """The full weight list from trainable `params` and BN `stats` at `stat_idx`."""
+    params, stats = iter(params), dict(zip(stat_idx, stats))
+    full, i = [], 0
+    while True:
+        if i in stats:
+            full.append(stats[i])
+        else:
+            value = next(params, None)
+            if value is None:
+                return full
+            full.append(value)
+        i += 1
+
+
+# ----------------------------------------------------------------- TensorFlow
+
+
+def _tensorflow(model_name, weights, shape, dropout):
     import tensorflow as tf
 
-    variables = [tf.Variable(w) for w in weights]
-    optimizer_slots = [tf.Variable(tf.zeros_like(w)) for w in weights]
+    rates = _dropout_rates(model_name, shape, dropout)
+    stat_idx = [i for i in range(len(weights)) if model_name == "resnet" and (i - 1) % 5 in (2, 3)
+                and i < len(weights) - 2]
+    w = [tf.Variable(value) for value in weights]
+    trainable = [v for i, v in enumerate(w) if i not in stat_idx]
+    slots = [tf.Variable(tf.zeros_like(v)) for v in trainable]
+
+    def conv(x, kernel, padding):
+        return tf.nn.conv2d(x, kernel, 1, padding)
 
     def forward(x, training):
-        for i in range(0, len(variables), 2):
-            x = tf.matmul(x, variables[i]) + variables[i + 1]
-            if i + 2 < len(variables):
-                x = tf.nn.relu(x)
-                if training and dropout:
-                    x = tf.nn.dropout(x, dropout)
-        return x
+        if model_name in ("mlp", "tiny", "eager"):
+            for i in range(0, len(w), 2):
+                x = tf.matmul(x, w[i]) + w[i + 1]
+                if i + 2 < len(w):
+                    x = tf.nn.relu(x)
+                    if training and rates and rates[i // 2]:
+                        x = tf.nn.dropout(x, rates[i // 2])
+            return x
+        if model_name == "cnn":
+            c1, b1, c2, b2, d1, db1, d2, db2 = w
+            x = tf.nn.relu(conv(tf.nn.relu(conv(x, c1, "VALID") + b1), c2, "VALID") + b2)
+            x = tf.nn.max_pool2d(x, 2, 2, "VALID")
+            if training and rates[0]:
+                x = tf.nn.dropout(x, rates[0])
+            x = tf.nn.relu(tf.matmul(tf.reshape(x, (tf.shape(x)[0], -1)), d1) + db1)
+            if training and rates[1]:
+                x = tf.nn.dropout(x, rates[1])
+            return tf.matmul(x, d2) + db2
+        if model_name == "lstm":
+            embeddings, kernel, recurrent_kernel, bias, dense_kernel, dense_bias = w
+            inputs = tf.einsum("bte,eg->btg", tf.gather(embeddings, x), kernel) + bias
+            units = weights[2].shape[0]
+
+            def cell(carry, z_x):
+                h, c = carry
+                z_i, z_f, z_c, z_o = tf.split(z_x + tf.matmul(h, recurrent_kernel), 4, axis=-1)
+                c = tf.sigmoid(z_f) * c + tf.sigmoid(z_i) * tf.tanh(z_c)
+                return tf.sigmoid(z_o) * tf.tanh(c), c
+
+            zeros = tf.zeros((tf.shape(x)[0], units))
+            hs, _ = tf.scan(cell, tf.transpose(inputs, (1, 0, 2)), initializer=(zeros, zeros))
+            return tf.matmul(hs[-1], dense_kernel) + dense_bias
+        if model_name == "resnet":
+            def bn(x, i):
+                gamma, beta, mean, variance = w[i:i + 4]
+                if training:
+                    batch_mean, batch_var = tf.nn.moments(x, (0, 1, 2))
+                    mean.assign(mean * BN_MOMENTUM + batch_mean * (1 - BN_MOMENTUM))
+                    variance.assign(variance * BN_MOMENTUM + batch_var * (1 - BN_MOMENTUM))
+                    return tf.nn.batch_normalization(x, batch_mean, batch_var, beta, gamma, BN_EPSILON)
+                return tf.nn.batch_normalization(x, mean, variance, beta, gamma, BN_EPSILON)
+
+            x = tf.nn.relu(bn(conv(x, w[0], "SAME"), 1))
+            for b in range(shape["blocks"]):
+                i = 5 + 10 * b
+                y = tf.nn.relu(bn(conv(x, w[i], "SAME"), i + 1))
+                x = tf.nn.relu(x + bn(conv(y, w[i + 5], "SAME"), i + 6))
+            return tf.matmul(tf.reduce_mean(x, (1, 2)), w[-2]) + w[-1]
+        if model_name == "transformer":
+            (qk, qb, kk, kb, vk, vb, ok, ob, g1, be1, f1, fb1, f2, fb2, g2, be2, hk, hb) = w
+            key_dim = shape["key_dim"]
+
+            def layer_norm(x, gamma, beta):
+                mean, variance = tf.nn.moments(x, [-1], keepdims=True)
+                return (x - mean) * tf.math.rsqrt(variance + LN_EPSILON) * gamma + beta
+
+            q = tf.einsum("btd,dnh->bnth", x, qk) + tf.expand_dims(qb, 1)
+            k = tf.einsum("btd,dnh->bnth", x, kk) + tf.expand_dims(kb, 1)
+            v = tf.einsum("btd,dnh->bnth", x, vk) + tf.expand_dims(vb, 1)
+            scores = tf.nn.softmax(tf.matmul(q * (1.0 / key_dim ** 0.5), k, transpose_b=True))
+            attention = tf.einsum("bnth,nhd->btd", tf.matmul(scores, v), ok) + ob
+            x = layer_norm(x + attention, g1, be1)
+            x = layer_norm(x + tf.matmul(tf.nn.relu(tf.matmul(x, f1) + fb1), f2) + fb2, g2, be2)
+            return tf.matmul(tf.reduce_mean(x, 1), hk) + hb
+        raise ValueError(model_name)
 
     @tf.function(reduce_retracing=True)
     def train_step(x, y):
         with tf.GradientTape() as tape:
             logits = forward(x, True)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
-        grads = tape.gradient(loss, variables)
-        for v, g, s in zip(variables, grads, optimizer_slots):  # RMSprop, rho 0.9
-            s.assign(0.9 * s + 0.1 * tf.square(g))
-            v.assign_sub(learning_rate * g / (tf.sqrt(s) + 1e-7))
+            if model_name == "lstm":
+                loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(y, logits))
+            else:
+                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+        grads = tape.gradient(loss, trainable)
+        for v, g, s in zip(trainable, grads, slots):
+            g = tf.convert_to_tensor(g)  # the embedding's IndexedSlices: a dense update, as Keras's
+            s.assign(RHO * s + (1 - RHO) * tf.square(g))
+            v.assign_sub(LEARNING_RATE * g / tf.sqrt(s + EPSILON))
         return loss
 
-    @tf.function(reduce_retracing=True)
-    def infer(x):
-        return tf.nn.softmax(forward(x, False))
-
-    return {"train_step": train_step, "predict": lambda x: infer(x).numpy(),
-            "eager_call": lambda x: forward(x, False), "to_native": tf.convert_to_tensor,
-            "sync": lambda value: float(value)}
-
-
-def jax_mlp(weights, dropout, learning_rate):
-    import jax
-    import jax.numpy as jnp
-
-    params = [jnp.asarray(w) for w in weights]
-    slots = [jnp.zeros_like(w) for w in weights]
-
-    def forward(params, x, key, training):
-        for i in range(0, len(params), 2):
-            x = x @ params[i] + params[i + 1]
-            if i + 2 < len(params):
-                x = jax.nn.relu(x)
-                if training and dropout:
-                    key, sub = jax.random.split(key)
-                    keep = jax.random.bernoulli(sub, 1 - dropout, x.shape)
-                    x = jnp.where(keep, x / (1 - dropout), 0)
-        return x
-
-    def loss_fn(params, x, y, key):
-        logits = forward(params, x, key, True)
-        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
-
-    @jax.jit
-    def step(params, slots, x, y, key):
-        loss, grads = jax.value_and_grad(loss_fn)(params, x, y, key)
-        slots = [0.9 * s + 0.1 * g * g for s, g in zip(slots, grads)]
-        params = [p - learning_rate * g / (jnp.sqrt(s) + 1e-7) for p, g, s in zip(params, grads, slots)]
-        return params, slots, loss
-
-    state = {"params": params, "slots": slots, "key": jax.random.PRNGKey(0)}
-
-    def train_step(x, y):
-        state["key"], sub = jax.random.split(state["key"])
-        state["params"], state["slots"], loss = step(state["params"], state["slots"], x, y, sub)
-        return loss
-
-    infer = jax.jit(lambda params, x: jax.nn.softmax(forward(params, x, None, False)))
-    return {"train_step": train_step, "predict": lambda x: np.asarray(infer(state["params"], x)),
-            "eager_call": lambda x: forward(state["params"], x, None, False),
-            "to_native": jnp.asarray, "sync": lambda value: float(value)}
-
-
-BUILDERS = {"torch": torch_mlp, "tensorflow": tensorflow_mlp, "jax": jax_mlp}
-
-
-# ------------------------------------------------------------------ LSTM(128)
-# Weights: kernel (in, 4u), recurrent_kernel (u, 4u), bias (4u,), dense kernel
-# (u, 1), dense bias (1,), Keras's gate order i, f, c, o.
-
-
-def torch_lstm(weights, learning_rate):
-    import torch
-
-    kernel, recurrent_kernel, bias, dense_kernel, dense_bias = weights
-    units = recurrent_kernel.shape[0]
-
-    class Regressor(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lstm = torch.nn.LSTM(kernel.shape[0], units, batch_first=True)
-            self.dense = torch.nn.Linear(units, 1)
-
-        def forward(self, x):
-            outputs, _ = self.lstm(x)
-            return self.dense(outputs[:, -1])
-
-    module = Regressor()
-    with torch.no_grad():  # torch's gates i, f, g, o are Keras's i, f, c, o
-        module.lstm.weight_ih_l0.copy_(torch.from_numpy(kernel.T.copy()))
-        module.lstm.weight_hh_l0.copy_(torch.from_numpy(recurrent_kernel.T.copy()))
-        module.lstm.bias_ih_l0.copy_(torch.from_numpy(bias))
-        module.lstm.bias_hh_l0.zero_()
-        module.dense.weight.copy_(torch.from_numpy(dense_kernel.T.copy()))
-        module.dense.bias.copy_(torch.from_numpy(dense_bias))
-    return _torch_trainer(module, torch.nn.MSELoss(), learning_rate, torch.from_numpy)
-
-
-def _torch_trainer(module, loss_fn, learning_rate, to_native_y):
-    import torch
-
-    optimizer = torch.optim.RMSprop(module.parameters(), lr=learning_rate, alpha=0.9, eps=1e-7)
-    module.train()
-
-    def train_step(x, y):
-        x, y = torch.from_numpy(x), to_native_y(y)
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(module(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return {"train_step": train_step, "sync": lambda value: float(value)}
-
-
-def _tf_rmsprop_step(variables, learning_rate, loss_of):
-    """A ``tf.function`` train step: ``loss_of(x, y)`` differentiated, then RMSprop."""
-    import tensorflow as tf
-
-    slots = [tf.Variable(tf.zeros_like(v)) for v in variables]
-
-    @tf.function(reduce_retracing=True)
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            loss = loss_of(x, y)
-        grads = tape.gradient(loss, variables)
-        for v, g, s in zip(variables, grads, slots):
-            s.assign(0.9 * s + 0.1 * tf.square(g))
-            v.assign_sub(learning_rate * g / (tf.sqrt(s) + 1e-7))
-        return loss
-
-    return {"train_step": train_step, "sync": lambda value: float(value)}
-
-
-def tensorflow_lstm(weights, learning_rate):
-    import tensorflow as tf
-
-    variables = [tf.Variable(w) for w in weights]
-    kernel, recurrent_kernel, bias, dense_kernel, dense_bias = variables
-    units = weights[1].shape[0]
-
-    def cell(carry, x_t):
-        h, c = carry
-        z = tf.matmul(x_t, kernel) + tf.matmul(h, recurrent_kernel) + bias
-        z_i, z_f, z_c, z_o = tf.split(z, 4, axis=-1)
-        c = tf.sigmoid(z_f) * c + tf.sigmoid(z_i) * tf.tanh(z_c)
-        h = tf.sigmoid(z_o) * tf.tanh(c)
-        return h, c
-
-    def loss_of(x, y):
-        zeros = tf.zeros((tf.shape(x)[0], units))
-        hs, _ = tf.scan(cell, tf.transpose(x, (1, 0, 2)), initializer=(zeros, zeros))
-        prediction = tf.matmul(hs[-1], dense_kernel) + dense_bias
-        return tf.reduce_mean(tf.square(prediction - y))
-
-    return _tf_rmsprop_step(variables, learning_rate, loss_of)
-
-
-def _jax_rmsprop_trainer(weights, learning_rate, loss_fn, needs_key=False):
-    """A jitted train step of ``loss_fn(params, x, y[, key])`` with RMSprop."""
-    import jax
-    import jax.numpy as jnp
-
-    @jax.jit
-    def step(params, slots, x, y, key):
-        args = (params, x, y, key) if needs_key else (params, x, y)
-        loss, grads = jax.value_and_grad(loss_fn)(*args)
-        slots = [0.9 * s + 0.1 * g * g for s, g in zip(slots, grads)]
-        params = [p - learning_rate * g / (jnp.sqrt(s) + 1e-7) for p, g, s in zip(params, grads, slots)]
-        return params, slots, loss
-
-    state = {"params": [jnp.asarray(w) for w in weights],
-             "slots": [jnp.zeros_like(jnp.asarray(w)) for w in weights],
-             "key": jax.random.PRNGKey(0)}
-
-    def train_step(x, y):
-        state["key"], sub = jax.random.split(state["key"])
-        state["params"], state["slots"], loss = step(state["params"], state["slots"], x, y, sub)
-        return loss
-
-    return {"train_step": train_step, "sync": lambda value: float(value)}
-
-
-def jax_lstm(weights, learning_rate):
-    import jax
-    import jax.numpy as jnp
-
-    units = weights[1].shape[0]
-
-    def loss_fn(params, x, y):
-        kernel, recurrent_kernel, bias, dense_kernel, dense_bias = params
-
-        def cell(carry, x_t):
-            h, c = carry
-            z = x_t @ kernel + h @ recurrent_kernel + bias
-            z_i, z_f, z_c, z_o = jnp.split(z, 4, axis=-1)
-            c = jax.nn.sigmoid(z_f) * c + jax.nn.sigmoid(z_i) * jnp.tanh(z_c)
-            h = jax.nn.sigmoid(z_o) * jnp.tanh(c)
-            return (h, c), None
-
-        zeros = jnp.zeros((x.shape[0], units), x.dtype)
-        (h, _), _ = jax.lax.scan(cell, (zeros, zeros), jnp.transpose(x, (1, 0, 2)))
-        return jnp.mean(jnp.square(h @ dense_kernel + dense_bias - y))
-
-    return _jax_rmsprop_trainer(weights, learning_rate, loss_fn)
-
-
-LSTM_BUILDERS = {"torch": torch_lstm, "tensorflow": tensorflow_lstm, "jax": jax_lstm}
-
-
-# ------------------------------------------------------------------------ CNN
-# Conv2D(32, 3, relu) - Conv2D(64, 3, relu) - MaxPool2D - Dropout(0.25) - Flatten
-# - Dense(128, relu) - Dropout(0.5) - Dense(10); weights in Keras's layouts
-# (conv kernels HWIO, NHWC data, Flatten in (h, w, c) order).
-
-
-def torch_cnn(weights, learning_rate):
-    """On NCHW data (``to_native_x`` converts the benchmark's NHWC batches once)."""
-    import torch
-    from torch import nn
-
-    conv1, conv1_bias, conv2, conv2_bias, dense1, dense1_bias, dense2, dense2_bias = weights
-    module = nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Dropout(0.25), nn.Flatten(), nn.Linear(dense1.shape[0], 128), nn.ReLU(),
-        nn.Dropout(0.5), nn.Linear(128, 10))
-    # Keras flattens (h, w, c); torch (c, h, w): permute the rows of the first dense kernel.
-    side = int(round((dense1.shape[0] // 64) ** 0.5))
-    dense1_chw = dense1.reshape(side, side, 64, -1).transpose(2, 0, 1, 3).reshape(dense1.shape)
-    with torch.no_grad():
-        for layer, kernel, bias in ((module[0], conv1, conv1_bias), (module[2], conv2, conv2_bias)):
-            layer.weight.copy_(torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy()))
-            layer.bias.copy_(torch.from_numpy(bias))
-        for layer, kernel, bias in ((module[7], dense1_chw, dense1_bias), (module[10], dense2, dense2_bias)):
-            layer.weight.copy_(torch.from_numpy(kernel.T.copy()))
-            layer.bias.copy_(torch.from_numpy(bias))
-    trainer = _torch_trainer(module, nn.CrossEntropyLoss(), learning_rate, torch.from_numpy)
-    trainer["to_native_x"] = lambda x: x.transpose(0, 3, 1, 2).copy()
-    return trainer
-
-
-def tensorflow_cnn(weights, learning_rate):
-    import tensorflow as tf
-
-    variables = [tf.Variable(w) for w in weights]
-    conv1, conv1_bias, conv2, conv2_bias, dense1, dense1_bias, dense2, dense2_bias = variables
-
-    def loss_of(x, y):
-        x = tf.nn.relu(tf.nn.conv2d(x, conv1, 1, "VALID") + conv1_bias)
-        x = tf.nn.relu(tf.nn.conv2d(x, conv2, 1, "VALID") + conv2_bias)
-        x = tf.nn.dropout(tf.nn.max_pool2d(x, 2, 2, "VALID"), 0.25)
-        x = tf.reshape(x, (tf.shape(x)[0], -1))
-        x = tf.nn.dropout(tf.nn.relu(tf.matmul(x, dense1) + dense1_bias), 0.5)
-        logits = tf.matmul(x, dense2) + dense2_bias
-        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
-
-    return _tf_rmsprop_step(variables, learning_rate, loss_of)
-
-
-def jax_cnn(weights, learning_rate):
-    import jax
-    import jax.numpy as jnp
-    from jax import lax
-
-    def dropout(x, rate, key):
-        keep = jax.random.bernoulli(key, 1 - rate, x.shape)
-        return jnp.where(keep, x / (1 - rate), 0)
-
-    def conv(x, kernel, bias):
-        return jax.nn.relu(lax.conv_general_dilated(
-            x, kernel, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC")) + bias)
-
-    def loss_fn(params, x, y, key):
-        conv1, conv1_bias, conv2, conv2_bias, dense1, dense1_bias, dense2, dense2_bias = params
-        key1, key2 = jax.random.split(key)
-        x = conv(conv(x, conv1, conv1_bias), conv2, conv2_bias)
-        x = lax.reduce_window(x, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
-        x = dropout(x, 0.25, key1).reshape(x.shape[0], -1)
-        x = dropout(jax.nn.relu(x @ dense1 + dense1_bias), 0.5, key2)
-        logits = x @ dense2 + dense2_bias
-        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
-
-    return _jax_rmsprop_trainer(weights, learning_rate, loss_fn, needs_key=True)
-
-
-CNN_BUILDERS = {"torch": torch_cnn, "tensorflow": tensorflow_cnn, "jax": jax_cnn}
+    infer = tf.function(lambda x: forward(x, False), reduce_retracing=True)
+    return types.SimpleNamespace(
+        train_step=train_step, sync=lambda loss: float(loss), predict=lambda x: infer(x).numpy(),
+        eager_call=lambda x: forward(x, False), to_native=tf.convert_to_tensor,
+        to_numpy=lambda t: t.numpy(), notes="")

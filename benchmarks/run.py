@@ -1,83 +1,378 @@
-"""Runs the benchmarks on every installed backend and prints a table of ratios.
+"""Runs the benchmark suite: kfacade against native code and Keras 3, on every backend.
 
-Usage: ``python benchmarks/run.py [--threads N] [--backends torch,jax]
-[--workloads mlp,lstm,cnn]``.
-Each backend runs in its own process (one backend per process), with
-OMP/TF/XLA threads pinned to N (default 1) so that frameworks do not fight
-over a small machine's cores. Ratios are kfacade time / native time (lower
-is better; 1.00 is native speed) and kfacade / Keras 3 when Keras 3 is
-installed. Results are also written to benchmarks/results/latest.json
-(rows of a run that times a subset of the workloads replace that backend's
-rows there and keep the others, so noisy rows can be rerun alone).
-About 10 minutes on 2 cores with ``--threads 1`` (the CNN dominates).
+Usage::
+
+    python benchmarks/run.py                 # everything, about 10 minutes on 2 cores
+    python benchmarks/run.py --quick         # a smoke run, about 2 minutes
+    python benchmarks/run.py --backends torch --workloads mlp_fit,tiny_step
+
+Each (backend, side) runs in its own process (``bench_worker.py``; sides:
+kfacade, native, Keras 3 when importable), because kfacade and Keras 3 both
+read ``KERAS_BACKEND``. For each backend the three workers stay up and
+``run.py`` interleaves their trials: one warm-up trial each, then ``rounds``
+rounds of one trial per side (the order rotates each round), medians
+reported. A slow spell of a shared machine thus hits every side alike.
+
+Before timing a workload, the native model is built from kfacade's initial
+weights and both take one training step on the same batch with dropout off:
+their losses (or, for predict and the eager call, their outputs) must agree
+within 1e-5, else the row is reported as failed and not timed. Keras 3 starts
+from the same weights when its ``set_weights`` takes them; its difference is
+reported, not enforced.
+
+``first_epoch`` and ``peak_rss`` run in a fresh process per side and round.
+
+One run writes one table: ``benchmarks/results/latest.md`` (with the machine,
+versions, threads pinned and the load average before and after),
+``latest.json`` (every trial) and ``ratios.png`` (ratios to native). Nothing is
+merged from earlier runs.
 """
 import argparse
+import datetime
+import importlib.metadata
 import importlib.util
 import json
 import os
+import platform
+import statistics
 import subprocess
 import sys
+import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TARGETS = {"fit_step_ms": 1.10, "predict_ms": 1.10, "eager_call_us": 2.0,
-           "lstm_fit_ms": 1.15, "cnn_fit_ms": 1.15}
+sys.path.insert(0, HERE)
+import workloads  # noqa: E402
+
+#: kfacade time / native time that each workload should stay under (issue 3 and 14).
+TARGETS = {"mlp_fit": 1.10, "predict": 1.10, "eager_call": 2.0, "lstm_fit": 1.15, "cnn_fit": 1.15}
+SIDES = ("kfacade", "native", "keras3")
+
+
+def thread_env(backend, threads):
+    threads = str(threads)
+    return dict(
+        os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
+        OPENBLAS_NUM_THREADS=threads, TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS=threads,
+        TF_CPP_MIN_LOG_LEVEL="3",
+        XLA_FLAGS=f"--xla_cpu_multi_thread_eigen={'true' if threads != '1' else 'false'} "
+                  f"intra_op_parallelism_threads={threads}")
+
+
+class Worker:
+    """A ``bench_worker.py`` server process for one side of one backend."""
+
+    def __init__(self, side, backend, size, threads, log_dir):
+        self.side = side
+        self.log_path = os.path.join(log_dir, f"{backend}-{side}.log")
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "bench_worker.py"), side, size],
+            env=thread_env(backend, threads), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.log, text=True, bufsize=1)
+        self.hello = self.receive()
+
+    def receive(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.side} worker exited; see {self.log_path}")
+        return json.loads(line)
+
+    def ask(self, **command):
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self.receive()
+
+    def close(self):
+        try:
+            self.process.stdin.write(json.dumps({"op": "quit"}) + "\n")
+            self.process.stdin.flush()
+            self.process.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+        self.log.close()
+
+
+def keras3_available():
+    try:
+        return importlib.metadata.version("keras").startswith("3")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+def bench_backend(backend, names, size, threads, with_keras3, tmp):
+    """{workload: row} for `backend`: medians, every trial, checks and notes."""
+    config = workloads.SIZES[size]
+    sides = ["kfacade", "native"] + (["keras3"] if with_keras3 else [])
+    workers = {}
+    for side in sides:
+        try:
+            workers[side] = Worker(side, backend, size, threads, tmp)
+            if "error" in workers[side].hello:
+                raise RuntimeError(workers[side].hello["error"])
+        except (RuntimeError, ValueError) as error:
+            print(f"  {backend}/{side}: cannot start ({error})", flush=True)
+            workers.pop(side, None)
+    versions = {side: worker.hello.get("version") for side, worker in workers.items()}
+    rows = {}
+    try:
+        for name in names:
+            if name in ("first_epoch", "peak_rss"):
+                continue
+            row = rows[name] = {"trials": {}, "notes": {}}
+            weights = os.path.join(tmp, f"{backend}-{name}.npz")
+            answers = {}
+            for side in [s for s in sides if s in workers]:
+                answers[side] = workers[side].ask(op="setup", workload=name,
+                                                  load=None if side == "kfacade" else weights,
+                                                  save=weights if side == "kfacade" else None)
+                if "error" in answers[side]:
+                    row["notes"][side] = "setup failed: " + answers[side]["error"]
+                    if side == "kfacade":
+                        break
+            live = [s for s in answers if "error" not in answers[s]]
+            if "kfacade" in live and "native" in live:
+                row["check_diff"] = workloads.check_difference(answers["kfacade"]["check"],
+                                                               answers["native"]["check"])
+                row["check"] = answers["kfacade"]["check"][:1]
+                if row["check_diff"] > workloads.CHECK_TOLERANCE:
+                    row["failed"] = (f"first-step check differs by {row['check_diff']:.2e} "
+                                     f"(> {workloads.CHECK_TOLERANCE:g}): not timed")
+            if "kfacade" in live and "keras3" in live:
+                try:
+                    row["keras3_check_diff"] = workloads.check_difference(
+                        answers["kfacade"]["check"], answers["keras3"]["check"])
+                except ValueError:
+                    pass
+            for side in live:
+                if answers[side].get("notes"):
+                    row["notes"][side] = answers[side]["notes"]
+            if row.get("failed") or "kfacade" not in live:
+                print(f"  {backend} {name}: {row.get('failed') or row['notes']}", flush=True)
+                continue
+            for side in live:  # warm-up (first compilation, caches)
+                workers[side].ask(op="trial", workload=name)
+            for r in range(config["rounds"]):
+                order = live[r % len(live):] + live[:r % len(live)]
+                for side in order:
+                    answer = workers[side].ask(op="trial", workload=name)
+                    if "seconds" in answer:
+                        row["trials"].setdefault(side, []).append(answer["seconds"])
+            per = config["steps"][name]
+            scale = 1e6 / per if name == "eager_call" else 1e3 / per
+            row["median"] = {side: statistics.median(t) * scale for side, t in row["trials"].items()}
+            for side in live:
+                workers[side].ask(op="drop", workload=name)
+            print(f"  {backend} {name}: " + ", ".join(
+                f"{side} {value:.3f}" for side, value in row["median"].items()), flush=True)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    if {"first_epoch", "peak_rss"} & set(names):
+        fresh_rows(backend, [s for s in sides if s in workers], size, threads, tmp, rows)
+    return rows, versions
+
+
+def fresh_rows(backend, sides, size, threads, tmp, rows):
+    """first_epoch and peak_rss, one fresh process per side and round, interleaved."""
+    weights = os.path.join(tmp, f"{backend}-fresh.npz")
+    if not os.path.exists(weights):  # the native mlp needs kfacade's initial weights
+        worker = Worker("kfacade", backend, size, threads, tmp)
+        worker.ask(op="setup", workload="mlp_fit", save=weights)
+        worker.close()
+    epoch = rows["first_epoch"] = {"trials": {}, "notes": {}}
+    rss = rows["peak_rss"] = {"trials": {}, "notes": {}}
+    for r in range(workloads.SIZES[size]["fresh_rounds"]):
+        for side in sides[r % len(sides):] + sides[:r % len(sides)]:
+            proc = subprocess.run(
+                [sys.executable, os.path.join(HERE, "bench_worker.py"), side, size, "--fresh", weights],
+                env=thread_env(backend, threads), capture_output=True, text=True)
+            try:
+                answer = json.loads(proc.stdout.strip().splitlines()[-1])
+            except (IndexError, ValueError):
+                answer = {"error": proc.stderr[-300:]}
+            if "error" in answer:
+                epoch["notes"][side] = answer["error"][-200:]
+                continue
+            epoch["trials"].setdefault(side, []).append(answer["first_epoch"])
+            rss["trials"].setdefault(side, []).append(answer["peak_rss"])
+    for row in (epoch, rss):
+        row["median"] = {side: statistics.median(t) for side, t in row["trials"].items()}
+    print(f"  {backend} first_epoch: {epoch['median']}  peak_rss: {rss['median']}", flush=True)
+
+
+def machine():
+    model = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    versions = {}
+    for package in ("numpy", "tensorflow-cpu", "tensorflow", "torch", "jax", "jaxlib", "keras"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "versions": versions}
+
+
+def ratio(row, a, b):
+    median = row.get("median", {})
+    if a in median and b in median and median[b]:
+        return median[a] / median[b]
+    return None
+
+
+def fmt(value, digits=3):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def spread(row):
+    """The largest max/min ratio of one side's trials: how noisy the row is."""
+    ratios = [max(t) / min(t) for t in row.get("trials", {}).values() if len(t) > 1 and min(t) > 0]
+    return max(ratios) if ratios else None
+
+
+def diff(value):
+    return "-" if value is None else f"{value:.1e}"
+
+
+def markdown(report):
+    lines = [f"# kfacade benchmarks ({report['size']} run)", "",
+             f"- date: {report['date']}; total wall time {report['wall_s']:.0f} s",
+             f"- machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
+             f"{report['machine']['platform']}, Python {report['machine']['python']}",
+             "- versions: " + ", ".join(f"{k} {v}" for k, v in report["machine"]["versions"].items())
+             + ", kfacade " + str(report.get("kfacade_version")),
+             f"- threads pinned: {report['threads']} (OMP/MKL/OpenBLAS_NUM_THREADS, "
+             "torch.set_num_threads + set_num_interop_threads, TF intra/inter-op, "
+             "XLA_FLAGS --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads)",
+             f"- load average (1, 5, 15 min) before: {report['load_before']}, after: {report['load_after']}",
+             f"- trials: 1 warm-up + {report['rounds']} interleaved rounds per side, medians; "
+             f"first_epoch/peak_rss: {report['fresh_rounds']} fresh process(es) per side",
+             "- ratios: lower is faster for kfacade; `k/native` 1.00 is native speed. "
+             "`check Δ`: |kfacade - native| first-step loss (or outputs), must be <= 1e-5. "
+             "`spread`: the largest max/min of one side's trials (noise; differences below it are not signal).",
+             "- native baselines (`native.py`): torch `nn.Module`, `RMSprop(foreach=True)`, "
+             "`zero_grad(set_to_none=True)`, `nn.LSTM`, `F.scaled_dot_product_attention`, memory format "
+             "(NCHW / channels-last) picked by a probe and named in the notes; JAX: whole step incl. "
+             "dropout RNG in one `jax.jit` with the state donated, `jax.nn.dot_product_attention`, "
+             "`lax.scan` LSTM, eager call un-jitted; TensorFlow: `tf.function(reduce_retracing=True)` "
+             "step, `tf.scan` LSTM. kfacade on TF compiles a plain `tf.function` on CPU; Keras 3 on TF "
+             "uses XLA (`jit_compile='auto'`). Keras 3 starts from kfacade's weights unless a note says not.",
+             "- units: ms per step (`*_fit`, `tiny_step`), ms per batch (`predict`), "
+             "us per call (`eager_call`), s (`first_epoch`), MB (`peak_rss`)", ""]
+    for backend, rows in report["backends"].items():
+        lines += [f"## {backend}", "",
+                  "| workload | kfacade | native | Keras 3 | k/native | target | Keras3/native | k/Keras3 "
+                  "| check Δ | Keras 3 Δ | spread | notes |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for name, row in rows.items():
+            median = row.get("median", {})
+            k_native = ratio(row, "kfacade", "native")
+            target = TARGETS.get(name)
+            verdict = "" if target is None or k_native is None else (
+                " ok" if k_native <= target else " **over**")
+            notes = "; ".join(f"{side}: {note}" for side, note in row.get("notes", {}).items())
+            if row.get("failed"):
+                notes = f"**{row['failed']}** " + notes
+            lines.append(
+                f"| {name} | {fmt(median.get('kfacade'))} | {fmt(median.get('native'))} | "
+                f"{fmt(median.get('keras3'))} | {fmt(k_native, 2)} | "
+                f"{fmt(target, 2)}{verdict} | {fmt(ratio(row, 'keras3', 'native'), 2)} | "
+                f"{fmt(ratio(row, 'kfacade', 'keras3'), 2)} | "
+                f"{diff(row.get('check_diff'))} | {diff(row.get('keras3_check_diff'))} | "
+                f"{fmt(spread(row), 2)} | "
+                f"{notes} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(report, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    backends = list(report["backends"])
+    names = [n for n in dict.fromkeys(n for rows in report["backends"].values() for n in rows)
+             if n != "peak_rss"]
+    fig, axes = plt.subplots(2, 1, figsize=(max(8, 1.1 * len(names)), 8), sharex=True)
+    width = 0.8 / max(len(backends), 1)
+    for ax, side, title in ((axes[0], "kfacade", "kfacade / native"),
+                            (axes[1], "keras3", "Keras 3 / native")):
+        for b, backend in enumerate(backends):
+            rows = report["backends"][backend]
+            values = [ratio(rows.get(n, {}), side, "native") or 0 for n in names]
+            ax.bar([i + (b - (len(backends) - 1) / 2) * width for i in range(len(names))], values,
+                   width, label=backend)
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_yscale("log")
+        ax.set_ylabel("time ratio, log scale (lower is faster)")
+        ax.set_title(title)
+        ax.legend()
+    axes[1].set_xticks(range(len(names)))
+    axes[1].set_xticklabels(names, rotation=30, ha="right")
+    fig.suptitle(f"kfacade benchmarks, {report['threads']} thread(s), load {report['load_before']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return True
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a ~2 minute smoke run")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--backends", default="tensorflow,torch,jax")
-    parser.add_argument("--workloads", default="mlp,lstm,cnn")
+    parser.add_argument("--workloads", default=",".join(workloads.WORKLOADS + ("first_epoch", "peak_rss")))
+    parser.add_argument("--no-keras3", action="store_true")
+    parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    parser.add_argument("--replot", action="store_true",
+                        help="rewrite latest.md and ratios.png from --out's latest.json; time nothing")
     args = parser.parse_args()
+    if args.replot:
+        with open(os.path.join(args.out, "latest.json")) as f:
+            report = json.load(f)
+        with open(os.path.join(args.out, "latest.md"), "w") as f:
+            f.write(markdown(report) + "\n")
+        plot(report, os.path.join(args.out, "ratios.png"))
+        return
+    size = "quick" if args.quick else "default"
+    names = args.workloads.split(",")
+    unknown = set(names) - set(workloads.WORKLOADS) - {"first_epoch", "peak_rss"}
+    if unknown:
+        parser.error(f"unknown workloads {sorted(unknown)}; expected some of "
+                     f"{list(workloads.WORKLOADS) + ['first_epoch', 'peak_rss']}")
     backends = [b for b in args.backends.split(",") if importlib.util.find_spec(b) is not None]
-    reports = []
-    for backend in backends:
-        threads = str(args.threads)
-        env = dict(os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
-                   TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS=threads, TF_CPP_MIN_LOG_LEVEL="3",
-                   XLA_FLAGS=f"--xla_cpu_multi_thread_eigen={'true' if args.threads > 1 else 'false'} "
-                             f"intra_op_parallelism_threads={threads}",
-                   KFACADE_BENCH_WORKLOADS=args.workloads)
-        proc = subprocess.run([sys.executable, os.path.join(HERE, "bench_backend.py")], env=env,
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            print(f"{backend}: failed\n{proc.stderr[-2000:]}")
-            continue
-        reports.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    header = f"{'backend':<11}{'workload':<16}{'kfacade':>10}{'native':>10}{'keras3':>10}{'k/native':>10}{'target':>8}{'k/keras3':>10}"
-    print(f"threads pinned: {args.threads}")
-    print(header)
-    for report in reports:
-        for key, target in TARGETS.items():
-            if key not in report["kfacade"]:
-                continue
-            k = report["kfacade"][key]
-            n = report["native"][key]
-            k3 = (report.get("keras3") or {}).get(key)
-            print(f"{report['backend']:<11}{key:<16}{k:>10.3f}{n:>10.3f}"
-                  f"{(f'{k3:.3f}' if k3 else '-'):>10}{k / n:>10.2f}{target:>8.2f}"
-                  f"{(f'{k / k3:.2f}' if k3 else '-'):>10}")
-    save(reports)
-
-
-def save(reports):
-    """Writes `reports` into results/latest.json, merged key by key into the
-    rows already there for the same backend."""
-    path = os.path.join(HERE, "results", "latest.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    try:
-        with open(path) as f:
-            previous = {report["backend"]: report for report in json.load(f)}
-    except (OSError, ValueError, KeyError, TypeError):
-        previous = {}
-    for report in reports:
-        old = previous.get(report["backend"], {})
-        for library in ("kfacade", "native", "keras3"):
-            if isinstance(old.get(library), dict) and isinstance(report.get(library), dict):
-                report[library] = {**old[library], **report[library]}
-        previous[report["backend"]] = {**old, **report}
-    with open(path, "w") as f:
-        json.dump(list(previous.values()), f, indent=1)
+    with_keras3 = keras3_available() and not args.no_keras3
+    start = time.perf_counter()
+    report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "size": size, "threads": args.threads, "machine": machine(),
+              "rounds": workloads.SIZES[size]["rounds"], "fresh_rounds": workloads.SIZES[size]["fresh_rounds"],
+              "load_before": [round(v, 2) for v in os.getloadavg()], "backends": {}, "versions": {}}
+    with tempfile.TemporaryDirectory(prefix="kfacade-bench-") as tmp:
+        for backend in backends:
+            print(f"{backend}:", flush=True)
+            rows, versions = bench_backend(backend, names, size, args.threads, with_keras3, tmp)
+            report["backends"][backend] = rows
+            report["versions"][backend] = versions
+            report["kfacade_version"] = versions.get("kfacade", report.get("kfacade_version"))
+    report["load_after"] = [round(v, 2) for v in os.getloadavg()]
+    report["wall_s"] = time.perf_counter() - start
+    os.makedirs(args.out, exist_ok=True)
+    text = markdown(report)
+    with open(os.path.join(args.out, "latest.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(args.out, "latest.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    plotted = plot(report, os.path.join(args.out, "ratios.png"))
+    print(text)
+    print(f"\nwritten: {os.path.join(args.out, 'latest.md')}, latest.json"
+          + (", ratios.png" if plotted else ""))
 
 
 if __name__ == "__main__":

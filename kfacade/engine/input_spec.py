@@ -50,20 +50,19 @@ def assert_input_compatibility(input_spec, shapes, layer_name):
         if spec is None:
             continue
         rank = len(shape)
-        where = f"Input {index} of layer {layer_name!r} is incompatible with the layer"
         if spec.ndim is not None and rank != spec.ndim and not spec.allow_last_axis_squeeze:
             raise ValueError(
-                f"{where}: expected ndim={spec.ndim}, found ndim={rank}. "
+                f"{_where(index, layer_name)}: expected ndim={spec.ndim}, found ndim={rank}. "
                 f"Full shape received: {tuple(shape)}"
             )
         if spec.min_ndim is not None and rank < spec.min_ndim:
             raise ValueError(
-                f"{where}: expected min_ndim={spec.min_ndim}, found ndim={rank}. "
+                f"{_where(index, layer_name)}: expected min_ndim={spec.min_ndim}, found ndim={rank}. "
                 f"Full shape received: {tuple(shape)}"
             )
         if spec.max_ndim is not None and rank > spec.max_ndim:
             raise ValueError(
-                f"{where}: expected max_ndim={spec.max_ndim}, found ndim={rank}. "
+                f"{_where(index, layer_name)}: expected max_ndim={spec.max_ndim}, found ndim={rank}. "
                 f"Full shape received: {tuple(shape)}"
             )
         for axis, size in spec.axes.items():
@@ -71,12 +70,17 @@ def assert_input_compatibility(input_spec, shapes, layer_name):
                 continue
             if -rank <= axis < rank and shape[axis] is not None and shape[axis] != size:
                 raise ValueError(
-                    f"{where}: expected axis {axis} of input shape to have value {size}, "
+                    f"{_where(index, layer_name)}: expected axis {axis} of input shape to have value {size}, "
                     f"but received input with shape {tuple(shape)}"
                 )
         if spec.shape is not None and rank == len(spec.shape):
             for expected, got in zip(spec.shape, shape):
                 if expected is not None and got is not None and expected != got:
                     raise ValueError(
-                        f"{where}: expected shape={spec.shape}, found shape={tuple(shape)}"
+                        f"{_where(index, layer_name)}: expected shape={spec.shape}, found shape={tuple(shape)}"
                     )
+
+
+def _where(index, layer_name):
+    # Formatted only when raising: this check runs on every eager layer call.
+    return f"Input {index} of layer {layer_name!r} is incompatible with the layer"

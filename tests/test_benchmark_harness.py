@@ -1,0 +1,38 @@
+"""The benchmark harness's correctness check, on this process's backend (no timing).
+
+``benchmarks/run.py`` refuses to time a workload unless the hand-written
+native model (``benchmarks/native.py``), started from kfacade's initial
+weights, computes the same first-step loss (or, for predict and the eager
+call, the same outputs) as kfacade within 1e-5. This runs that check for
+every workload at tiny sizes, so a change to kfacade or to a baseline that
+makes them compute different things fails here rather than in a benchmark.
+"""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import kfacade
+
+BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
+sys.path.insert(0, BENCHMARKS)
+import workloads  # noqa: E402
+
+BACKEND = kfacade.backend.backend()
+
+
+@pytest.mark.parametrize("workload", workloads.WORKLOADS)
+def test_native_and_kfacade_agree_on_the_first_step(workload):
+    _, weights, check = workloads.keras_side(kfacade, workload, "tiny")
+    _, native_check, _ = workloads.native_side(BACKEND, workload, "tiny", weights)
+    assert np.all(np.isfinite(check))
+    assert workloads.check_difference(check, native_check) <= workloads.CHECK_TOLERANCE
+
+
+def test_the_check_catches_different_models():
+    """Different weights give a different first-step loss: the check is not vacuous."""
+    _, weights, check = workloads.keras_side(kfacade, "mlp_fit", "tiny")
+    weights[0] = weights[0] * 2.0
+    _, native_check, _ = workloads.native_side(BACKEND, "mlp_fit", "tiny", weights)
+    assert workloads.check_difference(check, native_check) > workloads.CHECK_TOLERANCE
