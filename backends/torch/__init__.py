@@ -26,4 +26,5 @@ from .device import *  # noqa: E402,F401,F403
 from .step import *  # noqa: E402,F401,F403
 from .distribute import *  # noqa: E402,F401,F403
 from .rnn import *  # noqa: E402,F401,F403  (optional hooks: lstm, gru)
+from .normalization import *  # noqa: E402,F401,F403  (optional hooks: fused_*_normalization)
 from .optimizers import *  # noqa: E402,F401,F403  (optional hook: fused_optimizer_update)

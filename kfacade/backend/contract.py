@@ -183,6 +183,42 @@ OPTIONAL_HOOKS = {
     gate applies; raise ``NotImplementedError`` for the formula the kernel
     does not compute.
     """,
+    "fused_batch_normalization": """
+    fused_batch_normalization(inputs, axis, gamma, beta, moving_mean, moving_variance,
+                              momentum, epsilon, training) -> (outputs, new_moving_mean,
+                                                               new_moving_variance)
+
+    ``kfacade.layers.BatchNormalization`` in the framework's fused kernel
+    (torch: ``F.batch_norm``), tried by the layer before its generic ops.
+
+    Args: `inputs` a native tensor; `axis` the sorted list of feature axes
+    (non-negative); `gamma`, `beta` (or None), `moving_mean`,
+    `moving_variance` native tensors of the features' shape; `momentum`
+    Keras's (the weight of the *old* moving value); `training` a bool (True
+    only when the layer is trainable).
+
+    Training: normalizes with the batch mean and the biased batch variance,
+    ``(x - mean) / sqrt(variance + epsilon) * gamma + beta``, gradients flowing
+    through the statistics, and returns the new moving statistics computed
+    exactly as the generic path (``moments``, then ``moving * momentum +
+    batch * (1 - momentum)`` with the *biased* variance), without gradient;
+    the layer assigns them (so a stateless step records them). Inference:
+    normalizes with the moving statistics and returns None for both.
+
+    Results equal the generic path's to float32 rounding (the kernel orders
+    the arithmetic its own way); raises ``NotImplementedError`` for any case
+    it does not compute (several axes, mixed dtypes, ...).
+    """,
+    "fused_layer_normalization": """
+    fused_layer_normalization(inputs, axis, gamma, beta, epsilon) -> outputs
+
+    ``kfacade.layers.LayerNormalization`` (not ``rms_scaling``) in the
+    framework's fused kernel (torch: ``F.layer_norm``): per sample over the
+    sorted non-negative axes `axis`, ``(x - mean) / sqrt(variance + epsilon)
+    * gamma + beta`` with the biased variance; `gamma`, `beta` native tensors
+    of the normalized axes' shape or None. Raises ``NotImplementedError`` for
+    a case it does not compute (torch: axes other than the last ones).
+    """,
 }
 
 
