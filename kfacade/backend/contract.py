@@ -219,6 +219,24 @@ OPTIONAL_HOOKS = {
     of the normalized axes' shape or None. Raises ``NotImplementedError`` for
     a case it does not compute (torch: axes other than the last ones).
     """,
+    "fused_dot_product_attention": """
+    fused_dot_product_attention(query, key, value, attention_mask, scale) -> outputs
+
+    The attention of ``kfacade.layers.MultiHeadAttention`` (one attention
+    axis) in the framework's fused kernel (torch:
+    ``F.scaled_dot_product_attention``), tried only when the layer returns no
+    attention scores and applies no dropout (inference, or rate 0).
+
+    Args: `query` ``(batch, T, heads, key_dim)``, `key` ``(batch, S, heads,
+    key_dim)``, `value` ``(batch, S, heads, value_dim)``, the projected
+    tensors; `attention_mask` ``(batch, T, S)`` booleans (True = attend) or
+    None; `scale` the Python float the scores are multiplied by.
+
+    Returns ``(batch, T, heads, value_dim)``: ``softmax(scale * q . k)`` over
+    the attended keys, combined with `value`; a query row with no attended key
+    outputs zeros. Results equal the generic path's to float32 rounding;
+    raises ``NotImplementedError`` for any case it does not compute.
+    """,
 }
 
 
