@@ -9,11 +9,16 @@ a pass over the input forward and backward; ``torch.nn.functional``'s
 Batch normalization, training: ``F.batch_norm`` normalizes with the batch's
 mean and biased variance, as kfacade; but it would move its running variance
 towards the *unbiased* one, where Keras moves the moving variance towards the
-biased one. So the kernel gets no running buffers, and the moving statistics
-are computed here as kfacade's generic path does (``torch.var_mean`` with
-``correction=0``, then ``moving * momentum + batch * (1 - momentum)``; Keras's
-`momentum` weighs the old value, torch's the new), outside autograd: a
-variable's assignment records no history in the generic path either.
+biased one. So the kernel gets fresh buffers and torch momentum 1.0, which
+leaves in them this batch's mean and unbiased variance (the statistics it
+computed anyway: a separate ``torch.var_mean`` over the non-feature axes
+costs as much as the kernel's whole forward and backward on NHWC input);
+the biased variance is ``unbiased * (n - 1) / n`` (one more float rounding
+than the generic path's ``sum / n``), and the moving statistics are moved as
+kfacade's generic path does, ``moving * momentum + batch * (1 - momentum)``
+(Keras's `momentum` weighs the old value, torch's the new), outside
+autograd: a variable's assignment records no history in the generic path
+either.
 
 Declined (``NotImplementedError``, kfacade then runs its generic ops):
 several feature axes (batch norm), tensors of different dtypes or devices
@@ -56,12 +61,17 @@ def fused_batch_normalization(inputs, axis, gamma, beta, moving_mean, moving_var
     else:
         if inputs.numel() == x.shape[1]:
             raise NotImplementedError("torch's batch_norm needs more than one value per channel")
+        # With torch's momentum 1.0 the kernel's running buffers receive this
+        # batch's statistics themselves (``1 * batch + 0 * buffer``): the mean
+        # as it normalized with, the variance unbiased, ``sum / (n - 1)``.
+        mean = torch.zeros_like(moving_mean)
+        unbiased_variance = torch.zeros_like(moving_variance)
+        outputs = F.batch_norm(x, mean, unbiased_variance, gamma, beta, True, 1.0, epsilon)
         with torch.no_grad():
-            dims = tuple(d for d in range(ndim) if d != channel_axis)
-            variance, mean = torch.var_mean(inputs, dims, correction=0)
+            count = inputs.numel() // x.shape[1]
+            variance = unbiased_variance * ((count - 1) / count)  # Keras's: biased
             new_mean = moving_mean * momentum + mean * (1.0 - momentum)
             new_variance = moving_variance * momentum + variance * (1.0 - momentum)
-        outputs = F.batch_norm(x, None, None, gamma, beta, True, 0.0, epsilon)
     if channel_axis != 1:
         outputs = outputs.movedim(1, channel_axis)
     return outputs, new_mean, new_variance
