@@ -210,3 +210,36 @@ def test_fused_layer_normalization_declines(monkeypatch, hook_calls, rng, kwargs
         warnings.simplefilter("ignore")  # rms_scaling is deprecated
         compare(monkeypatch, hook_calls, make_layer_norm(rng, shape, kwargs), x,
                 "fused_layer_normalization", False)
+
+
+@requires_adapter_hook("fused_batch_normalization")
+def test_fit_with_fused_hooks_equals_generic(monkeypatch, rng):
+    # The whole training step (the trainer's step, the moving statistics'
+    # assignment, the optimizer) with every fused hook, then with none.
+    import kfacade
+    from kfacade import layers
+
+    def build():
+        inputs = kfacade.Input((6, 4))
+        attention = layers.MultiHeadAttention(2, 4)(inputs, inputs)
+        x = layers.LayerNormalization()(layers.Add()([inputs, attention]))
+        x = layers.BatchNormalization(momentum=0.5)(x)
+        model = kfacade.Model(inputs, layers.Dense(1)(layers.GlobalAveragePooling1D()(x)))
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    x = (rng.standard_normal((16, 6, 4)) * 2 + 3).astype("float32")
+    y = rng.standard_normal((16, 1)).astype("float32")
+    fused = build()
+    weights = fused.get_weights()
+    fused.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    for hook in ("fused_batch_normalization", "fused_layer_normalization",
+                 "fused_dot_product_attention"):
+        monkeypatch.delattr(B, hook, raising=False)
+    reference = build()
+    reference.set_weights(weights)
+    reference.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    for after, expected in zip(fused.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(after, expected, rtol=TOLERANCE, atol=TOLERANCE)
+    np.testing.assert_allclose(fused.predict(x, verbose=0), reference.predict(x, verbose=0),
+                               rtol=TOLERANCE, atol=TOLERANCE)
