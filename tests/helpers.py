@@ -20,9 +20,10 @@ def assert_close(actual, expected, rtol=FLOAT32_RTOL, atol=FLOAT32_ATOL, err_msg
 def requires_adapter_hook(hook):
     """A skip mark for a test that compares the active adapter's optional
     `hook` (``kfacade.backend.contract.OPTIONAL_HOOKS``: fused_optimizer_update,
-    lstm, gru) with kfacade's generic path. Without the hook both runs take
-    the generic path and the comparison would hold trivially, so the test is
-    skipped; the reason names the hook, and where the hook exists the test runs.
+    lstm, gru, fused_batch_normalization, ...) with kfacade's generic path.
+    Without the hook both runs take the generic path and the comparison would
+    hold trivially, so the test is skipped; the reason names the hook, and
+    where the hook exists the test runs.
     """
     import pytest
 

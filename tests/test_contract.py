@@ -348,7 +348,8 @@ def _documented_parameters(hook_doc):
 def test_optional_hooks_the_adapter_defines_match_the_contract():
     # Every hook kfacade looks up is documented in the contract, and an adapter's
     # hook takes the documented parameters (a third-party author writes it from there).
-    assert {"fused_optimizer_update", "lstm", "gru"} <= set(contract.OPTIONAL_HOOKS)
+    assert {"fused_optimizer_update", "lstm", "gru", "fused_batch_normalization",
+            "fused_layer_normalization", "fused_dot_product_attention"} <= set(contract.OPTIONAL_HOOKS)
     for name, doc in contract.OPTIONAL_HOOKS.items():
         hook = getattr(kfacade.backend.adapter, name, None)
         if hook is not None:

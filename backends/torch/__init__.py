@@ -26,4 +26,6 @@ from .device import *  # noqa: E402,F401,F403
 from .step import *  # noqa: E402,F401,F403
 from .distribute import *  # noqa: E402,F401,F403
 from .rnn import *  # noqa: E402,F401,F403  (optional hooks: lstm, gru)
+from .normalization import *  # noqa: E402,F401,F403  (optional hooks: fused_*_normalization)
+from .attention import *  # noqa: E402,F401,F403  (optional hook: fused_dot_product_attention)
 from .optimizers import *  # noqa: E402,F401,F403  (optional hook: fused_optimizer_update)

@@ -183,6 +183,60 @@ OPTIONAL_HOOKS = {
     gate applies; raise ``NotImplementedError`` for the formula the kernel
     does not compute.
     """,
+    "fused_batch_normalization": """
+    fused_batch_normalization(inputs, axis, gamma, beta, moving_mean, moving_variance,
+                              momentum, epsilon, training) -> (outputs, new_moving_mean,
+                                                               new_moving_variance)
+
+    ``kfacade.layers.BatchNormalization`` in the framework's fused kernel
+    (torch: ``F.batch_norm``), tried by the layer before its generic ops.
+
+    Args: `inputs` a native tensor; `axis` the sorted list of feature axes
+    (non-negative); `gamma`, `beta` (or None), `moving_mean`,
+    `moving_variance` native tensors of the features' shape; `momentum`
+    Keras's (the weight of the *old* moving value); `training` a bool (True
+    only when the layer is trainable).
+
+    Training: normalizes with the batch mean and the biased batch variance,
+    ``(x - mean) / sqrt(variance + epsilon) * gamma + beta``, gradients flowing
+    through the statistics, and returns the new moving statistics computed
+    exactly as the generic path (``moments``, then ``moving * momentum +
+    batch * (1 - momentum)`` with the *biased* variance), without gradient;
+    the layer assigns them (so a stateless step records them). Inference:
+    normalizes with the moving statistics and returns None for both.
+
+    Results equal the generic path's to float32 rounding (the kernel orders
+    the arithmetic its own way); raises ``NotImplementedError`` for any case
+    it does not compute (several axes, mixed dtypes, ...).
+    """,
+    "fused_layer_normalization": """
+    fused_layer_normalization(inputs, axis, gamma, beta, epsilon) -> outputs
+
+    ``kfacade.layers.LayerNormalization`` (not ``rms_scaling``) in the
+    framework's fused kernel (torch: ``F.layer_norm``): per sample over the
+    sorted non-negative axes `axis`, ``(x - mean) / sqrt(variance + epsilon)
+    * gamma + beta`` with the biased variance; `gamma`, `beta` native tensors
+    of the normalized axes' shape or None. Raises ``NotImplementedError`` for
+    a case it does not compute (torch: axes other than the last ones).
+    """,
+    "fused_dot_product_attention": """
+    fused_dot_product_attention(query, key, value, attention_mask, scale) -> outputs
+
+    The attention of ``kfacade.layers.MultiHeadAttention`` (one attention
+    axis) in the framework's fused kernel (torch:
+    ``F.scaled_dot_product_attention``), tried only when the layer returns no
+    attention scores and applies no dropout (inference, or rate 0).
+
+    Args: `query` ``(batch, T, heads, key_dim)``, `key` ``(batch, S, heads,
+    key_dim)``, `value` ``(batch, S, heads, value_dim)``, the projected
+    tensors; `attention_mask` ``(batch, T, S)`` booleans (True = attend) or
+    None; `scale` the Python float the scores are multiplied by.
+
+    Returns ``(batch, T, heads, value_dim)``: ``softmax(scale * q . k)`` over
+    the attended keys, combined with `value`; a query row with no attended key
+    outputs zeros. Results equal the generic path's to float32 rounding;
+    raises ``NotImplementedError`` for any case it does not compute.
+    """,
 }
 
 

@@ -6,11 +6,16 @@ heads are combined by an output kernel ``(num_heads, value_dim, out_dim)``
 with bias ``(out_dim,)``. Weights come in Keras's order: query, key, (gate,)
 value, attention_output, kernel then bias for each, so Keras weight files
 and ``get_weights`` lists carry over unchanged.
+
+An adapter may compute the attention in its fused kernel: the optional hook
+``fused_dot_product_attention`` (``kfacade.backend.contract.OPTIONAL_HOOKS``),
+tried when no attention scores are returned and no dropout applies.
 """
 import math
 import string
 
 from kfacade import constraints, initializers, ops, regularizers
+from kfacade.backend.active import adapter as _B
 from kfacade.backend.dtypes import standardize_dtype
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.layers.attention.attention import as_bool
@@ -308,13 +313,31 @@ class MultiHeadAttention(Layer):
         query = self._query_dense(query)
         key = self._key_dense(key)
         value = self._value_dense(value)
-        outputs, scores = self._compute_attention(query, key, value, attention_mask, training)
+        outputs = None
+        if not return_attention_scores and not (training and self._dropout > 0):
+            outputs = self._fused_attention(query, key, value, attention_mask)
+        if outputs is None:
+            outputs, scores = self._compute_attention(query, key, value, attention_mask, training)
         if gate is not None:
             outputs = ops.multiply(outputs, gate)
         outputs = self._output_dense(outputs)
         if return_attention_scores:
             return outputs, scores
         return outputs
+
+    def _fused_attention(self, query, key, value, attention_mask):
+        """The adapter's ``fused_dot_product_attention`` of the projected inputs,
+        or None to run ``_compute_attention`` (no hook, several attention axes,
+        a subclass that overrides the attention, or the hook declined)."""
+        hook = getattr(_B, "fused_dot_product_attention", None)
+        if (hook is None or len(self._attention_axes) != 1
+                or type(self)._compute_attention is not MultiHeadAttention._compute_attention
+                or type(self)._masked_softmax is not MultiHeadAttention._masked_softmax):
+            return None
+        try:
+            return hook(query, key, value, attention_mask, self._inverse_sqrt_key_dim)
+        except NotImplementedError:
+            return None
 
     def _compute_attention_mask(self, query, value, query_mask=None, value_mask=None,
                                 key_mask=None, attention_mask=None, use_causal_mask=False):

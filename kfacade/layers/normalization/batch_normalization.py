@@ -1,4 +1,10 @@
-"""BatchNormalization: batch statistics in training, moving ones in inference."""
+"""BatchNormalization: batch statistics in training, moving ones in inference.
+
+An adapter may run the normalization in its fused kernel: the optional hook
+``fused_batch_normalization`` (``kfacade.backend.contract.OPTIONAL_HOOKS``),
+which returns the new moving statistics for the layer to assign, so that a
+stateless (compiled) step records them as it records the generic path's.
+"""
 from kfacade.variables import Variable
 from kfacade import constraints, initializers, ops, regularizers
 from kfacade.backend.active import adapter as _B
@@ -90,7 +96,22 @@ class BatchNormalization(Layer):
         return _B.reshape(v, self._broadcast) if self._needs_reshape else v
 
     def call(self, inputs, training=None, mask=None):
-        if training and self.trainable:
+        training = bool(training and self.trainable)
+        hook = getattr(_B, "fused_batch_normalization", None)
+        if hook is not None:
+            try:
+                outputs, mean, variance = hook(
+                    inputs, self._axes, _value(self.gamma), _value(self.beta),
+                    self.moving_mean.value, self.moving_variance.value, self.momentum,
+                    self.epsilon, training)
+            except NotImplementedError:
+                pass
+            else:
+                if training:
+                    self.moving_mean.assign(mean)
+                    self.moving_variance.assign(variance)
+                return outputs
+        if training:
             mean, variance = ops.moments(inputs, self._reduction_axes, keepdims=False)
             m = self.momentum
             self.moving_mean.assign(
@@ -122,3 +143,7 @@ class BatchNormalization(Layer):
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
         })
         return config
+
+
+def _value(variable):
+    return None if variable is None else variable.value

@@ -1,7 +1,13 @@
-"""LayerNormalization: normalizes each sample over its feature axes."""
+"""LayerNormalization: normalizes each sample over its feature axes.
+
+An adapter may run it in its fused kernel: the optional hook
+``fused_layer_normalization`` (``kfacade.backend.contract.OPTIONAL_HOOKS``;
+not tried with ``rms_scaling``).
+"""
 import warnings
 
 from kfacade import constraints, initializers, ops, regularizers
+from kfacade.backend.active import adapter as _B
 from kfacade.layers.layer import Layer
 
 
@@ -103,6 +109,13 @@ class LayerNormalization(Layer):
             if self.gamma is not None:
                 outputs = ops.multiply(outputs, self._broadcast(self.gamma))
             return outputs
+        hook = getattr(_B, "fused_layer_normalization", None)
+        if hook is not None:
+            try:
+                return hook(inputs, self._axes, _value(self.gamma), _value(self.beta),
+                            self.epsilon)
+            except NotImplementedError:
+                pass
         mean, variance = ops.moments(inputs, self._axes, keepdims=True)
         inv = ops.divide(1.0, ops.sqrt(ops.add(variance, self.epsilon)))
         if self.gamma is not None:
@@ -132,6 +145,10 @@ class LayerNormalization(Layer):
             "gamma_constraint": _maybe(constraints.serialize, self.gamma_constraint),
         })
         return config
+
+
+def _value(variable):
+    return None if variable is None else variable.value
 
 
 def _maybe(serialize, value):
