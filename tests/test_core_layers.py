@@ -307,3 +307,26 @@ def test_augmented_assignment_in_call_leaves_the_callers_array_alone():
     model.predict(x, verbose=0)
     model.evaluate(x, x, verbose=0)
     np.testing.assert_array_equal(x, original)
+
+
+def test_input_check_runs_once_per_shape_and_still_refuses_a_wrong_one(monkeypatch):
+    """An eager loop on one shape checks its input once; a new shape, or a new
+    spec, is checked again, so a wrong input is still named."""
+    from kfacade.layers import layer as layer_module
+
+    dense = layers.Dense(3)
+    dense(np.ones((2, 4), "float32"))
+    calls = []
+    real = layer_module.assert_input_compatibility
+    monkeypatch.setattr(layer_module, "assert_input_compatibility",
+                        lambda *a: (calls.append(a[1]), real(*a)))
+    for _ in range(3):
+        dense(np.ones((2, 4), "float32"))
+    assert calls == []
+    dense(np.ones((5, 4), "float32"))
+    assert calls == [[(5, 4)]]
+    with pytest.raises(ValueError, match=r"expected axis -1 of input shape to have value 4"):
+        dense(np.ones((5, 6), "float32"))
+    dense.input_spec = layers.InputSpec(min_ndim=3)
+    with pytest.raises(ValueError, match=r"expected min_ndim=3, found ndim=2"):
+        dense(np.ones((5, 4), "float32"))

@@ -118,6 +118,10 @@ class Layer(Operation):
         ...         return kfacade.ops.matmul(x, self.kernel)
     """
 
+    #: (input_spec, input shapes) of the last eager call that passed the input
+    #: check; the same again skips it.
+    _accepted_inputs = None
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._call_signature_facts = None  # computed lazily per class
@@ -495,13 +499,19 @@ class Layer(Operation):
         if self.input_spec is not None or not self.built:
             shapes = [tuple(_B.shape(x)) for x in _tensor_leaves(args[0] if args else kwargs.get("inputs"))]
             # Checked before build (as Keras) so that a wrong rank is named
-            # plainly, and again after it with the spec the build sets.
-            if self.input_spec is not None:
-                assert_input_compatibility(self.input_spec, shapes, self.name)
-            if not self.built:
-                self._maybe_build(shapes)
+            # plainly, and again after it with the spec the build sets. The
+            # shapes that last passed against this very spec skip the check:
+            # an eager loop calls a layer on one shape over and over.
+            accepted = self._accepted_inputs
+            if not (self.built and accepted is not None and accepted[0] is self.input_spec
+                    and accepted[1] == shapes):
                 if self.input_spec is not None:
                     assert_input_compatibility(self.input_spec, shapes, self.name)
+                if not self.built:
+                    self._maybe_build(shapes)
+                    if self.input_spec is not None:
+                        assert_input_compatibility(self.input_spec, shapes, self.name)
+                self._accepted_inputs = (self.input_spec, shapes)
         if not (self._call_has_mask or self._has_mask_rule or self.supports_masking):
             return self._call_with_context(args, kwargs)
         # Masks travel with eager tensors too (Keras 3): the input's mask is
