@@ -22,7 +22,7 @@ Each baseline is written as a careful user of the framework would write it:
 - TensorFlow: ``tf.Variable`` state, ``tf.function(reduce_retracing=True)`` step
   with ``GradientTape``, called through its ConcreteFunction for the batch's
   shapes (skipping tf.function's per-call dispatch, as kfacade does);
-  ``tf.scan`` for the LSTM; the eager call runs the forward eagerly.
+  ``tf.scan`` for the LSTM; the fused batch norm kernel; the eager call runs the forward eagerly.
 
 RMSprop everywhere is Keras's: rho 0.9, epsilon 1e-7, no momentum, learning rate
 1e-3, ``x -= lr * g / sqrt(v + epsilon)``; torch's ``optim.RMSprop`` adds epsilon
@@ -465,12 +465,18 @@ def _tensorflow(model_name, weights, shape, dropout):
         if model_name == "resnet":
             def bn(x, i):
                 gamma, beta, mean, variance = w[i:i + 4]
+                # The fused kernel (FusedBatchNormV3): the step measured 32.7 -> 24 ms
+                # against tf.nn.moments + tf.nn.batch_normalization.
                 if training:
-                    batch_mean, batch_var = tf.nn.moments(x, (0, 1, 2))
+                    y, batch_mean, batch_var = tf.compat.v1.nn.fused_batch_norm(
+                        x, gamma, beta, epsilon=BN_EPSILON, is_training=True)
+                    n = tf.cast(tf.size(x) // tf.shape(x)[-1], tf.float32)
+                    batch_var = batch_var * ((n - 1) / n)  # Keras moves towards the biased one
                     mean.assign(mean * BN_MOMENTUM + batch_mean * (1 - BN_MOMENTUM))
                     variance.assign(variance * BN_MOMENTUM + batch_var * (1 - BN_MOMENTUM))
-                    return tf.nn.batch_normalization(x, batch_mean, batch_var, beta, gamma, BN_EPSILON)
-                return tf.nn.batch_normalization(x, mean, variance, beta, gamma, BN_EPSILON)
+                    return y
+                return tf.compat.v1.nn.fused_batch_norm(x, gamma, beta, mean, variance,
+                                                        epsilon=BN_EPSILON, is_training=False)[0]
 
             x = tf.nn.relu(bn(conv(x, w[0], "SAME"), 1))
             for b in range(shape["blocks"]):

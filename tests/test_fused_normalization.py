@@ -1,7 +1,7 @@
 """The optional ``fused_batch_normalization`` / ``fused_layer_normalization``
 adapter hooks against the layers' generic ops.
 
-On an adapter with a hook (torch), each configuration runs twice on the same
+On an adapter with a hook (torch; TensorFlow for batch norm), each configuration runs twice on the same
 weights and inputs: through the hook, then with the hook removed (the
 generic ops); outputs, the gradients of every trainable weight and of the
 input, and the moving statistics after a training call must agree. A spy
@@ -32,6 +32,14 @@ except ImportError:  # plain `pytest` puts tests/ itself on sys.path
 #: rounding more than ``sum / n``): measured up to 5.1e-8, bound 1e-6.
 TOLERANCE = 1e-5
 STATS_TOLERANCE = 1e-6
+#: TensorFlow's FusedBatchNormV3 computes gamma's gradient as one sum of
+#: ``dy * x_hat``; the generic ops' gradient of ``x * inv + (beta - mean * inv)``
+#: is a difference of two large sums. On the NCHW case (144 values per feature,
+#: mean 2, std 3) they differ by 4.2e-5 relative, and the float64 value lies
+#: within 1.5e-5 of the kernel's and 2.3e-5 of the generic ops' (the generic
+#: error is the same with the ``(x - mean) * inv`` form): float32 rounding of
+#: the reference path, bound 1e-4. Every other value stays within TOLERANCE.
+TF_GAMMA_GRAD_TOLERANCE = 1e-4
 
 
 def to_numpy(x):
@@ -92,6 +100,8 @@ def compare(monkeypatch, hook_calls, make_layer, x, hook_name, expect_fused, **c
     assert fused.keys() == reference.keys()
     for key in reference:
         tolerance = STATS_TOLERANCE if key.startswith("after/") else TOLERANCE
+        if B.name == "tensorflow" and key == "grad/gamma":
+            tolerance = TF_GAMMA_GRAD_TOLERANCE
         np.testing.assert_allclose(fused[key], reference[key], rtol=tolerance, atol=tolerance,
                                    err_msg=key)
 

@@ -73,3 +73,4 @@ from .random import *  # noqa: E402,F401,F403
 from .device import *  # noqa: E402,F401,F403
 from .step import *  # noqa: E402,F401,F403
 from .distribute import *  # noqa: E402,F401,F403
+from .normalization import *  # noqa: E402,F401,F403  (optional hook: fused_batch_normalization)

@@ -189,7 +189,8 @@ OPTIONAL_HOOKS = {
                                                                new_moving_variance)
 
     ``kfacade.layers.BatchNormalization`` in the framework's fused kernel
-    (torch: ``F.batch_norm``), tried by the layer before its generic ops.
+    (torch: ``F.batch_norm``; TensorFlow: ``FusedBatchNormV3``), tried by the
+    layer before its generic ops.
 
     Args: `inputs` a native tensor; `axis` the sorted list of feature axes
     (non-negative); `gamma`, `beta` (or None), `moving_mean`,
