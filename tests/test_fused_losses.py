@@ -134,6 +134,6 @@ def test_integer_labels_reach_the_loss_function_as_integers():
     outputs = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]], "float32")
     by_integers = losses.LossFunctionWrapper(fn)(np.array([0, 2], "int64"), outputs)
     by_floats = losses.LossFunctionWrapper(fn)(np.array([0.0, 2.0]), outputs)
-    assert seen == ["int64", "float32"]
+    assert seen[0].startswith("int") and seen[1] == "float32"  # JAX without x64: int32
     assert float(ops.convert_to_numpy(by_integers)) == float(ops.convert_to_numpy(by_floats))
     assert losses.sparse_categorical_crossentropy._integer_targets
