@@ -40,8 +40,10 @@ def divide_no_nan(x, y):
     y = ops.convert_to_tensor(y)
     zero = ops.equal(y, 0)
     # Dividing by a safe denominator keeps NaN out of the gradient as well.
-    quotient = ops.divide(x, ops.where(zero, ops.ones_like(y), y))
-    return ops.where(zero, ops.zeros_like(quotient), quotient)
+    # The Python 1 and 0 take the other operand's dtype (weak typing), as
+    # ones_like / zeros_like would, without making two more tensors.
+    quotient = ops.divide(x, ops.where(zero, 1, y))
+    return ops.where(zero, 0, quotient)
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
