@@ -965,6 +965,17 @@ def test_value_and_grad_two_variables_and_stop_gradient(rng):
     check_result(grads[1], a)
 
 
+def test_value_and_grad_unused_variable_gets_zeros(rng):
+    """A variable the loss does not read gets a zero gradient of its shape."""
+    a = uniform(rng, 3)
+    va, unused = kfacade.Variable(a, name="a"), kfacade.Variable(uniform(rng, 2), name="unused")
+
+    (loss, _), grads = B.value_and_grad(lambda: (B.sum(B.multiply(va.value, 3.0)), None), [va, unused])
+    assert_close(loss, np.sum(a * 3.0))
+    check_result(grads[0], np.full(3, 3.0, F32))
+    check_result(grads[1], np.zeros(2, F32))
+
+
 def test_compile_function_updates_variables():
     w = kfacade.Variable(np.zeros(2, F32), name="w")
 

@@ -238,6 +238,26 @@ OPTIONAL_HOOKS = {
     outputs zeros. Results equal the generic path's to float32 rounding;
     raises ``NotImplementedError`` for any case it does not compute.
     """,
+    "fused_sparse_categorical_crossentropy": """
+    fused_sparse_categorical_crossentropy(target, output, from_logits, axis) -> losses
+
+    ``kfacade.ops.sparse_categorical_crossentropy`` in the framework's fused
+    kernel (torch: ``F.nll_loss``), tried by the op before its generic
+    ``log_softmax`` and ``take_along_axis``.
+
+    Args: `target` and `output` native tensors, `target` already squeezed of
+    a trailing axis of 1; `from_logits` a bool; `axis` the class axis as the
+    caller gave it.
+
+    Returns the per-entry losses, of `target`'s shape: ``-log_softmax(output)``
+    (from logits) or ``-log(clip(output / sum(output), epsilon, 1 - epsilon))``
+    (probabilities) at each label, the label taken modulo the number of
+    classes (as the generic ``take_along_axis``: negative labels count from
+    the end) and a float label truncated to an integer. Results and gradients
+    equal the generic path's to float32 rounding; raises
+    ``NotImplementedError`` for any case it does not compute (the generic ops
+    then run and raise the user-facing errors).
+    """,
 }
 
 

@@ -40,8 +40,10 @@ def divide_no_nan(x, y):
     y = ops.convert_to_tensor(y)
     zero = ops.equal(y, 0)
     # Dividing by a safe denominator keeps NaN out of the gradient as well.
-    quotient = ops.divide(x, ops.where(zero, ops.ones_like(y), y))
-    return ops.where(zero, ops.zeros_like(quotient), quotient)
+    # The Python 1 and 0 take the other operand's dtype (weak typing), as
+    # ones_like / zeros_like would, without making two more tensors.
+    quotient = ops.divide(x, ops.where(zero, 1, y))
+    return ops.where(zero, 0, quotient)
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
@@ -94,15 +96,17 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     shape = ops.shape(values)
     if reduction is None or reduction == "none" or shape == () or shape == (0,):
         return values
-    loss = ops.sum(values)
-    if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
-        if reduction == "mean_with_sample_weight" and sample_weight is not None:
-            loss = divide_no_nan(loss, ops.cast(ops.sum(sample_weight), ops.dtype(loss)))
-        else:
-            # Static shapes: the element count is a Python int, no host sync.
-            count = _num_elements(shape)
-            loss = ops.divide(loss, float(count)) if count else ops.zeros_like(loss)
-    return loss
+    if reduction == "sum" or (reduction == "mean_with_sample_weight" and sample_weight is not None):
+        loss = ops.sum(values)
+        if reduction == "sum":
+            return loss
+        return divide_no_nan(loss, ops.cast(ops.sum(sample_weight), ops.dtype(loss)))
+    # The sum over the element count (static shapes: no host sync), as one op:
+    # a mean is one autograd node where a sum and a division are two (torch's
+    # CPU mean is that sum and division, bit for bit).
+    if not _num_elements(shape):
+        return ops.zeros_like(ops.sum(values))
+    return ops.mean(values)
 
 
 def apply_mask(sample_weight, mask, dtype, reduction):
@@ -196,7 +200,7 @@ class Loss:
         """
         in_mask = get_keras_mask(y_pred)
         y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
-        y_true = ops.convert_to_tensor(y_true, dtype=self.dtype)
+        y_true = self._targets_as_tensor(y_true)
         losses, out_mask = self._call_with_mask(y_true, y_pred)
         if in_mask is not None and out_mask is not None:
             mask = ops.logical_and(ops.cast(in_mask, "bool"), ops.cast(out_mask, "bool"))
@@ -206,6 +210,10 @@ class Loss:
             losses, sample_weight=sample_weight, mask=mask,
             reduction=self.reduction, dtype=self.dtype,
         )
+
+    def _targets_as_tensor(self, y_true):
+        """`y_true` as a tensor of the loss's dtype (Keras's rule for targets)."""
+        return ops.convert_to_tensor(y_true, dtype=self.dtype)
 
     def _call_with_mask(self, y_true, y_pred):
         """(per-sample losses, boolean mask of the valid ones or None)."""

@@ -220,6 +220,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 
 
 sparse_categorical_crossentropy._with_mask = _sparse_categorical_crossentropy_masked
+# Integer labels stay integers in ``LossFunctionWrapper`` (no float round trip).
+sparse_categorical_crossentropy._integer_targets = True
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
@@ -270,6 +272,16 @@ class LossFunctionWrapper(Loss):
     def call(self, y_true, y_pred):
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def _targets_as_tensor(self, y_true):
+        """Integer labels of a function that takes them (sparse cross-entropy)
+        as they are: Keras's cast to the loss's float dtype would cost two
+        casts back per step and round labels above 2**24 (float32)."""
+        if getattr(self.fn, "_integer_targets", False):
+            y_true = ops.convert_to_tensor(y_true)
+            if ops.dtype(y_true).startswith(("int", "uint")):
+                return y_true
+        return super()._targets_as_tensor(y_true)
 
     def _call_with_mask(self, y_true, y_pred):
         with_mask = getattr(self.fn, "_with_mask", None)

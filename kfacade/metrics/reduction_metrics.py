@@ -80,8 +80,10 @@ class Mean(Metric):
             # The trainer's loss tracker, every step: a scalar loss weighted by
             # the batch size. The general rule below gives the same values
             # (value * weight, weight) through seven more ops.
-            self.total.assign_add(ops.multiply(ops.cast(values, self.dtype), float(sample_weight)))
-            self.count.assign_add(ops.cast(float(sample_weight), self.dtype))
+            weight = float(sample_weight)
+            self.total.assign_add(ops.multiply(ops.cast(values, self.dtype), weight))
+            # A Python number next to the state takes its dtype: no tensor made.
+            self.count.assign_add(weight)
             return
         values, sample_weight = reduce_to_samplewise_values(
             values, sample_weight, ops.mean, self.dtype

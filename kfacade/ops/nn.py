@@ -16,6 +16,11 @@ for _name in _NAMES:
 
 swish = silu
 
+#: The adapter's fused sparse cross-entropy (contract.OPTIONAL_HOOKS), looked
+#: up once: one adapter serves the whole process. None when it has none.
+_fused_sparse_categorical_crossentropy = getattr(
+    _B, "fused_sparse_categorical_crossentropy", None)
+
 
 def _seeded_dropout(x, rate, noise_shape=None, seed=None):
     # The adapter receives the drawn seed, never a SeedGenerator (contract: "Seeds").
@@ -99,12 +104,20 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Cross-entropy between integer labels `target` and `output`.
 
-    Gathers the labels' log-probabilities (no one-hot matrix is built).
+    Gathers the labels' log-probabilities (no one-hot matrix is built), or
+    runs the adapter's ``fused_sparse_categorical_crossentropy`` when it has
+    one and accepts these tensors.
     """
     output = _B.convert_to_tensor(output)
     target = _B.convert_to_tensor(target)
     if len(_B.shape(target)) == len(_B.shape(output)) and _B.shape(target)[-1] == 1:
         target = _B.squeeze(target, axis=-1)
+    fused = _fused_sparse_categorical_crossentropy
+    if fused is not None:
+        try:
+            return fused(target, output, from_logits, axis)
+        except NotImplementedError:
+            pass  # a case the kernel does not compute exactly: the generic ops
     if from_logits:
         log_prob = _B.log_softmax(output, axis=axis)
     else:
