@@ -2,8 +2,13 @@
 import numbers
 
 from kfacade import activations, constraints, initializers, ops, regularizers
+from kfacade.backend.active import adapter as _B
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.layer import Layer
+
+#: The adapter's ``fused_dense`` (contract.OPTIONAL_HOOKS), looked up once: one
+#: adapter serves the whole process. None when it has none.
+_fused_dense = getattr(_B, "fused_dense", None)
 
 
 class Dense(Layer):
@@ -67,9 +72,18 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        outputs = ops.matmul(inputs, self.kernel.value)
-        if self.bias is not None:
-            outputs = ops.add(outputs, self.bias.value)
+        kernel = self.kernel.value
+        if self.bias is None:
+            outputs = ops.matmul(inputs, kernel)
+        else:
+            outputs = None
+            if _fused_dense is not None:
+                try:
+                    outputs = _fused_dense(inputs, kernel, self.bias.value)
+                except NotImplementedError:
+                    pass  # a case the kernel does not compute: the generic ops
+            if outputs is None:
+                outputs = ops.add(ops.matmul(inputs, kernel), self.bias.value)
         if self._linear:
             return outputs
         return self.activation(outputs)
