@@ -136,8 +136,9 @@ OPTIONAL_HOOKS = {
     does not reproduce exactly. When it returns True it must have:
 
     - computed the rule's math above with the same elementwise operations in
-      the same order, so results equal the generic path's to float32
-      rounding (relative 1e-6);
+      the same order, or with a neighbouring multiply and add fused into one
+      kernel (torch's ``addcmul``), so results equal the generic path's to
+      float32 rounding (relative 1e-6);
     - written every slot variable (momentums, velocities, ...) and every
       variable in place, through ``variable.handle`` (the native storage
       keeps its identity; no autograd history is recorded);
@@ -237,6 +238,26 @@ OPTIONAL_HOOKS = {
     the attended keys, combined with `value`; a query row with no attended key
     outputs zeros. Results equal the generic path's to float32 rounding;
     raises ``NotImplementedError`` for any case it does not compute.
+    """,
+    "fused_dense": """
+    fused_dense(inputs, kernel, bias) -> outputs
+
+    ``kfacade.layers.Dense``'s ``inputs @ kernel + bias`` in the framework's
+    fused kernel (torch: ``addmm`` / ``F.linear``, ``nn.Linear``'s), tried by
+    the layer before its generic ``matmul`` and ``add`` whenever it has a
+    bias (the activation is applied after, by the layer).
+
+    Args: `inputs` a native tensor of rank >= 2 whose last axis is the
+    kernel's first; `kernel` ``(input_dim, units)``; `bias` ``(units,)``:
+    the values the layer reads (cast to the compute dtype under mixed
+    precision).
+
+    Returns ``inputs @ kernel + bias``, of shape ``inputs.shape[:-1] +
+    (units,)``. Results and gradients equal the generic path's to float32
+    rounding (the kernel adds the bias inside its own summation order);
+    raises ``NotImplementedError`` for any case it does not compute (other
+    dtypes, mixed dtypes or devices), and the generic ops then run and raise
+    the user-facing errors.
     """,
     "fused_sparse_categorical_crossentropy": """
     fused_sparse_categorical_crossentropy(target, output, from_logits, axis) -> losses
