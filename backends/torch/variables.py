@@ -10,6 +10,8 @@ from kfacade.backend.state import VariableBase
 
 from .device import _current
 
+_CPU = torch.device("cpu")
+
 __all__ = [
     "is_tensor",
     "convert_to_tensor",
@@ -129,7 +131,11 @@ def _from_numpy(array, dtype):
     # A copy, as TensorFlow and JAX make: a tensor sharing the array's memory
     # would let an in-place op (``inputs -= ...`` in a layer's call) change the
     # caller's NumPy data.
-    return torch.tensor(array, dtype=dtype, device=_current[0])
+    device = _current[0]
+    tensor = torch.from_numpy(array)  # shares the array's memory: copied below
+    if (dtype is None or dtype == tensor.dtype) and (device is None or device == _CPU):
+        return tensor.clone()  # a third of torch.tensor(array)'s cost
+    return tensor.to(device=device, dtype=dtype, copy=True)
 
 
 def _is_dtensor(x):
