@@ -30,4 +30,4 @@ from .normalization import *  # noqa: E402,F401,F403  (optional hooks: fused_*_n
 from .attention import *  # noqa: E402,F401,F403  (optional hook: fused_dot_product_attention)
 from .optimizers import *  # noqa: E402,F401,F403  (optional hook: fused_optimizer_update)
 from .losses import *  # noqa: E402,F401,F403  (optional hook: fused_sparse_categorical_crossentropy)
-from .linear import *  # noqa: E402,F401,F403  (optional hook: fused_dense)
+from .affine import *  # noqa: E402,F401,F403  (optional hooks: fused_dense, fused_conv)

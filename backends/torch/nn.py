@@ -149,6 +149,12 @@ def _conv_input(x, padding, kernel_sizes, strides, dilations):
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last", dilation_rate=1, groups=1):
+    return _conv(inputs, kernel, None, strides, padding, data_format, dilation_rate, groups)
+
+
+def _conv(inputs, kernel, bias, strides, padding, data_format, dilation_rate, groups):
+    """``conv``, with `bias` (a tensor of the kernel's dtype, or None) added
+    by torch's convolution kernel itself (the ``fused_conv`` hook)."""
     x, kernel = _t(inputs), _t(kernel)
     n = _spatial_rank(x, "conv")
     if kernel.ndim != n + 2:
@@ -177,7 +183,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format="channels_last"
     if x.dtype != weight.dtype:
         x, weight = _promoted(x, weight)
     x, torch_padding = _conv_input(x, padding, weight.shape[2:], strides, dilations)
-    y = _CONV[n](x, weight, None, strides, torch_padding, dilations, groups)
+    y = _CONV[n](x, weight, bias, strides, torch_padding, dilations, groups)
     return _channels_last(y, n) if channels_last else y
 
 

@@ -259,6 +259,22 @@ OPTIONAL_HOOKS = {
     dtypes, mixed dtypes or devices), and the generic ops then run and raise
     the user-facing errors.
     """,
+    "fused_conv": """
+    fused_conv(inputs, kernel, bias, strides, padding, data_format, dilation_rate,
+               groups) -> outputs
+
+    A convolution layer's ``conv(inputs, kernel, ...) + bias`` (the ``conv``
+    op's arguments, as the layer holds them, plus the bias) with the bias
+    added by the framework's convolution kernel (torch: ``F.conv2d``'s
+    `bias`), tried by ``BaseConv`` layers that keep its ``convolution_op``
+    and have a bias; the activation is applied after, by the layer.
+
+    Returns what ``conv`` returns plus `bias` broadcast along the channel
+    axis. Results and gradients equal the generic path's to float32 rounding
+    (the bias gradient is summed in the kernel's order); raises
+    ``NotImplementedError`` for any case it does not compute, and ``conv``'s
+    own errors for bad shapes.
+    """,
     "fused_sparse_categorical_crossentropy": """
     fused_sparse_categorical_crossentropy(target, output, from_logits, axis) -> losses
 

@@ -2,6 +2,7 @@
 every convolution layer shares (window arguments, weight options, bias and
 activation, config); the recurrent cells use the weight-option helpers too."""
 from kfacade import activations, constraints, initializers, ops, regularizers
+from kfacade.backend.active import adapter as _B
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.convolutional import conv_utils
 from kfacade.layers.layer import Layer
@@ -13,6 +14,9 @@ def serialize_or_none(serialize, value):
 
 
 # The options every weight takes, with the module that resolves and serializes each.
+#: The adapter's ``fused_conv`` (contract.OPTIONAL_HOOKS), looked up once: one
+#: adapter serves the whole process. None when it has none.
+_fused_conv = getattr(_B, "fused_conv", None)
 _WEIGHT_OPTIONS = (
     ("initializer", initializers), ("regularizer", regularizers), ("constraint", constraints),
 )
@@ -211,6 +215,16 @@ class BaseConv(Layer):
                         groups=self.groups)
 
     def call(self, inputs):
+        if self.bias is not None and _fused_conv is not None \
+                and type(self).convolution_op is BaseConv.convolution_op:
+            try:
+                outputs = _fused_conv(inputs, self.kernel.value, self.bias.value, self.strides,
+                                      self.padding, self.data_format, self.dilation_rate,
+                                      self.groups)
+            except NotImplementedError:
+                pass  # a case the kernel does not compute: the generic ops
+            else:
+                return add_bias_and_activate(self, outputs, None)
         outputs = self.convolution_op(inputs, self.kernel.value)
         return add_bias_and_activate(self, outputs, self.bias)
 

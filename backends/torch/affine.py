@@ -1,0 +1,66 @@
+"""Fused affine kernels: the optional ``fused_dense`` and ``fused_conv``
+hooks (``kfacade.backend.contract.OPTIONAL_HOOKS``).
+
+``kfacade.layers.Dense`` computes ``inputs @ kernel + bias`` as two ops: a
+``matmul`` and a broadcast ``add``, two dispatches and two autograd nodes.
+``torch.addmm`` (``nn.Linear``'s kernel) adds the bias inside the GEMM: one
+dispatch and one node, and the backward reduces the bias gradient in the
+same node. On the eager benchmark (Dense 16-32-2, one sample) the two ops
+took about 3.5 us more per layer than ``addmm``; the tiny training step
+(Dense 8-8-2) runs two layers forward and backward on every step.
+
+A convolution layer's bias ``add`` writes a second output-sized tensor (19
+MB per Conv2D(64) of the CNN benchmark's batch, freshly allocated, so paged
+in, every step) and reads it back; ``F.conv2d`` takes the bias and adds it
+in the convolution's own output pass, as ``nn.Conv2d`` does.
+
+The kernels add the bias in their own summation order, so results differ
+from the generic path's at float32 rounding (the contracts' bound).
+
+Declined (``NotImplementedError``; kfacade then runs the generic ops):
+tensors that are not plain torch tensors of one floating dtype, float32 or
+float64 (integer inputs, mixed precision's half inputs with float32
+weights, DTensors), tensors on different devices, and a bias that is not
+the kernel's output-channel vector.
+"""
+import torch
+import torch.nn.functional as F
+
+from .nn import _conv
+
+__all__ = ["fused_dense", "fused_conv"]
+
+_FUSED_DTYPES = (torch.float32, torch.float64)
+#: Dense tensors of one process (a DTensor, model-parallel, takes the generic ops).
+_PLAIN_TENSORS = (torch.Tensor, torch.nn.Parameter)
+
+
+def _check_fusable(inputs, kernel, bias):
+    if (type(inputs) not in _PLAIN_TENSORS or type(kernel) not in _PLAIN_TENSORS
+            or type(bias) not in _PLAIN_TENSORS):
+        raise NotImplementedError("fused affine kernels take plain torch tensors")
+    dtype = inputs.dtype
+    if dtype not in _FUSED_DTYPES or kernel.dtype is not dtype or bias.dtype is not dtype:
+        raise NotImplementedError("fused affine kernels take float32 / float64 tensors of one dtype")
+    if bias.dim() != 1 or bias.shape[0] != kernel.shape[-1]:
+        raise NotImplementedError("fused affine kernels take the kernel's output-channel bias")
+    device = inputs.device
+    if kernel.device != device or bias.device != device:
+        raise NotImplementedError("fused affine kernels take tensors on one device")
+
+
+def fused_dense(inputs, kernel, bias):
+    _check_fusable(inputs, kernel, bias)
+    if kernel.dim() != 2:
+        raise NotImplementedError("fused dense takes a 2-D kernel")
+    rank = inputs.dim()
+    if rank == 2:
+        return torch.addmm(bias, inputs, kernel)
+    if rank < 2:
+        raise NotImplementedError("fused dense takes inputs of rank 2 or more")
+    return F.linear(inputs, kernel.t(), bias)
+
+
+def fused_conv(inputs, kernel, bias, strides, padding, data_format, dilation_rate, groups):
+    _check_fusable(inputs, kernel, bias)
+    return _conv(inputs, kernel, bias, strides, padding, data_format, dilation_rate, groups)

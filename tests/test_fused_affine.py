@@ -1,0 +1,183 @@
+"""The optional ``fused_dense`` and ``fused_conv`` adapter hooks against the
+layers' generic ops (``matmul`` / ``conv``, then a bias ``add``).
+
+On an adapter with the hooks (torch: ``addmm``, ``F.conv2d`` with its bias),
+each case runs the layer twice on the same inputs and weights: through the
+hook, then with the hook removed. Outputs and the gradients of the inputs,
+kernel and bias must agree to float32 rounding (``RTOL``/``ATOL``: the
+kernels add the bias inside their own summation order, so results differ by
+a few units in the last place).
+A spy proves which path ran; cases the hook must decline fall back to the
+generic ops. On an adapter without the hook both runs would be the generic
+path, so the comparisons are skipped there (``requires_adapter_hook``).
+"""
+import numpy as np
+import pytest
+
+from kfacade import layers, ops
+from kfacade.backend import adapter as B
+from kfacade.layers.convolutional import base_conv as conv_module
+from kfacade.layers.core import dense as dense_module
+
+try:
+    from tests.helpers import requires_adapter_hook
+except ImportError:  # plain `pytest` puts tests/ itself on sys.path
+    from helpers import requires_adapter_hook
+
+HOOK = "fused_dense"
+needs_hook = requires_adapter_hook(HOOK)
+needs_conv_hook = requires_adapter_hook("fused_conv")
+#: float32 rounding of reordered sums: a kernel's bias gradient sums over
+#: every output position (up to 120 here) in its own order, which moves the
+#: result by up to n * 2**-24 relative (1.2e-6 measured for Conv3D's 120).
+RTOL, ATOL = 1e-5, 1e-6
+
+
+def _spy(monkeypatch, hook, module, attribute):
+    """A list that grows by one entry per call the adapter's `hook` answered."""
+    calls = []
+    original = getattr(B, hook, None)
+    if original is None:
+        return calls
+
+    def spy(*args):
+        result = original(*args)
+        calls.append(args)
+        return result
+
+    monkeypatch.setattr(module, attribute, spy)
+    return calls
+
+
+@pytest.fixture
+def hook_calls(monkeypatch):
+    return _spy(monkeypatch, HOOK, dense_module, "_fused_dense")
+
+
+@pytest.fixture
+def conv_hook_calls(monkeypatch):
+    return _spy(monkeypatch, "fused_conv", conv_module, "_fused_conv")
+
+
+def _outputs_and_gradients(layer, inputs):
+    """(outputs, d(sum(outputs * 1.3))/d [inputs, kernel, bias]) as NumPy."""
+    from kfacade.variables import Variable
+
+    x = Variable(inputs, trainable=True)
+
+    def fn():
+        outputs = layer(x.value)
+        return ops.multiply(ops.sum(outputs), 1.3), outputs
+
+    (_, outputs), grads = B.value_and_grad(fn, [x, layer.kernel, layer.bias])
+    return [np.asarray(ops.convert_to_numpy(t)) for t in [outputs, *grads]]
+
+
+def _layer(input_dim, units, activation, dtype="float32"):
+    layer = layers.Dense(units, activation=activation, dtype=dtype)
+    layer.build((None, input_dim))
+    _set_random_weights(layer, dtype)
+    return layer
+
+
+def _set_random_weights(layer, dtype):
+    rng = np.random.default_rng(3)
+    layer.set_weights([rng.standard_normal(w.shape).astype(dtype) for w in layer.get_weights()])
+
+
+def _compare(fused, generic):
+    for name, a, e in zip(["outputs", "d inputs", "d kernel", "d bias"], fused, generic):
+        assert a.shape == e.shape and a.dtype == e.dtype, name
+        np.testing.assert_allclose(a, e, rtol=RTOL, atol=ATOL, err_msg=name)
+
+
+@needs_hook
+@pytest.mark.parametrize("shape", [(16, 8), (1, 24), (3, 5, 8), (2, 3, 4, 8)])
+@pytest.mark.parametrize("activation", [None, "relu"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_hook_equals_generic(monkeypatch, hook_calls, shape, activation, dtype):
+    layer = _layer(shape[-1], 6, activation, dtype)
+    inputs = np.random.default_rng(4).standard_normal(shape).astype(dtype)
+    fused = _outputs_and_gradients(layer, inputs)
+    assert len(hook_calls) == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(dense_module, "_fused_dense", None)
+        generic = _outputs_and_gradients(layer, inputs)
+    _compare(fused, generic)
+
+
+@needs_hook
+@pytest.mark.parametrize("case", ["no_bias", "integer_inputs", "float16", "mixed_dtypes"])
+def test_declined_cases_run_the_generic_ops(hook_calls, case):
+    rng = np.random.default_rng(5)
+    inputs = rng.standard_normal((4, 3)).astype("float32")
+    if case == "no_bias":
+        layer = layers.Dense(2, use_bias=False)
+    elif case == "integer_inputs":
+        layer, inputs = layers.Dense(2), np.arange(12, dtype="int32").reshape(4, 3)
+    elif case == "float16":
+        layer, inputs = layers.Dense(2, dtype="float16"), inputs.astype("float16")
+    else:  # float64 inputs straight into a float32 layer's call
+        layer = layers.Dense(2)
+        layer.build((None, 3))
+        expected = ops.convert_to_numpy(layer.call(ops.convert_to_tensor(inputs, "float64")))
+        assert hook_calls == [] and expected.shape == (4, 2)
+        return
+    outputs = ops.convert_to_numpy(layer(inputs))
+    assert outputs.shape == (4, 2)
+    assert hook_calls == []
+
+
+def test_dense_values_match_numpy():
+    """Whichever path runs (the hook where the adapter has one), Dense is
+    ``activation(inputs @ kernel + bias)``."""
+    layer = _layer(5, 3, "relu")
+    inputs = np.random.default_rng(6).standard_normal((7, 2, 5)).astype("float32")
+    kernel, bias = layer.get_weights()
+    expected = np.maximum(inputs @ kernel + bias, 0.0)
+    np.testing.assert_allclose(ops.convert_to_numpy(layer(inputs)), expected, rtol=1e-5, atol=1e-6)
+
+
+#: (layer factory, input shape): each spatial rank, both data formats, "same"
+#: padding torch takes itself and the asymmetric one padded first, strides,
+#: dilation and groups.
+CONV_CASES = {
+    "conv2d_valid": (lambda: layers.Conv2D(4, 3, activation="relu"), (2, 7, 6, 3)),
+    "conv2d_same_strided": (lambda: layers.Conv2D(5, 2, strides=2, padding="same"), (2, 7, 7, 3)),
+    "conv2d_channels_first": (lambda: layers.Conv2D(4, 3, padding="same", data_format="channels_first"),
+                              (2, 3, 6, 5)),
+    "conv2d_dilated_groups": (lambda: layers.Conv2D(4, 3, dilation_rate=2, groups=2), (2, 8, 8, 4)),
+    "conv3d": (lambda: layers.Conv3D(3, 2, padding="same"), (2, 4, 5, 3, 2)),
+}
+
+
+@needs_conv_hook
+@pytest.mark.parametrize("case", sorted(CONV_CASES))
+def test_conv_hook_equals_generic(monkeypatch, conv_hook_calls, case):
+    make, shape = CONV_CASES[case]
+    layer = make()
+    layer.build(shape)
+    _set_random_weights(layer, "float32")
+    inputs = np.random.default_rng(7).standard_normal(shape).astype("float32")
+    fused = _outputs_and_gradients(layer, inputs)
+    assert len(conv_hook_calls) == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(conv_module, "_fused_conv", None)
+        generic = _outputs_and_gradients(layer, inputs)
+    _compare(fused, generic)
+
+
+@needs_conv_hook
+@pytest.mark.parametrize("case", ["no_bias", "causal_conv1d", "float16"])
+def test_conv_declined_cases_run_the_generic_ops(conv_hook_calls, case):
+    rng = np.random.default_rng(8)
+    if case == "no_bias":
+        layer, inputs = layers.Conv2D(2, 3, use_bias=False), rng.standard_normal((1, 5, 5, 2))
+    elif case == "causal_conv1d":  # a subclass's own convolution_op keeps its padding
+        layer, inputs = layers.Conv1D(2, 3, padding="causal"), rng.standard_normal((1, 6, 2))
+    else:
+        layer = layers.Conv2D(2, 3, dtype="float16")
+        inputs = rng.standard_normal((1, 5, 5, 2)).astype("float16")
+    outputs = ops.convert_to_numpy(layer(inputs.astype(layer.compute_dtype)))
+    assert outputs.shape[-1] == 2
+    assert conv_hook_calls == []
