@@ -63,6 +63,23 @@ def thread_env(backend, threads):
                   f"intra_op_parallelism_threads={threads}")
 
 
+def shared_cpus(threads):
+    """The CPUs every worker is pinned to: the last `threads` of this process's
+    (None where that is all of them, or the OS cannot pin). On a virtual
+    machine one vCPU can run slower than another for seconds (the host's
+    load); sides on different vCPUs then differ by that, not by their code.
+    The sides' trials never overlap, so one CPU costs them nothing."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    available = sorted(os.sched_getaffinity(0))
+    return set(available[-threads:]) if threads < len(available) else None
+
+
+def _pinned(cpus):
+    """A ``preexec_fn`` pinning the child to `cpus` before it starts any thread."""
+    return None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
+
+
 class Worker:
     """A ``bench_worker.py`` server process for one side of one backend."""
 
@@ -73,7 +90,7 @@ class Worker:
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "bench_worker.py"), side, size],
             env=thread_env(backend, threads), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self.log, text=True, bufsize=1)
+            stderr=self.log, text=True, bufsize=1, preexec_fn=_pinned(shared_cpus(int(threads))))
         self.hello = self.receive()
 
     def receive(self):
@@ -190,7 +207,8 @@ def fresh_rows(backend, sides, size, threads, tmp, rows):
         for side in sides[r % len(sides):] + sides[:r % len(sides)]:
             proc = subprocess.run(
                 [sys.executable, os.path.join(HERE, "bench_worker.py"), side, size, "--fresh", weights],
-                env=thread_env(backend, threads), capture_output=True, text=True)
+                env=thread_env(backend, threads), capture_output=True, text=True,
+                preexec_fn=_pinned(shared_cpus(int(threads))))
             try:
                 answer = json.loads(proc.stdout.strip().splitlines()[-1])
             except (IndexError, ValueError):
@@ -252,7 +270,8 @@ def markdown(report):
              + ", kfacade " + str(report.get("kfacade_version")),
              f"- threads pinned: {report['threads']} (OMP/MKL/OpenBLAS_NUM_THREADS, "
              "torch.set_num_threads + set_num_interop_threads, TF intra/inter-op, "
-             "XLA_FLAGS --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads)",
+             "XLA_FLAGS --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads); "
+             f"every worker pinned to CPU(s) {report.get('cpus', 'all')}",
              f"- load average (1, 5, 15 min) before: {report['load_before']}, after: {report['load_after']}",
              f"- trials: 1 warm-up + {report['rounds']} interleaved rounds per side, medians; "
              f"first_epoch/peak_rss: {report['fresh_rounds']} fresh process(es) per side",
@@ -356,6 +375,7 @@ def main():
     start = time.perf_counter()
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "size": size, "threads": args.threads, "machine": machine(),
+              "cpus": sorted(shared_cpus(args.threads) or []) or "all",
               "rounds": workloads.SIZES[size]["rounds"], "fresh_rounds": workloads.SIZES[size]["fresh_rounds"],
               "load_before": [round(v, 2) for v in os.getloadavg()], "backends": {}, "versions": {}}
     with tempfile.TemporaryDirectory(prefix="kfacade-bench-") as tmp:
