@@ -89,11 +89,12 @@ def jit_step(fn, state_variables, place_data=None, state_shardings=None, logs_sh
         handles = [variable._handle for variable in state_variables]
         # Two variables may hold one array (``b.assign(a.value)``); XLA
         # refuses to donate a buffer twice, so give the second its own copy.
-        seen = set()
-        for i, handle in enumerate(handles):
-            if id(handle) in seen:
-                handles[i] = jnp.array(handle, copy=True)
-            seen.add(id(handle))
+        if len(set(map(id, handles))) != len(handles):
+            seen = set()
+            for i, handle in enumerate(handles):
+                if id(handle) in seen:
+                    handles[i] = jnp.array(handle, copy=True)
+                seen.add(id(handle))
         logs, new_values = jitted(handles, data)
         for variable, value in zip(state_variables, new_values):
             variable._handle = value

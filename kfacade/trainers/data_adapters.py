@@ -77,6 +77,8 @@ def check_cardinality(x, y, sample_weight):
 
 
 def _take(x, index):
+    if type(x) is np.ndarray:  # the common single array, without a tree walk
+        return x[index]
     return tree.map_structure(lambda leaf: None if leaf is None else leaf[index], x)
 
 
