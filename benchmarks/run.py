@@ -64,15 +64,24 @@ def thread_env(backend, threads):
 
 
 def shared_cpus(threads):
-    """The CPUs every worker is pinned to: the last `threads` of this process's
-    (None where that is all of them, or the OS cannot pin). On a virtual
-    machine one vCPU can run slower than another for seconds (the host's
-    load); sides on different vCPUs then differ by that, not by their code.
-    The sides' trials never overlap, so one CPU costs them nothing."""
+    """The CPUs ``--same-cpu`` pins every worker to: the last `threads` of this
+    process's (None where that is all of them, or the OS cannot pin).
+
+    On a virtual machine one vCPU can run slower than another for seconds
+    (the host's load); sides on different vCPUs then differ by that, not by
+    their code (one run timed a side's whole eager_call row at 40 us against
+    21 us alone). Off by default: on one CPU TensorFlow's runtime threads can
+    no longer overlap the Python step on the second core, which moved TF
+    mlp_fit from 0.99x native to 1.05x; the default measures what a user's
+    machine does."""
     if not hasattr(os, "sched_getaffinity"):
         return None
     available = sorted(os.sched_getaffinity(0))
     return set(available[-threads:]) if threads < len(available) else None
+
+
+#: The CPUs every worker is pinned to (``--same-cpu``), or None.
+PINNED_CPUS = [None]
 
 
 def _pinned(cpus):
@@ -90,7 +99,7 @@ class Worker:
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "bench_worker.py"), side, size],
             env=thread_env(backend, threads), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self.log, text=True, bufsize=1, preexec_fn=_pinned(shared_cpus(int(threads))))
+            stderr=self.log, text=True, bufsize=1, preexec_fn=_pinned(PINNED_CPUS[0]))
         self.hello = self.receive()
 
     def receive(self):
@@ -208,7 +217,7 @@ def fresh_rows(backend, sides, size, threads, tmp, rows):
             proc = subprocess.run(
                 [sys.executable, os.path.join(HERE, "bench_worker.py"), side, size, "--fresh", weights],
                 env=thread_env(backend, threads), capture_output=True, text=True,
-                preexec_fn=_pinned(shared_cpus(int(threads))))
+                preexec_fn=_pinned(PINNED_CPUS[0]))
             try:
                 answer = json.loads(proc.stdout.strip().splitlines()[-1])
             except (IndexError, ValueError):
@@ -271,7 +280,8 @@ def markdown(report):
              f"- threads pinned: {report['threads']} (OMP/MKL/OpenBLAS_NUM_THREADS, "
              "torch.set_num_threads + set_num_interop_threads, TF intra/inter-op, "
              "XLA_FLAGS --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads); "
-             f"every worker pinned to CPU(s) {report.get('cpus', 'all')}",
+             + ("workers free to use every CPU" if report.get("cpus", "all") == "all"
+                else f"every worker pinned to CPU(s) {report['cpus']} (--same-cpu)"),
              f"- load average (1, 5, 15 min) before: {report['load_before']}, after: {report['load_after']}",
              f"- trials: 1 warm-up + {report['rounds']} interleaved rounds per side, medians; "
              f"first_epoch/peak_rss: {report['fresh_rounds']} fresh process(es) per side",
@@ -350,6 +360,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a ~2 minute smoke run")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--same-cpu", action="store_true",
+                        help="pin every worker to the same CPU(s) (see shared_cpus)")
     parser.add_argument("--backends", default="tensorflow,torch,jax")
     parser.add_argument("--workloads", default=",".join(workloads.WORKLOADS + ("first_epoch", "peak_rss")))
     parser.add_argument("--no-keras3", action="store_true")
@@ -364,6 +376,7 @@ def main():
             f.write(markdown(report) + "\n")
         plot(report, os.path.join(args.out, "ratios.png"))
         return
+    PINNED_CPUS[0] = shared_cpus(args.threads) if args.same_cpu else None
     size = "quick" if args.quick else "default"
     names = args.workloads.split(",")
     unknown = set(names) - set(workloads.WORKLOADS) - {"first_epoch", "peak_rss"}
@@ -375,7 +388,7 @@ def main():
     start = time.perf_counter()
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "size": size, "threads": args.threads, "machine": machine(),
-              "cpus": sorted(shared_cpus(args.threads) or []) or "all",
+              "cpus": sorted(PINNED_CPUS[0] or []) or "all",
               "rounds": workloads.SIZES[size]["rounds"], "fresh_rounds": workloads.SIZES[size]["fresh_rounds"],
               "load_before": [round(v, 2) for v in os.getloadavg()], "backends": {}, "versions": {}}
     with tempfile.TemporaryDirectory(prefix="kfacade-bench-") as tmp:
