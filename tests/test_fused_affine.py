@@ -85,7 +85,14 @@ def _set_random_weights(layer, dtype):
     layer.set_weights([rng.standard_normal(w.shape).astype(dtype) for w in layer.get_weights()])
 
 
-def _compare(fused, generic):
+def _assert_hook_equals_generic(monkeypatch, calls, module, attribute, layer, inputs):
+    """Runs `layer` through the hook (which must answer once), then with the
+    hook (`module.attribute`) removed, and compares outputs and gradients."""
+    fused = _outputs_and_gradients(layer, inputs)
+    assert len(calls) == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(module, attribute, None)
+        generic = _outputs_and_gradients(layer, inputs)
     for name, a, e in zip(["outputs", "d inputs", "d kernel", "d bias"], fused, generic):
         assert a.shape == e.shape and a.dtype == e.dtype, name
         np.testing.assert_allclose(a, e, rtol=RTOL, atol=ATOL, err_msg=name)
@@ -98,12 +105,7 @@ def _compare(fused, generic):
 def test_hook_equals_generic(monkeypatch, hook_calls, shape, activation, dtype):
     layer = _layer(shape[-1], 6, activation, dtype)
     inputs = np.random.default_rng(4).standard_normal(shape).astype(dtype)
-    fused = _outputs_and_gradients(layer, inputs)
-    assert len(hook_calls) == 1
-    with monkeypatch.context() as patch:
-        patch.setattr(dense_module, "_fused_dense", None)
-        generic = _outputs_and_gradients(layer, inputs)
-    _compare(fused, generic)
+    _assert_hook_equals_generic(monkeypatch, hook_calls, dense_module, "_fused_dense", layer, inputs)
 
 
 @needs_hook
@@ -159,12 +161,7 @@ def test_conv_hook_equals_generic(monkeypatch, conv_hook_calls, case):
     layer.build(shape)
     _set_random_weights(layer, "float32")
     inputs = np.random.default_rng(7).standard_normal(shape).astype("float32")
-    fused = _outputs_and_gradients(layer, inputs)
-    assert len(conv_hook_calls) == 1
-    with monkeypatch.context() as patch:
-        patch.setattr(conv_module, "_fused_conv", None)
-        generic = _outputs_and_gradients(layer, inputs)
-    _compare(fused, generic)
+    _assert_hook_equals_generic(monkeypatch, conv_hook_calls, conv_module, "_fused_conv", layer, inputs)
 
 
 @needs_conv_hook
