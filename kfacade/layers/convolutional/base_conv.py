@@ -13,10 +13,11 @@ def serialize_or_none(serialize, value):
     return None if value is None else serialize(value)
 
 
-# The options every weight takes, with the module that resolves and serializes each.
 #: The adapter's ``fused_conv`` (contract.OPTIONAL_HOOKS), looked up once: one
 #: adapter serves the whole process. None when it has none.
 _fused_conv = getattr(_B, "fused_conv", None)
+
+# The options every weight takes, with the module that resolves and serializes each.
 _WEIGHT_OPTIONS = (
     ("initializer", initializers), ("regularizer", regularizers), ("constraint", constraints),
 )
