@@ -1,4 +1,5 @@
-"""Private helpers shared by the torch adapter's ``numpy.py``, ``nn.py`` and ``core.py``.
+"""Private helpers shared by the torch adapter's modules (``numpy.py``,
+``nn.py``, ``core.py`` and the fused hooks).
 
 The eager hot path is one check per operand, ``type(x) is Tensor``, then one
 torch call. Anything else (a Parameter, a kfacade Variable, a NumPy array,
@@ -14,6 +15,11 @@ from kfacade.backend.config import floatx
 from .variables import _convert, _torch_dtype
 
 Tensor = torch.Tensor
+#: The dtypes the fused hooks (affine, attention, losses, normalization, rnn)
+#: take; others (half, integers) decline to the generic ops.
+_FUSED_DTYPES = (torch.float32, torch.float64)
+#: Dense tensors of one process (a DTensor, model-parallel, takes the generic ops).
+_PLAIN_TENSORS = (torch.Tensor, torch.nn.Parameter)
 
 
 # ----------------------------------------------------------------- helpers

@@ -26,13 +26,10 @@ the kernel's output-channel vector.
 import torch
 import torch.nn.functional as F
 
+from ._helpers import _FUSED_DTYPES, _PLAIN_TENSORS
 from .nn import _conv
 
 __all__ = ["fused_dense", "fused_conv"]
-
-_FUSED_DTYPES = (torch.float32, torch.float64)
-#: Dense tensors of one process (a DTensor, model-parallel, takes the generic ops).
-_PLAIN_TENSORS = (torch.Tensor, torch.nn.Parameter)
 
 
 def _check_fusable(inputs, kernel, bias):

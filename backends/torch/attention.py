@@ -15,9 +15,10 @@ before), so older versions decline masks.
 import torch
 import torch.nn.functional as F
 
+from ._helpers import _FUSED_DTYPES
+
 __all__ = ["fused_dot_product_attention"]
 
-_FUSED_DTYPES = (torch.float32, torch.float64)
 _ZERO_FOR_MASKED_ROWS = tuple(int(p) for p in torch.__version__.split(".")[:2]) >= (2, 5)
 
 

@@ -32,11 +32,10 @@ import torch.nn.functional as F
 
 from kfacade.backend.config import epsilon as _epsilon
 
+from ._helpers import _FUSED_DTYPES, _PLAIN_TENSORS
+
 __all__ = ["fused_sparse_categorical_crossentropy"]
 
-_FUSED_DTYPES = (torch.float32, torch.float64)
-#: Dense tensors of one process (a DTensor, model-parallel, takes the generic ops).
-_PLAIN_TENSORS = (torch.Tensor, torch.nn.Parameter)
 _INTEGER_LABELS = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 
 

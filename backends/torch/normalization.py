@@ -29,9 +29,9 @@ float32 / float64, and batch-norm training with one value per channel
 import torch
 import torch.nn.functional as F
 
-__all__ = ["fused_batch_normalization", "fused_layer_normalization"]
+from ._helpers import _FUSED_DTYPES
 
-_FUSED_DTYPES = (torch.float32, torch.float64)
+__all__ = ["fused_batch_normalization", "fused_layer_normalization"]
 
 
 def _check_fusable(inputs, *others):

@@ -32,9 +32,9 @@ float32 / float64, operands on different devices.
 import torch
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-__all__ = ["lstm", "gru"]
+from ._helpers import _FUSED_DTYPES
 
-_FUSED_DTYPES = (torch.float32, torch.float64)
+__all__ = ["lstm", "gru"]
 
 
 def _check_fusable(activation, recurrent_activation, tensors):
