@@ -995,6 +995,36 @@ def test_compile_function_updates_variables():
     assert_close(w.numpy(), np.full(2, 24.0, F32))
 
 
+def test_compile_function_reads_unassigned_variables_afresh_and_stores_late_assignments():
+    """A variable the step only reads (JAX passes it undonated and does not
+    return it) keeps its array and is read afresh each call; one that only a
+    later trace (a new batch shape) assigns still gets its new value."""
+    scale = kfacade.Variable(np.float32(2.0), name="scale")
+    w = kfacade.Variable(np.zeros(2, F32), name="w")
+    odd = kfacade.Variable(np.float32(0.0), name="odd")
+
+    def fn(data):
+        total = B.multiply(B.sum(data), scale.value)
+        w.assign(B.add(w.value, total))
+        if B.shape(data)[0] == 3:  # static: traced again for the new shape
+            odd.assign(B.add(odd.value, 1.0))
+        return {"s": total}
+
+    step = B.compile_function(fn, [scale, w, odd], False)
+    scale_before = scale.value
+    step(B.convert_to_tensor(np.ones(4, F32)))
+    assert_close(np.asarray(B.convert_to_numpy(scale_before)), 2.0)  # not donated away
+    scale.assign(3.0)
+    step(B.convert_to_tensor(np.ones(4, F32)))
+    assert_close(w.numpy(), np.full(2, 8.0 + 12.0, F32))
+    for _ in range(2):
+        step(B.convert_to_tensor(np.ones(3, F32)))
+    step(B.convert_to_tensor(np.ones(4, F32)))
+    assert_close(odd.numpy(), 2.0)
+    assert_close(scale.numpy(), 3.0)
+    assert_close(w.numpy(), np.full(2, 20.0 + 9.0 + 9.0 + 12.0, F32))
+
+
 # ----------------------------------------------------------------- devices
 
 

@@ -52,8 +52,8 @@ def compile_function(fn, state_variables, jit_compile):
     """See the contract. JAX always compiles (``jit_compile`` is ignored): the
     trainer runs `fn` itself when asked to run eagerly.
 
-    The step donates the variables' buffers, so arrays read from a state
-    variable before a step are deleted by it; read ``.value`` afresh.
+    The step donates the buffers of the variables it assigns, so arrays read
+    from such a variable before a step are deleted by it; read ``.value`` afresh.
     """
     return jit_step(fn, state_variables)
 
@@ -65,39 +65,93 @@ def jit_step(fn, state_variables, place_data=None, state_shardings=None, logs_sh
     `state_shardings` (optional, one per variable) pins each new state value
     to its variable's sharding, so a distributed layout never drifts;
     `logs_sharding` (optional) lays out every log and output.
+
+    The variables `fn` does not assign (a constant learning rate, the seed
+    of a step that draws no random numbers, frozen weights) are passed in
+    without donation and not returned: each donated input and returned
+    output adds to the call's time, and XLA copies a donated buffer it must
+    return unchanged. Which ones those are is found by tracing `fn` once
+    (``jax.eval_shape``, no compilation) on the first call; should a later
+    retrace (new batch shapes) assign one of them after all, its new value
+    still comes back and is stored.
     """
     state_variables = list(state_variables)
+    count = len(state_variables)
+    shardings = list(state_shardings) if state_shardings is not None else None
 
-    def pure(state_values, data):
-        # Runs only while jax.jit traces: Python values are frozen here.
-        with compiled_step_trace(), StatelessScope(zip(state_variables, state_values)) as scope:
+    def run(values, data):
+        """`fn` traced on `values`: (logs, {index: new value} of each variable it assigned)."""
+        # Runs only while jax traces: Python values are frozen here.
+        with compiled_step_trace(), StatelessScope(zip(state_variables, values)) as scope:
             logs = fn(data)
-        new_values = [scope.get_current_value(variable) for variable in state_variables]
-        if state_shardings is not None:
-            new_values = [jax.lax.with_sharding_constraint(value, sharding)
-                          for value, sharding in zip(new_values, state_shardings)]
+        assigned = {id(variable): value for variable, value in scope.updates()}
+        changed = {i: assigned[id(variable)] for i, variable in enumerate(state_variables)
+                   if id(variable) in assigned}
+        if shardings is not None:
+            changed = {i: jax.lax.with_sharding_constraint(value, shardings[i])
+                       for i, value in changed.items()}
         if logs_sharding is not None:
             logs = jax.tree_util.tree_map(
                 lambda log: jax.lax.with_sharding_constraint(log, logs_sharding), logs)
-        return logs, new_values
+        return logs, changed
 
-    jitted = jax.jit(pure, donate_argnums=0)
+    def assigned_indices(handles, data):
+        found = []
+
+        def probe(values, data):
+            logs, changed = run(values, data)
+            found.append(sorted(changed))
+            return logs
+
+        jax.eval_shape(probe, handles, data)
+        return found[0]
+
+    # Filled on the first call: [donated indices, kept indices, jitted function].
+    plan = []
+
+    def make_plan(handles, data):
+        donated = assigned_indices(handles, data)
+        donated_set = set(donated)
+        kept = [i for i in range(count) if i not in donated_set]
+
+        def pure(donated_values, kept_values, data):
+            values = [None] * count
+            for i, value in zip(donated, donated_values):
+                values[i] = value
+            for i, value in zip(kept, kept_values):
+                values[i] = value
+            logs, changed = run(values, data)
+            # Every donated input comes back (aliased); a kept one only if
+            # this trace assigned it.
+            return (logs, [changed.get(i, values[i]) for i in donated],
+                    {i: value for i, value in changed.items() if i not in donated_set})
+
+        plan[:] = [[state_variables[i] for i in donated], [state_variables[i] for i in kept],
+                   jax.jit(pure, donate_argnums=0)]
 
     def step(data):
         if place_data is not None:
             data = place_data(data)
-        handles = [variable._handle for variable in state_variables]
+        if not plan:
+            make_plan([variable._handle for variable in state_variables], data)
+        donated_variables, kept_variables, jitted = plan
+        donated = [variable._handle for variable in donated_variables]
+        kept = [variable._handle for variable in kept_variables]
         # Two variables may hold one array (``b.assign(a.value)``); XLA
-        # refuses to donate a buffer twice, so give the second its own copy.
-        if len(set(map(id, handles))) != len(handles):
+        # refuses to donate a buffer twice, and a donated buffer is deleted
+        # under any kept variable holding it, so give the second its own copy.
+        if len(set(map(id, donated + kept))) != count:
             seen = set()
-            for i, handle in enumerate(handles):
-                if id(handle) in seen:
-                    handles[i] = jnp.array(handle, copy=True)
-                seen.add(id(handle))
-        logs, new_values = jitted(handles, data)
-        for variable, value in zip(state_variables, new_values):
+            for handles in (donated, kept):
+                for i, handle in enumerate(handles):
+                    if id(handle) in seen:
+                        handles[i] = jnp.array(handle, copy=True)
+                    seen.add(id(handle))
+        logs, new_donated, new_kept = jitted(donated, kept, data)
+        for variable, value in zip(donated_variables, new_donated):
             variable._handle = value
+        for i, value in new_kept.items():
+            state_variables[i]._handle = value
         return logs
 
     return _on_state_device(step, state_variables)

@@ -1013,8 +1013,10 @@ def compile_function(fn, state_variables, jit_compile):
     ``tf.function`` (XLA when True, or "auto" with a GPU); torch runs it
     eagerly, or through ``torch.compile`` when `jit_compile` is True; JAX
     always compiles, turning it into a pure
-    function of the state values under ``jax.jit`` (donating the state) and
-    writes the new values back into the variables after each call.
+    function of the state values under ``jax.jit`` (donating the state `fn`
+    assigns) and writes the new values back into the variables after each
+    call. A variable `fn` only reads is read afresh on every call; one that
+    only a later trace assigns (a new batch shape) is stored all the same.
     Returns a callable ``step(data) -> logs`` (logs: dict of native tensors).
     """
 
