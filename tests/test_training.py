@@ -353,3 +353,57 @@ def test_jit_compile_matches_the_uncompiled_step():
         trained.append(model.get_weights())
     for a, b in zip(*trained):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+class _BatchLogsReader(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.losses = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.losses.append(logs["loss"])
+
+
+@pytest.mark.parametrize("run_eagerly", [False, True])
+def test_epoch_logs_are_the_same_whether_or_not_a_callback_reads_batch_logs(run_eagerly):
+    """A step run as Python each step leaves its metric results to the end of
+    the epoch when no callback reads a batch's logs; the epoch's logs are the
+    same, and a callback that reads them gets every batch's."""
+    x, y = _classification_data(n=96)
+    histories, calls = [], []
+    for reader in (None, _BatchLogsReader()):
+        model = _small_model()
+        model.set_weights(seed_models.seeded_weights(model, 4))
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"], run_eagerly=run_eagerly)
+        counted = []
+        results = model.get_metrics_result
+        model.get_metrics_result = lambda: counted.append(1) or results()
+        history = model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0,
+                            callbacks=[reader] if reader else None)
+        histories.append(history.history)
+        calls.append(len(counted))
+        if reader is not None:
+            assert len(reader.losses) == 6
+            assert reader.losses[-1] == pytest.approx(history.history["loss"][-1], rel=1e-6)
+    assert histories[0] == histories[1]
+    if run_eagerly or _default_step_is_eager():
+        # Python run per step: results once per epoch, or at each of 6 steps.
+        assert calls == [2, 6]
+    else:
+        # A compiled step builds its results in its graph either way.
+        assert calls[0] == calls[1]
+
+
+def test_an_overridden_train_step_returns_its_logs_every_step():
+    x, y = _classification_data(n=64)
+
+    class Custom(keras.Sequential):
+        def train_step(self, data):
+            logs = super().train_step(data)
+            return {**logs, "doubled": logs["loss"] * 2}
+
+    model = Custom([layers.Dense(3, activation="softmax", input_shape=(8,))])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=True)
+    history = model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    assert history.history["doubled"][0] == pytest.approx(2 * history.history["loss"][0], rel=1e-6)

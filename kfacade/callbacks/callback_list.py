@@ -107,6 +107,11 @@ class CallbackList(Callback):
             for hook in BATCH_HOOKS
         }
 
+    def reads_batch_logs(self, hook):
+        """Whether any callback is called at batch hook `hook` (a name from
+        BATCH_HOOKS); when none is, the trainer need not build that hook's logs."""
+        return bool(self._batch_table[hook])
+
     # ------------------------------------------------------------ dispatch
     def _dispatch_batch(self, hook, batch, logs):
         entries = self._batch_table[hook]

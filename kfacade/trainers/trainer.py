@@ -231,10 +231,13 @@ class Trainer:
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics; returns the logs dict (tensors)."""
+        self._update_compiled_metrics(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def _update_compiled_metrics(self, y, y_pred, sample_weight):
         if y is not None:
             y_flat = self._compile_loss.flatten_targets(y) if self._compile_loss else tree.flatten(y)
             self._compile_metrics.update_state(y_flat, tree.flatten(y_pred), sample_weight)
-        return self.get_metrics_result()
 
     def get_metrics_result(self):
         """Each metric's result; in a replicated step, over every replica's samples.
@@ -251,6 +254,11 @@ class Trainer:
 
     def train_step(self, data):
         """One optimisation step on a batch; returns the logs (native tensors)."""
+        return self._train_step(data, results=True)
+
+    def _train_step(self, data, results):
+        """``train_step``; without `results` it updates the metrics but
+        returns None instead of their results (see ``_results_deferrable``)."""
         x, y, sample_weight = data
         # Fixed when the step is made (as in Keras: recompile after changing
         # `trainable`); walking the layer tree every step would cost time.
@@ -270,7 +278,25 @@ class Trainer:
         with _B.no_grad():
             self.optimizer.apply(grads, trainable)
             self._update_loss_trackers(loss, _batch_size(x))
-            return self.compute_metrics(x, y, y_pred, sample_weight)
+            if results:
+                return self.compute_metrics(x, y, y_pred, sample_weight)
+            self._update_compiled_metrics(y, y_pred, sample_weight)
+            return None
+
+    def _results_deferrable(self, train_function):
+        """Whether `fit` may run steps that skip the metric results.
+
+        Only where `train_function` runs this class's own ``train_step`` as
+        Python every step (the torch CPU step, ``run_eagerly``): building the
+        results costs kernels each step (torch: about 15 us of the tiny
+        model's 450), and when no callback reads a batch's logs `fit` needs
+        them once per epoch, computed then from the same metric states. A
+        compiled step keeps its results (its Python runs once, at tracing),
+        and an overridden ``train_step``/``compute_metrics`` runs as written.
+        """
+        return (getattr(train_function, "__func__", None) is Trainer.train_step
+                and getattr(train_function, "__self__", None) is self
+                and type(self).compute_metrics is Trainer.compute_metrics)
 
     def test_step(self, data):
         """Loss and metrics on a batch in inference mode."""
@@ -417,6 +443,7 @@ class Trainer:
                                  verbose=verbose, epochs=epochs, steps=batches.num_batches)
         self.stop_training = False
         train_function = None
+        deferrable = False
         self._shuffle_seed = self._resume_point = None
         callbacks.on_train_begin()
         training_logs = {}
@@ -432,6 +459,7 @@ class Trainer:
                 batches.rng = np.random.RandomState((self._shuffle_seed + epoch) % 2 ** 32)
             callbacks.on_epoch_begin(epoch)
             logs = None
+            deferred = False
             for step, last_step, data in self._executions(batches):
                 if step < skip:
                     continue
@@ -440,12 +468,16 @@ class Trainer:
                         batch = data if self.steps_per_execution == 1 else data[0]
                         self._first_batch_checks(batch[0], batch[1])
                     train_function = self.make_train_function()
+                    deferrable = self._results_deferrable(train_function)
                 callbacks.on_train_batch_begin(step)
-                logs = train_function(data)
+                deferred = deferrable and not callbacks.reads_batch_logs("on_train_batch_end")
+                logs = self._train_step(data, results=False) if deferred else train_function(data)
                 callbacks.on_train_batch_end(last_step, logs)
                 if self.stop_training:
                     break
-            if logs is None and skip:  # resumed after the epoch's last step: its restored results
+            # Steps that deferred their results, or a run resumed after the
+            # epoch's last step (its restored states): the results now.
+            if logs is None and (deferred or skip):
                 logs = self.get_metrics_result()
             if logs is None:
                 raise ValueError(
