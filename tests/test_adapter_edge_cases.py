@@ -6,7 +6,9 @@ once per backend shows all three agree:
 - ``dropout`` with ``rate=1`` returns zeros whose gradient is zero (not NaN);
   a rate outside [0, 1] raises a ValueError echoing it;
 - a zero-step ``scan`` returns `init` and `ys` with a leading axis of 0,
-  shaped as `f`'s per-step output.
+  shaped as `f`'s per-step output;
+- ``take`` of rows wraps negative and nested indices as NumPy does, and an
+  out-of-range index raises an error naming the axis's size (not on JAX).
 """
 import numpy as np
 import pytest
@@ -112,3 +114,24 @@ def test_dropout_layer_rate_one_drops_everything_in_training_only():
 def test_dropout_layer_rejects_rates_outside_zero_one(rate):
     with pytest.raises(ValueError, match=f"rate={rate}"):
         kfacade.layers.Dropout(rate)
+
+
+# -------------------------------------------------------------------- take
+
+
+@pytest.mark.skipif(B.name == "jax", reason="jax's take returns NaN for an out-of-range index "
+                                            "(jnp.take's fill mode) instead of raising")
+def test_take_out_of_range_names_the_axis_size():
+    table = B.convert_to_tensor(np.zeros((5, 2), F32))
+    with pytest.raises(Exception, match=r"5\b") as raised:
+        B.take(table, B.convert_to_tensor(np.array([[1, 7]], np.int64)), axis=0)
+    assert isinstance(raised.value, IndexError) or "InvalidArgument" in type(raised.value).__name__
+
+
+def test_take_rows_with_negative_and_nested_indices_matches_numpy():
+    table = np.arange(15, dtype=F32).reshape(5, 3)
+    indices = np.array([[-1, 0], [2, -5]], np.int64)
+    np.testing.assert_array_equal(to_numpy(B.take(B.convert_to_tensor(table), indices, axis=0)),
+                                  np.take(table, indices, axis=0))
+    np.testing.assert_array_equal(to_numpy(B.take(B.convert_to_tensor(table), np.array(-2), axis=0)),
+                                  np.take(table, -2, axis=0))

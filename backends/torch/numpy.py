@@ -20,7 +20,7 @@ from kfacade.backend.dtypes import (
     result_type,
 )
 
-from ._helpers import Tensor, _all_axes, _axes, _float, _promoted, _t
+from ._helpers import _PLAIN_TENSORS, Tensor, _all_axes, _axes, _float, _promoted, _t
 from .device import _current
 from .variables import (
     _SHELL_UNSIGNED,
@@ -748,6 +748,18 @@ def take(x, indices, axis=None):
         x, axis = x.reshape(-1), 0
     else:
         axis = _axes(axis, x.ndim)[0]
+    if type(x) in _PLAIN_TENSORS:
+        # index_select (nn.Embedding's forward) gathers rows about 3x faster
+        # than advanced indexing; negative indices wrap, as NumPy's.
+        flat = indices.reshape(-1)
+        flat = torch.where(flat < 0, flat + x.shape[axis], flat)
+        try:
+            taken = torch.index_select(x, axis, flat)
+        except IndexError as error:  # torch's message names neither the axis nor its size
+            raise IndexError(
+                f"take: an index is out of bounds for axis {axis} with size {x.shape[axis]} "
+                f"(valid: {-x.shape[axis]} to {x.shape[axis] - 1})") from error
+        return taken.reshape(x.shape[:axis] + indices.shape + x.shape[axis + 1:])
     return x[(builtins.slice(None),) * axis + (indices,)]  # negative indices wrap, as NumPy
 
 
