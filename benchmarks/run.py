@@ -10,8 +10,8 @@ Each (backend, side) runs in its own process (``bench_worker.py``; sides:
 kfacade, native, Keras 3 when importable), because kfacade and Keras 3 both
 read ``KERAS_BACKEND``. For each backend the three workers stay up and
 ``run.py`` interleaves their trials: one warm-up trial each, then ``rounds``
-rounds of one trial per side (the order rotates each round), medians
-reported. A slow spell of a shared machine thus hits every side alike.
+rounds of one trial per side (the order rotates each round; ``short_rounds``
+for the rows of ``workloads.SHORT_WORKLOADS``), medians reported. A slow spell of a shared machine thus hits every side alike.
 
 Before timing a workload, the native model is built from kfacade's initial
 weights and both take one training step on the same batch with dropout off:
@@ -182,7 +182,10 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
                 continue
             for side in live:  # warm-up (first compilation, caches)
                 workers[side].ask(op="trial", workload=name)
-            for r in range(config["rounds"]):
+            rounds = config["rounds"]
+            if name in workloads.SHORT_WORKLOADS:
+                rounds = config.get("short_rounds", rounds)
+            for r in range(rounds):
                 order = live[r % len(live):] + live[:r % len(live)]
                 for side in order:
                     answer = workers[side].ask(op="trial", workload=name)
@@ -283,7 +286,10 @@ def markdown(report):
              + ("workers free to use every CPU" if report.get("cpus", "all") == "all"
                 else f"every worker pinned to CPU(s) {report['cpus']} (--same-cpu)"),
              f"- load average (1, 5, 15 min) before: {report['load_before']}, after: {report['load_after']}",
-             f"- trials: 1 warm-up + {report['rounds']} interleaved rounds per side, medians; "
+             f"- trials: 1 warm-up + {report['rounds']} interleaved rounds per side"
+             + (f" ({report['short_rounds']} for {', '.join(workloads.SHORT_WORKLOADS)}, "
+                "whose trials last milliseconds)" if report.get("short_rounds") else "")
+             + "; medians; "
              f"first_epoch/peak_rss: {report['fresh_rounds']} fresh process(es) per side",
              "- ratios: lower is faster for kfacade; `k/native` 1.00 is native speed. "
              "`check Δ`: |kfacade - native| first-step loss (or outputs), must be <= 1e-5. "
@@ -389,7 +395,9 @@ def main():
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "size": size, "threads": args.threads, "machine": machine(),
               "cpus": sorted(PINNED_CPUS[0] or []) or "all",
-              "rounds": workloads.SIZES[size]["rounds"], "fresh_rounds": workloads.SIZES[size]["fresh_rounds"],
+              "rounds": workloads.SIZES[size]["rounds"],
+              "short_rounds": workloads.SIZES[size].get("short_rounds"),
+              "fresh_rounds": workloads.SIZES[size]["fresh_rounds"],
               "load_before": [round(v, 2) for v in os.getloadavg()], "backends": {}, "versions": {}}
     with tempfile.TemporaryDirectory(prefix="kfacade-bench-") as tmp:
         for backend in backends:
