@@ -23,3 +23,4 @@ from .random import *  # noqa: E402,F401,F403
 from .device import *  # noqa: E402,F401,F403
 from .step import *  # noqa: E402,F401,F403
 from .distribute import *  # noqa: E402,F401,F403
+from .attention import *  # noqa: E402,F401,F403  (optional hook: fused_dot_product_attention)
