@@ -74,3 +74,4 @@ from .device import *  # noqa: E402,F401,F403
 from .step import *  # noqa: E402,F401,F403
 from .distribute import *  # noqa: E402,F401,F403
 from .normalization import *  # noqa: E402,F401,F403  (optional hook: fused_batch_normalization)
+from .attention import *  # noqa: E402,F401,F403  (optional hook: fused_dot_product_attention)

@@ -227,7 +227,8 @@ OPTIONAL_HOOKS = {
     The attention of ``kfacade.layers.MultiHeadAttention`` (one attention
     axis) in the framework's fused kernel (torch:
     ``F.scaled_dot_product_attention``; JAX: ``jax.nn.dot_product_attention``),
-    tried only when the layer returns no
+    or its fastest unfused form (TensorFlow: heads moved ahead once, then
+    batched matmuls and softmax), tried only when the layer returns no
     attention scores and applies no dropout (inference, or rate 0).
 
     Args: `query` ``(batch, T, heads, key_dim)``, `key` ``(batch, S, heads,
