@@ -67,7 +67,12 @@ def convert_to_tensor(x, dtype=None):
     if isinstance(x, VariableBase):
         return convert_to_tensor(x.value, dtype)
     if dtype is not None:
-        return jnp.asarray(x, dtype=jax_dtype(dtype))
+        dtype = jax_dtype(dtype)
+        if type(x) is np.ndarray and x.dtype == dtype:
+            # The same array at half the cost: asarray's dtype argument alone
+            # took 14 of its 30 us (a metric's reset assigns such arrays).
+            return jnp.asarray(x)
+        return jnp.asarray(x, dtype=dtype)
     if isinstance(x, np.ndarray | np.generic):
         return jnp.asarray(x)
     if isinstance(x, bool):
