@@ -1,5 +1,6 @@
 """The optional ``fused_dense`` and ``fused_conv`` adapter hooks against the
-layers' generic ops (``matmul`` / ``conv``, then a bias ``add``).
+layers' generic ops (``matmul`` / ``conv``, then a bias ``add``; for
+MultiHeadAttention's projections, ``einsum`` then the bias ``add``).
 
 On an adapter with the hooks (torch: ``addmm``, ``F.conv2d`` with its bias),
 each case runs the layer twice on the same inputs and weights: through the
@@ -16,6 +17,7 @@ import pytest
 
 from kfacade import layers, ops
 from kfacade.backend import adapter as B
+from kfacade.layers.attention import multi_head_attention as mha_module
 from kfacade.layers.convolutional import base_conv as conv_module
 from kfacade.layers.core import dense as dense_module
 
@@ -178,3 +180,48 @@ def test_conv_declined_cases_run_the_generic_ops(conv_hook_calls, case):
     outputs = ops.convert_to_numpy(layer(inputs.astype(layer.compute_dtype)))
     assert outputs.shape[-1] == 2
     assert conv_hook_calls == []
+
+
+# MultiHeadAttention's einsum projections are Dense layers over their
+# flattened bound axes: they take the same hook.
+
+@pytest.fixture
+def projection_hook_calls(monkeypatch):
+    return _spy(monkeypatch, HOOK, mha_module, "_fused_dense")
+
+
+@needs_hook
+@pytest.mark.parametrize("equation,input_shape,kernel_shape,bias_shape", [
+    ("abc,cde->abde", (2, 5, 8), (8, 3, 4), (3, 4)),         # query/key/value
+    ("abcd,cde->abe", (2, 5, 3, 4), (3, 4, 8), (8,)),        # attention output
+    ("abcd,def->abcef", (2, 3, 5, 8), (8, 3, 4), (3, 4)),    # rank-4 inputs
+    ("abcd,cde->abe", (2, 5, 3, 4), (3, 4, 1), (1,)),        # one output unit
+], ids=["qkv", "output", "rank4", "one_unit"])
+def test_mha_projection_hook_equals_einsum(monkeypatch, projection_hook_calls, equation,
+                                           input_shape, kernel_shape, bias_shape):
+    layer = mha_module._EinsumProjection(equation, kernel_shape, bias_shape)
+    layer.build(input_shape)
+    _set_random_weights(layer, "float32")
+    inputs = np.random.default_rng(6).standard_normal(input_shape).astype("float32")
+    _assert_hook_equals_generic(monkeypatch, projection_hook_calls, mha_module, "_fused_dense",
+                                layer, inputs)
+
+
+@pytest.mark.parametrize("equation,expected", [
+    ("abc,cde->abde", (1, (3, 4))),
+    ("abcd,cde->abe", (2, (4,))),
+    ("abc,dce->abde", (None, None)),   # bound axis not first in the kernel
+    ("abc,cd->adb", (None, None)),     # output axes reordered
+    ("ab,cd->abcd", (None, None)),     # no bound axis
+])
+def test_mha_projection_flat_form(equation, expected):
+    kernel_shape = {"abc,cde->abde": (2, 3, 4), "abcd,cde->abe": (3, 2, 4)}.get(equation, (2, 3, 4))
+    assert mha_module._flat_dense_form(equation, kernel_shape) == expected
+
+
+@needs_hook
+def test_mha_projection_without_bias_runs_the_einsum(projection_hook_calls):
+    layer = mha_module._EinsumProjection("abc,cde->abde", (8, 3, 4), None)
+    layer.build((2, 5, 8))
+    layer(B.convert_to_tensor(np.ones((2, 5, 8), "float32")))
+    assert not projection_hook_calls

@@ -247,7 +247,10 @@ OPTIONAL_HOOKS = {
     ``kfacade.layers.Dense``'s ``inputs @ kernel + bias`` in the framework's
     fused kernel (torch: ``addmm`` / ``F.linear``, ``nn.Linear``'s), tried by
     the layer before its generic ``matmul`` and ``add`` whenever it has a
-    bias (the activation is applied after, by the layer).
+    bias (the activation is applied after, by the layer). MultiHeadAttention's
+    einsum projections try it too, on their inputs with the contracted axes
+    flattened and their kernel and bias viewed as ``(input_dim, units)`` and
+    ``(units,)``.
 
     Args: `inputs` a native tensor of rank >= 2 whose last axis is the
     kernel's first; `kernel` ``(input_dim, units)``; `bias` ``(units,)``:
