@@ -24,7 +24,7 @@ Workloads (``WORKLOADS``), each timed as one trial of a few steps:
 - ``eager_call``: eager ``model(x)`` of a tiny 16-32(relu)-2 model on a (1, 16)
   input. microseconds per call.
 - ``tiny_step``: the fixed cost of one training step: Dense 8-8(relu)-2, batch 16,
-  RMSprop, one epoch of ``tiny_steps`` steps. ms per step.
+  RMSprop, one epoch of ``steps['tiny_step']`` steps. ms per step.
 - ``first_epoch`` and ``peak_rss`` (measured in a fresh process each): seconds
   from building the mnist_mlp to the end of its first epoch (tracing/compiling
   included), and the process's peak resident memory (MB) after it.
@@ -57,14 +57,18 @@ _TINY_SHAPES = {
     "tiny": dict(dims=(8, 8, 2), dropout=0.0, batch=16),
     "eager": dict(dims=(16, 32, 2), dropout=0.0, batch=1),
 }
-#: The rows whose trials last milliseconds: one slow spell of the host moves a
+#: The rows with the shortest trials: one slow spell of the host moves a
 #: whole trial, so they get ``short_rounds`` rounds where a size sets it.
 SHORT_WORKLOADS = ("eager_call", "tiny_step")
 #: Steps per trial (and rounds of trials) of the default run, ``--quick`` and the unit test.
+#: eager_call and tiny_step run 1000 calls / steps a trial: at 200 (a 6-9 ms trial) each
+#: trial also paid the worker's wake-up after idling through the other sides' trials
+#: (native JAX read 0.040-0.051 ms a step against 0.029-0.030 at 1000 steps and in one
+#: process), which is no per-step cost.
 SIZES = {
     "default": dict(shapes=_SHAPES, rounds=5, short_rounds=15, fresh_rounds=2, steps=dict(
         mlp_fit=20, cnn_fit=3, lstm_fit=6, resnet_fit=4, transformer_fit=3, predict=20,
-        eager_call=200, tiny_step=200, first_epoch=20)),
+        eager_call=1000, tiny_step=1000, first_epoch=20)),
     "quick": dict(shapes=_SHAPES, rounds=2, fresh_rounds=1, steps=dict(
         mlp_fit=6, cnn_fit=1, lstm_fit=2, resnet_fit=2, transformer_fit=1, predict=6,
         eager_call=100, tiny_step=60, first_epoch=6)),
