@@ -9,7 +9,9 @@ kernel and bias must agree to float32 rounding (``RTOL``/``ATOL``: the
 kernels add the bias inside their own summation order, so results differ by
 a few units in the last place).
 A spy proves which path ran; cases the hook must decline fall back to the
-generic ops. On an adapter without the hook both runs would be the generic
+generic ops. ``dense_kernel_layout`` (torch: the kernel stored column-major)
+must change nothing but the memory order, for the kernel and its optimizer
+slots. On an adapter without the hook both runs would be the generic
 path, so the comparisons are skipped there (``requires_adapter_hook``).
 """
 import numpy as np
@@ -225,3 +227,62 @@ def test_mha_projection_without_bias_runs_the_einsum(projection_hook_calls):
     layer.build((2, 5, 8))
     layer(B.convert_to_tensor(np.ones((2, 5, 8), "float32")))
     assert not projection_hook_calls
+
+
+# ``dense_kernel_layout``: Dense's kernel (and its optimizer slots) in the
+# memory order the adapter's GEMM reads fastest; only the order may change.
+
+needs_layout_hook = requires_adapter_hook("dense_kernel_layout")
+
+
+@needs_layout_hook
+def test_dense_kernel_layout_keeps_values_shape_and_identity():
+    from kfacade.variables import Variable
+
+    values = np.arange(24, dtype="float32").reshape(4, 6)
+    variable = Variable(values)
+    handle = variable.handle
+    B.dense_kernel_layout(handle)
+    assert variable.handle is handle and tuple(variable.shape) == (4, 6)
+    if B.name == "torch":
+        assert handle.stride() == (1, 4)  # column-major, as nn.Linear's weight.t()
+    np.testing.assert_array_equal(np.asarray(ops.convert_to_numpy(variable)), values)
+    variable.assign(values * 2)  # an assignment keeps working in the new order
+    np.testing.assert_array_equal(np.asarray(ops.convert_to_numpy(variable)), values * 2)
+
+
+@needs_layout_hook
+@pytest.mark.parametrize("shape", [(16, 8), (3, 5, 8)])
+def test_laid_out_dense_kernel_equals_the_default_order(monkeypatch, shape):
+    inputs = np.random.default_rng(7).standard_normal(shape).astype("float32")
+    laid_out = _layer(shape[-1], 10, "relu")
+    with monkeypatch.context() as patch:
+        patch.setattr(dense_module, "_dense_kernel_layout", None)
+        default = _layer(shape[-1], 10, "relu")
+    for name, a, e in zip(["outputs", "d inputs", "d kernel", "d bias"],
+                          _outputs_and_gradients(laid_out, inputs),
+                          _outputs_and_gradients(default, inputs)):
+        np.testing.assert_allclose(a, e, rtol=RTOL, atol=ATOL, err_msg=name)
+
+
+@needs_layout_hook
+def test_optimizer_slots_of_a_dense_kernel_take_its_layout(monkeypatch):
+    from kfacade import models, optimizers
+
+    laid_out = []
+    original = B.dense_kernel_layout
+
+    def spy(handle):
+        laid_out.append(handle)
+        return original(handle)
+
+    monkeypatch.setattr(dense_module, "_dense_kernel_layout", spy)
+    monkeypatch.setattr(B, "dense_kernel_layout", spy)
+    model = models.Sequential([layers.Input((3,)), layers.Dense(4, use_bias=False)])
+    model.compile(optimizer=optimizers.RMSprop(), loss="mse")
+    model.fit(np.ones((8, 3), "float32"), np.ones((8, 4), "float32"), verbose=0)
+    kernel = model.layers[0].kernel
+    slots = [v for v in model.optimizer.variables if tuple(v.shape) == (3, 4)]
+    assert slots and {id(kernel.handle)} | {id(s.handle) for s in slots} == set(map(id, laid_out))
+    weights = model.get_weights()[0]
+    assert weights.flags.c_contiguous  # NumPy callers get the usual order

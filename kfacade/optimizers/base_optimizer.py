@@ -189,6 +189,9 @@ class Optimizer:
         # A distribution lays the slot out as its variable (a sharded kernel's
         # momentum is sharded the same way).
         slot.layout_reference = reference_variable
+        if getattr(reference_variable, "_dense_kernel_layout", False):
+            # The memory order of a Dense kernel (contract: dense_kernel_layout).
+            _B.dense_kernel_layout(slot.handle)
         return slot
 
     def add_optimizer_variables(self, var_list, name, initializer="zeros"):

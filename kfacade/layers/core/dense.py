@@ -9,6 +9,8 @@ from kfacade.layers.layer import Layer
 #: The adapter's ``fused_dense`` (contract.OPTIONAL_HOOKS), looked up once: one
 #: adapter serves the whole process. None when it has none.
 _fused_dense = getattr(_B, "fused_dense", None)
+#: The adapter's ``dense_kernel_layout`` (contract.OPTIONAL_HOOKS), or None.
+_dense_kernel_layout = getattr(_B, "dense_kernel_layout", None)
 
 
 class Dense(Layer):
@@ -63,6 +65,9 @@ class Dense(Layer):
             name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
         )
+        if _dense_kernel_layout is not None:
+            _dense_kernel_layout(self.kernel.handle)
+            self.kernel._dense_kernel_layout = True  # its optimizer slots follow
         self.bias = (
             self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
                             regularizer=self.bias_regularizer, constraint=self.bias_constraint)
