@@ -334,7 +334,8 @@ def markdown(report):
             lines.append(
                 f"| {name} | {fmt(median.get('kfacade'))} | {fmt(median.get('native'))} | "
                 f"{fmt(median.get('keras3'))} | {fmt(k_native, 2)} | "
-                f"{fmt(best_ratio(row, 'kfacade', 'native'), 2)} | {fmt(target, 2)}{verdict} | {fmt(ratio(row, 'keras3', 'native'), 2)} | "
+                f"{fmt(best_ratio(row, 'kfacade', 'native'), 2)} | "
+                f"{fmt(target, 2)}{verdict} | {fmt(ratio(row, 'keras3', 'native'), 2)} | "
                 f"{fmt(ratio(row, 'kfacade', 'keras3'), 2)} | "
                 f"{diff(row.get('check_diff'))} | {diff(row.get('keras3_check_diff'))} | "
                 f"{fmt(spread(row), 2)} | "

@@ -209,15 +209,14 @@ def test_mha_projection_hook_equals_einsum(monkeypatch, projection_hook_calls, e
                                 layer, inputs)
 
 
-@pytest.mark.parametrize("equation,expected", [
-    ("abc,cde->abde", (1, (3, 4))),
-    ("abcd,cde->abe", (2, (4,))),
-    ("abc,dce->abde", (None, None)),   # bound axis not first in the kernel
-    ("abc,cd->adb", (None, None)),     # output axes reordered
-    ("ab,cd->abcd", (None, None)),     # no bound axis
+@pytest.mark.parametrize("equation,kernel_shape,expected", [
+    ("abc,cde->abde", (2, 3, 4), (1, (3, 4))),
+    ("abcd,cde->abe", (3, 2, 4), (2, (4,))),
+    ("abc,dce->abde", (2, 3, 4), (None, None)),   # bound axis not first in the kernel
+    ("abc,cd->adb", (2, 3), (None, None)),        # output axes reordered
+    ("ab,cd->abcd", (2, 3), (None, None)),        # no bound axis
 ])
-def test_mha_projection_flat_form(equation, expected):
-    kernel_shape = {"abc,cde->abde": (2, 3, 4), "abcd,cde->abe": (3, 2, 4)}.get(equation, (2, 3, 4))
+def test_mha_projection_flat_form(equation, kernel_shape, expected):
     assert mha_module._flat_dense_form(equation, kernel_shape) == expected
 
 

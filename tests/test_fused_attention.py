@@ -1,9 +1,10 @@
 """The optional ``fused_dot_product_attention`` adapter hook against
 MultiHeadAttention's generic einsum + masked softmax.
 
-On an adapter with the hook (torch, JAX, TensorFlow), each configuration runs twice on the
-same weights and inputs, through the hook and with the hook removed;
-outputs and the gradients of every weight and of the query must agree. A spy
+On an adapter with the hook (torch, JAX, TensorFlow), each configuration
+runs twice on the same weights and inputs, through the hook and with the
+hook removed; outputs and the gradients of every weight and of the query
+must agree. A spy
 proves which path ran; cases the hook must not take (attention scores
 returned, dropout in training, several attention axes) run the generic path.
 Skipped where the adapter has no hook (``requires_adapter_hook``).

@@ -76,7 +76,6 @@ class _EinsumProjection(Layer):
             outputs = ops.sigmoid(outputs)
         return outputs
 
-
     def _fused_call(self, inputs):
         """The projection as the adapter's ``fused_dense`` of the inputs with
         their bound axes flattened, on the kernel and bias viewed as a Dense's
