@@ -137,3 +137,133 @@ def test_integer_labels_reach_the_loss_function_as_integers():
     assert seen[0].startswith("int") and seen[1] == "float32"  # JAX without x64: int32
     assert float(ops.convert_to_numpy(by_integers)) == float(ops.convert_to_numpy(by_floats))
     assert losses.sparse_categorical_crossentropy._integer_targets
+
+
+# ------------------------------------------- the mean in one kernel (losses)
+
+MEAN_HOOK = "fused_mean_sparse_categorical_crossentropy"
+needs_mean_hook = requires_adapter_hook(MEAN_HOOK)
+
+
+@pytest.fixture
+def mean_hook_calls(monkeypatch):
+    """A list that grows by one entry per call the mean hook answered."""
+    calls = []
+    original = getattr(B, MEAN_HOOK, None)
+    if original is None:
+        return calls
+
+    def spy(*args, **kwargs):
+        result = original(*args, **kwargs)
+        calls.append(args)
+        return result
+
+    monkeypatch.setattr(nn_ops, "_fused_mean_sparse_categorical_crossentropy", spy)
+    return calls
+
+
+def _loss_and_gradient(loss, labels, outputs, sample_weight=None):
+    """(loss, d(loss * 1.7)/d outputs) as NumPy for a ``Loss`` object."""
+    from kfacade.variables import Variable
+
+    variable = Variable(outputs)
+    target = ops.convert_to_tensor(labels)
+
+    def fn():
+        value = loss(target, variable.value, sample_weight=sample_weight)
+        return ops.multiply(value, 1.7), value
+
+    (_, value), (gradient,) = B.value_and_grad(fn, [variable])
+    return float(ops.convert_to_numpy(value)), np.asarray(ops.convert_to_numpy(gradient))
+
+
+def _generic_loss(monkeypatch, loss, labels, outputs, sample_weight=None):
+    """As ``_loss_and_gradient`` with both hooks removed: per-entry generic
+    losses, then ``mean``."""
+    with monkeypatch.context() as patch:
+        patch.setattr(nn_ops, "_fused_mean_sparse_categorical_crossentropy", None)
+        patch.setattr(nn_ops, "_fused_sparse_categorical_crossentropy", None)
+        return _loss_and_gradient(loss, labels, outputs, sample_weight)
+
+
+@needs_mean_hook
+@pytest.mark.parametrize("shape", [(16, 2), (128, 10), (5, 7, 10), (4,), (3, 1, 6)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("from_logits", [True, False])
+@pytest.mark.parametrize("trailing_one", [False, True])
+def test_mean_hook_equals_the_mean_of_generic_losses(monkeypatch, mean_hook_calls, shape, dtype,
+                                                     from_logits, trailing_one):
+    """The loss within a relative 1e-6 (the hook's contract): ``nll_loss``'s
+    mean sums the entries in another order than ``mean`` (measured up to
+    2.3e-7 relative in float32, a few ulps); the gradient, ``-g / n`` at each
+    label either way, bit for bit."""
+    rng = np.random.default_rng(3)
+    outputs = rng.standard_normal(shape).astype(dtype)
+    if not from_logits:
+        outputs = np.abs(outputs) + 0.1
+    labels = rng.integers(0, shape[-1], shape[:-1]).astype("int64")
+    if trailing_one:
+        labels = labels[..., None]
+    loss = losses.SparseCategoricalCrossentropy(from_logits=from_logits, dtype=dtype)
+    fused = _loss_and_gradient(loss, labels, outputs)
+    assert len(mean_hook_calls) == 1
+    generic = _generic_loss(monkeypatch, loss, labels, outputs)
+    np.testing.assert_allclose(fused[0], generic[0], rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(fused[1], generic[1])
+
+
+@needs_mean_hook
+def test_string_loss_in_fit_takes_the_mean_hook(mean_hook_calls):
+    """``compile(loss="sparse_categorical_crossentropy")`` wraps the function,
+    which carries its fused mean; fit's steps take it."""
+    import kfacade
+
+    model = kfacade.Sequential([kfacade.Input((3,)), kfacade.layers.Dense(4)])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(4).random((8, 3)).astype("float32")
+    model.fit(x, np.arange(8) % 4, batch_size=4, epochs=1, verbose=0)
+    assert len(mean_hook_calls) == 2
+
+
+@needs_mean_hook
+@pytest.mark.parametrize("case", ["sample_weight", "ignore_class", "sum", "mask", "empty"])
+def test_mean_hook_declined_cases_reduce_the_per_entry_losses(monkeypatch, mean_hook_calls, case):
+    """What the one-kernel mean cannot express runs the general reduction,
+    whose value is checked against NumPy."""
+    rng = np.random.default_rng(5)
+    outputs = rng.standard_normal((6, 3)).astype("float32")
+    labels = rng.integers(0, 3, (6,))
+    kwargs, sample_weight = {}, None
+    if case == "sample_weight":
+        sample_weight = np.array([1.0, 0.0, 2.0, 1.0, 0.5, 1.0], "float32")
+    elif case == "ignore_class":
+        labels[:2] = 2
+        kwargs["ignore_class"] = 2
+    elif case == "sum":
+        kwargs["reduction"] = "sum"
+    elif case == "empty":
+        outputs, labels = outputs[:0], labels[:0]
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True, **kwargs)
+    log_prob = outputs - np.log(np.exp(outputs).sum(-1, keepdims=True))
+    per_entry = -log_prob[np.arange(len(labels)), labels]
+    if case == "mask":
+        from kfacade.engine.masks import set_keras_mask
+
+        mask = np.array([True, True, False, True, False, True])
+        tensor = ops.convert_to_tensor(outputs)
+        set_keras_mask(tensor, ops.convert_to_tensor(mask))
+        value = float(ops.convert_to_numpy(loss(ops.convert_to_tensor(labels), tensor)))
+        expected = per_entry[mask].mean()
+    elif case == "empty":  # Keras's reduction returns an empty batch's losses as they are
+        value = np.asarray(ops.convert_to_numpy(loss(labels, outputs)))
+        expected = per_entry
+    else:
+        value = float(ops.convert_to_numpy(loss(labels, outputs, sample_weight=sample_weight)))
+        if case == "sample_weight":
+            expected = (per_entry * sample_weight).mean()
+        elif case == "ignore_class":
+            expected = per_entry[labels != 2].mean()
+        else:
+            expected = per_entry.sum()
+    assert mean_hook_calls == []
+    np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)

@@ -34,12 +34,15 @@ from kfacade.backend.config import epsilon as _epsilon
 
 from ._helpers import _FUSED_DTYPES, _PLAIN_TENSORS
 
-__all__ = ["fused_sparse_categorical_crossentropy"]
+__all__ = ["fused_sparse_categorical_crossentropy", "fused_mean_sparse_categorical_crossentropy"]
 
 _INTEGER_LABELS = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 
 
-def fused_sparse_categorical_crossentropy(target, output, from_logits, axis):
+def _log_probabilities(target, output, from_logits, axis):
+    """(log-probabilities, labels as int64 in ``[0, classes)``), each flat over
+    the entries when the outputs have more than two axes; raises
+    ``NotImplementedError`` for the declined cases (module docstring)."""
     if type(output) not in _PLAIN_TENSORS or type(target) not in _PLAIN_TENSORS \
             or output.dtype not in _FUSED_DTYPES:
         raise NotImplementedError("the fused cross-entropy takes float32 / float64 torch tensors")
@@ -61,8 +64,26 @@ def fused_sparse_categorical_crossentropy(target, output, from_logits, axis):
     else:  # the generic path's normalisation, clipping and log, op by op
         output = torch.div(output, torch.sum(output, -1, keepdim=True))
         log_prob = torch.log(torch.clamp(output, _epsilon(), 1.0 - _epsilon()))
-    if ndim == 2:
-        return F.nll_loss(log_prob, index, reduction="none")
-    # nll_loss wants the classes at dim 1: rows of a flat (samples, classes) view.
-    losses = F.nll_loss(log_prob.reshape(-1, classes), index.reshape(-1), reduction="none")
-    return losses.reshape(target.shape)
+    if ndim != 2:
+        # nll_loss wants the classes at dim 1: rows of a flat (samples, classes) view.
+        log_prob, index = log_prob.reshape(-1, classes), index.reshape(-1)
+    return log_prob, index
+
+
+def fused_sparse_categorical_crossentropy(target, output, from_logits, axis):
+    log_prob, index = _log_probabilities(target, output, from_logits, axis)
+    losses = F.nll_loss(log_prob, index, reduction="none")
+    return losses if output.ndim == 2 else losses.reshape(target.shape)
+
+
+def fused_mean_sparse_categorical_crossentropy(target, output, from_logits, axis):
+    """The mean of ``fused_sparse_categorical_crossentropy`` over every entry,
+    as ``nll_loss(reduction="mean")``: one kernel and one autograd node where
+    the per-entry losses and ``mean`` take two of each. Its sum runs in
+    another order than ``mean``'s (the loss may differ in its last bits;
+    the gradient, ``-g / n`` at each label, is the same). No entries: declined
+    (the generic mean of nothing is 0, ``nll_loss``'s NaN)."""
+    if type(target) in _PLAIN_TENSORS and target.numel() == 0:
+        raise NotImplementedError("no entries to average")
+    log_prob, index = _log_probabilities(target, output, from_logits, axis)
+    return F.nll_loss(log_prob, index)

@@ -313,6 +313,22 @@ OPTIONAL_HOOKS = {
     ``NotImplementedError`` for any case it does not compute (the generic ops
     then run and raise the user-facing errors).
     """,
+    "fused_mean_sparse_categorical_crossentropy": """
+    fused_mean_sparse_categorical_crossentropy(target, output, from_logits, axis) -> loss
+
+    The mean over every entry of ``fused_sparse_categorical_crossentropy``'s
+    losses, in one kernel (torch: ``F.nll_loss(reduction="mean")``): a loss's
+    default reduction ("sum_over_batch_size") with no sample weight and no
+    mask, tried by ``SparseCategoricalCrossentropy`` (and the
+    ``"sparse_categorical_crossentropy"`` loss) before it reduces the
+    per-entry losses with ``mean``.
+
+    Args and declined cases: as ``fused_sparse_categorical_crossentropy``;
+    also declines a target with no entries (the generic mean of nothing is
+    0). Returns a scalar native tensor. Its sum may run in another order
+    than ``mean``'s: the loss equals the generic path's within a relative
+    1e-6, and the gradient of `output` equals it to float32 rounding.
+    """,
 }
 
 

@@ -10,6 +10,7 @@ import warnings
 from kfacade import ops
 from kfacade.backend.config import epsilon
 from kfacade.engine import object_registry
+from kfacade.engine.masks import get_keras_mask
 from kfacade.losses.loss import Loss, squeeze_or_expand_to_same_rank
 
 _LOG_2 = 0.6931471805599453
@@ -219,7 +220,27 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     )[0]
 
 
+def _sparse_categorical_crossentropy_mean(y_true, y_pred, from_logits=False, ignore_class=None,
+                                          axis=-1):
+    """The mean over every entry of ``sparse_categorical_crossentropy``, from
+    the adapter's fused kernel, or None where it has none or declines (the
+    caller then reduces the per-entry losses). With `ignore_class` the mean
+    leaves entries out: None.
+
+    The per-entry function squeezes a trailing label axis of 1 at `axis`;
+    the op called here squeezes it at the last axis, the only class axis
+    its kernel takes, so the two agree wherever the kernel runs.
+    """
+    if ignore_class is not None:
+        return None
+    _check_axis(axis)
+    return ops.nn._mean_sparse_categorical_crossentropy_or_none(
+        y_true, y_pred, from_logits=from_logits, axis=axis)
+
+
 sparse_categorical_crossentropy._with_mask = _sparse_categorical_crossentropy_masked
+# The default reduction of the whole batch in one kernel (LossFunctionWrapper).
+sparse_categorical_crossentropy._mean = _sparse_categorical_crossentropy_mean
 # Integer labels stay integers in ``LossFunctionWrapper`` (no float round trip).
 sparse_categorical_crossentropy._integer_targets = True
 
@@ -268,6 +289,19 @@ class LossFunctionWrapper(Loss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        # A function with a fused mean (sparse cross-entropy), the default
+        # reduction, no weights and no mask: the batch's mean in one kernel.
+        mean = getattr(self.fn, "_mean", None)
+        if mean is not None and sample_weight is None and get_keras_mask(y_pred) is None \
+                and self.reduction in ("sum_over_batch_size", "mean"):
+            targets, outputs = squeeze_or_expand_to_same_rank(
+                self._targets_as_tensor(y_true), ops.convert_to_tensor(y_pred, dtype=self.dtype))
+            value = mean(targets, outputs, **self._fn_kwargs)
+            if value is not None:
+                return value
+        return super().__call__(y_true, y_pred, sample_weight=sample_weight)
 
     def call(self, y_true, y_pred):
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)

@@ -3,6 +3,7 @@ blocks, convolution, pooling, normalisation."""
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import epsilon as _epsilon
 from kfacade.backend.conv_geometry import standardize_data_format, standardize_padding
+from kfacade.engine.operation import has_symbolic
 from kfacade.ops.dispatch import make_op, symbolic_or
 from kfacade.random import draw_seed as _draw_seed
 
@@ -20,6 +21,9 @@ swish = silu
 #: up once: one adapter serves the whole process. None when it has none.
 _fused_sparse_categorical_crossentropy = getattr(
     _B, "fused_sparse_categorical_crossentropy", None)
+#: Its mean over every entry in one kernel (the losses' default reduction).
+_fused_mean_sparse_categorical_crossentropy = getattr(
+    _B, "fused_mean_sparse_categorical_crossentropy", None)
 
 
 def _seeded_dropout(x, rate, noise_shape=None, seed=None):
@@ -126,6 +130,25 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     index = _B.expand_dims(_B.cast(target, "int32"), axis)
     picked = _B.take_along_axis(log_prob, index, axis=axis)
     return _B.negative(_B.squeeze(picked, axis=axis))
+
+
+def _mean_sparse_categorical_crossentropy_or_none(target, output, from_logits=False, axis=-1):
+    """The mean over every entry of ``sparse_categorical_crossentropy(target,
+    output, from_logits, axis)`` from the adapter's
+    ``fused_mean_sparse_categorical_crossentropy``, or None where the adapter
+    has none or declines these tensors (the caller then takes the mean of
+    the per-entry losses). Not a Keras op: the losses' fast path."""
+    fused = _fused_mean_sparse_categorical_crossentropy
+    if fused is None or has_symbolic((target, output), {}):
+        return None
+    output = _B.convert_to_tensor(output)
+    target = _B.convert_to_tensor(target)
+    if len(_B.shape(target)) == len(_B.shape(output)) and _B.shape(target)[-1] == 1:
+        target = _B.squeeze(target, axis=-1)
+    try:
+        return fused(target, output, from_logits, axis)
+    except NotImplementedError:
+        return None
 
 
 @symbolic_or
