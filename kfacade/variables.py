@@ -29,6 +29,9 @@ from kfacade.backend.state import (  # noqa: F401 (re-exported: their public hom
 # variable names stay unique across threads.
 _uid = itertools.count()
 
+#: The adapter's in-place add (contract.OPTIONAL_HOOKS), or None.
+_variable_assign_add = getattr(_B, "variable_assign_add", None)
+
 _AGGREGATIONS = ("none", "sum", "mean", "only_first_replica")
 _AUTOCAST_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -165,7 +168,15 @@ class Variable(VariableBase):
         return value
 
     def assign_add(self, delta):
-        """Adds `delta` to the value."""
+        """Adds `delta` to the value (in place where the adapter's
+        ``variable_assign_add`` hook takes it: outside a StatelessScope)."""
+        if _variable_assign_add is not None and _local.scope is None:
+            if isinstance(delta, Variable):
+                delta = delta.value
+            handle = _variable_assign_add(self._handle, delta)
+            if handle is not None:
+                self._handle = handle
+                return handle
         return self.assign(_B.add(self.value, delta))
 
     def assign_sub(self, delta):

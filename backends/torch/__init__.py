@@ -18,6 +18,7 @@ except ModuleNotFoundError as error:
     ) from error
 
 from .variables import *  # noqa: E402,F401,F403
+from .variables import variable_assign_add  # noqa: E402,F401  (optional hook)
 from .numpy import *  # noqa: E402,F401,F403
 from .nn import *  # noqa: E402,F401,F403
 from .core import *  # noqa: E402,F401,F403
@@ -29,5 +30,5 @@ from .rnn import *  # noqa: E402,F401,F403  (optional hooks: lstm, gru)
 from .normalization import *  # noqa: E402,F401,F403  (optional hooks: fused_*_normalization)
 from .attention import *  # noqa: E402,F401,F403  (optional hook: fused_dot_product_attention)
 from .optimizers import *  # noqa: E402,F401,F403  (optional hook: fused_optimizer_update)
-from .losses import *  # noqa: E402,F401,F403  (optional hook: fused_sparse_categorical_crossentropy)
+from .losses import *  # noqa: E402,F401,F403  (optional hooks: fused_[mean_]sparse_categorical_crossentropy)
 from .affine import *  # noqa: E402,F401,F403  (optional hooks: fused_dense, fused_conv)

@@ -237,6 +237,38 @@ def variable_assign(handle, value):
     return handle
 
 
+def variable_assign_add(handle, delta):
+    """The optional hook (``contract.OPTIONAL_HOOKS``): `delta` added to
+    `handle` in place, outside autograd, as ``variable_assign(handle, handle
+    + delta)`` computes it (one add, the same rounding) without the new
+    tensor and the copy. Returns `handle`, or None, having changed nothing,
+    for a delta of another dtype or shape (a cast or broadcast the generic
+    path does and an in-place add refuses), a float added to an integer
+    variable, or a handle that is not a plain Parameter (a DTensor).
+    """
+    if type(handle) is not torch.nn.Parameter:
+        return None
+    kind = type(delta)
+    if kind is Tensor:
+        if delta.dtype != handle.dtype or delta.shape != handle.shape \
+                or delta.device != handle.device:
+            return None
+    elif kind is float:
+        if not handle.dtype.is_floating_point:
+            return None
+    elif kind is not int or handle.dtype == torch.bool:
+        return None
+    if not handle.requires_grad or not torch.is_grad_enabled():
+        handle.add_(delta)
+        return handle
+    _set_grad_enabled(False)
+    try:
+        handle.add_(delta)
+    finally:
+        _set_grad_enabled(True)
+    return handle
+
+
 def _same_layout(handle, value):
     """`value` laid out as `handle`: a DTensor (a model-parallel result) read
     whole into a plain variable (a metric state); a plain tensor cut into

@@ -313,6 +313,23 @@ OPTIONAL_HOOKS = {
     ``NotImplementedError`` for any case it does not compute (the generic ops
     then run and raise the user-facing errors).
     """,
+    "variable_assign_add": """
+    variable_assign_add(handle, delta) -> handle or None
+
+    `delta` added to the variable storage `handle` in place, outside
+    autograd (torch: ``add_``), for ``Variable.assign_add`` outside a
+    StatelessScope: the metric states and the loss tracker take one add per
+    update where ``variable_assign(handle, add(value, delta))`` takes an add
+    and a copy.
+
+    Args: `handle` a variable's native storage; `delta` a native tensor, a
+    Python number, as the caller gave it.
+
+    Returns `handle`, holding exactly ``add(value, delta)`` (the same
+    rounding). Returns None, having changed nothing, for what it does not
+    do in place (a delta of another dtype, shape or device, a float added to
+    an integer variable): the generic add, cast and shape check then run.
+    """,
     "fused_mean_sparse_categorical_crossentropy": """
     fused_mean_sparse_categorical_crossentropy(target, output, from_logits, axis) -> loss
 

@@ -379,7 +379,7 @@ class Optimizer:
         learning_rate = self._step_learning_rate()
         self._apply_weight_decay(trainable_variables, learning_rate)
         self._backend_update_step(grads, trainable_variables, learning_rate)
-        self._iterations.assign(ops.add(self._iterations.value, 1))
+        self._iterations.assign_add(1)
         for variable in trainable_variables:
             constraint = getattr(variable, "constraint", None)
             if constraint is not None:
