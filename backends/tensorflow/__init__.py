@@ -75,3 +75,4 @@ from .step import *  # noqa: E402,F401,F403
 from .distribute import *  # noqa: E402,F401,F403
 from .normalization import *  # noqa: E402,F401,F403  (optional hook: fused_batch_normalization)
 from .attention import *  # noqa: E402,F401,F403  (optional hook: fused_dot_product_attention)
+from .losses import *  # noqa: E402,F401,F403  (optional hook: fused_sparse_categorical_crossentropy)

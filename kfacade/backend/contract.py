@@ -306,12 +306,14 @@ OPTIONAL_HOOKS = {
 
     Returns the per-entry losses, of `target`'s shape: ``-log_softmax(output)``
     (from logits) or ``-log(clip(output / sum(output), epsilon, 1 - epsilon))``
-    (probabilities) at each label, the label taken modulo the number of
-    classes (as the generic ``take_along_axis``: negative labels count from
-    the end) and a float label truncated to an integer. Results and gradients
-    equal the generic path's to float32 rounding; raises
-    ``NotImplementedError`` for any case it does not compute (the generic ops
-    then run and raise the user-facing errors).
+    (probabilities) at each label, each label read as the adapter's generic
+    ``take_along_axis`` reads an index (negative labels count from the end;
+    torch takes any label modulo the number of classes, TensorFlow refuses
+    one still out of range) and a float label truncated to an integer.
+    Results and gradients equal the generic path's within a relative 1e-6
+    (a fused kernel's own order of operations; torch's is bit for bit);
+    raises ``NotImplementedError`` for any case it does not compute (the
+    generic ops then run and raise the user-facing errors).
     """,
     "variable_assign_add": """
     variable_assign_add(handle, delta) -> handle or None
