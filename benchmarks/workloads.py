@@ -57,9 +57,12 @@ _TINY_SHAPES = {
     "tiny": dict(dims=(8, 8, 2), dropout=0.0, batch=16),
     "eager": dict(dims=(16, 32, 2), dropout=0.0, batch=1),
 }
-#: The rows with the shortest trials: one slow spell of the host moves a
-#: whole trial, so they get ``short_rounds`` rounds where a size sets it.
-SHORT_WORKLOADS = ("eager_call", "tiny_step")
+#: The rows with the shortest trials (20-130 ms a trial on a 2-core EPYC): one
+#: slow spell of the host moves a whole trial, so they get ``short_rounds``
+#: rounds where a size sets it. mlp_fit and predict joined after one run read
+#: JAX mlp_fit at 1.08 from five trials per side spread 1.58-1.92 ms a step,
+#: where runs of that row alone read 1.01-1.04.
+SHORT_WORKLOADS = ("mlp_fit", "predict", "eager_call", "tiny_step")
 #: Steps per trial (and rounds of trials) of the default run, ``--quick`` and the unit test.
 #: eager_call and tiny_step run 1000 calls / steps a trial: at 200 (a 6-9 ms trial) each
 #: trial also paid the worker's wake-up after idling through the other sides' trials
