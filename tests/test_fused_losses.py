@@ -42,11 +42,12 @@ def _assert_close(fused, generic):
     np.testing.assert_allclose(fused, generic, **BOUNDS.get(B.name, dict(rtol=1e-6, atol=1e-7)))
 
 
-@pytest.fixture
-def hook_calls(monkeypatch):
-    """A list that grows by one entry per call the hook answered."""
+def _answered_calls(monkeypatch, hook):
+    """A list that grows by one entry per call the adapter's `hook` answered
+    (a declined call raises and adds nothing); ``kfacade.ops.nn`` keeps the
+    hook it looked up as ``_<hook>``."""
     calls = []
-    original = getattr(B, HOOK, None)
+    original = getattr(B, hook, None)
     if original is None:
         return calls
 
@@ -55,8 +56,13 @@ def hook_calls(monkeypatch):
         calls.append(args)
         return result
 
-    monkeypatch.setattr(nn_ops, "_fused_sparse_categorical_crossentropy", spy)
+    monkeypatch.setattr(nn_ops, f"_{hook}", spy)
     return calls
+
+
+@pytest.fixture
+def hook_calls(monkeypatch):
+    return _answered_calls(monkeypatch, HOOK)
 
 
 def _losses_and_gradient(labels, outputs, from_logits):
@@ -195,19 +201,7 @@ needs_mean_hook = requires_adapter_hook(MEAN_HOOK)
 
 @pytest.fixture
 def mean_hook_calls(monkeypatch):
-    """A list that grows by one entry per call the mean hook answered."""
-    calls = []
-    original = getattr(B, MEAN_HOOK, None)
-    if original is None:
-        return calls
-
-    def spy(*args, **kwargs):
-        result = original(*args, **kwargs)
-        calls.append(args)
-        return result
-
-    monkeypatch.setattr(nn_ops, "_fused_mean_sparse_categorical_crossentropy", spy)
-    return calls
+    return _answered_calls(monkeypatch, MEAN_HOOK)
 
 
 def _loss_and_gradient(loss, labels, outputs, sample_weight=None):
