@@ -29,8 +29,9 @@ from kfacade.backend.state import (  # noqa: F401 (re-exported: their public hom
 # variable names stay unique across threads.
 _uid = itertools.count()
 
-#: The adapter's in-place add (contract.OPTIONAL_HOOKS), or None.
+#: The adapter's in-place add and subtract (contract.OPTIONAL_HOOKS), or None.
 _variable_assign_add = getattr(_B, "variable_assign_add", None)
+_variable_assign_sub = getattr(_B, "variable_assign_sub", None)
 
 _AGGREGATIONS = ("none", "sum", "mean", "only_first_replica")
 _AUTOCAST_DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -170,18 +171,27 @@ class Variable(VariableBase):
     def assign_add(self, delta):
         """Adds `delta` to the value (in place where the adapter's
         ``variable_assign_add`` hook takes it: outside a StatelessScope)."""
-        if _variable_assign_add is not None and _local.scope is None:
-            if isinstance(delta, Variable):
-                delta = delta.value
-            handle = _variable_assign_add(self._handle, delta)
-            if handle is not None:
-                self._handle = handle
-                return handle
+        if _variable_assign_add is not None and _local.scope is None \
+                and self._in_place(_variable_assign_add, delta):
+            return self._handle
         return self.assign(_B.add(self.value, delta))
 
     def assign_sub(self, delta):
-        """Subtracts `delta` from the value."""
+        """Subtracts `delta` from the value (in place as ``assign_add``)."""
+        if _variable_assign_sub is not None and _local.scope is None \
+                and self._in_place(_variable_assign_sub, delta):
+            return self._handle
         return self.assign(_B.subtract(self.value, delta))
+
+    def _in_place(self, hook, delta):
+        """Whether the adapter's in-place `hook` took `delta`."""
+        if isinstance(delta, Variable):
+            delta = delta.value
+        handle = hook(self._handle, delta)
+        if handle is None:
+            return False
+        self._handle = handle
+        return True
 
     # ------------------------------------------------ tensor behaviour
     def __array__(self, dtype=None, copy=None):

@@ -1,7 +1,8 @@
-"""The optional ``variable_assign_add`` adapter hook against the generic
-``Variable.assign_add`` (an add, then ``variable_assign``'s copy).
+"""The optional ``variable_assign_add`` / ``variable_assign_sub`` adapter
+hooks against the generic ``Variable.assign_add`` / ``assign_sub`` (an add or
+a subtraction, then ``variable_assign``'s copy).
 
-On an adapter with the hook (torch), each case runs twice from the same
+On an adapter with the hooks (torch, TensorFlow), each case runs twice from the same
 start: through the hook, then with it removed. The values must be equal bit
 for bit (the same add, rounded once), the variable keeps its storage object,
 and a spy shows whether the hook changed it or declined (returned None) so
@@ -22,45 +23,51 @@ try:
 except ImportError:  # plain `pytest` puts tests/ itself on sys.path
     from helpers import requires_adapter_hook
 
-HOOK = "variable_assign_add"
-needs_hook = requires_adapter_hook(HOOK)
+HOOKS = ("variable_assign_add", "variable_assign_sub")
+needs_hook = requires_adapter_hook(HOOKS[0])
 
 
 @pytest.fixture
 def hook_results(monkeypatch):
     """A list of what each hook call returned: the handle, or None (declined)."""
     results = []
-    original = getattr(B, HOOK, None)
-    if original is None:
-        return results
+    for hook in HOOKS:
+        original = getattr(B, hook, None)
+        if original is None:
+            continue
 
-    def spy(handle, delta):
-        result = original(handle, delta)
-        results.append(result)
-        return result
+        def spy(handle, delta, _original=original):
+            result = _original(handle, delta)
+            results.append(result)
+            return result
 
-    monkeypatch.setattr(variables_module, "_variable_assign_add", spy)
+        monkeypatch.setattr(variables_module, f"_{hook}", spy)
     return results
 
 
-def _added(monkeypatch, start, dtype, delta, hook, trainable=False):
-    """(new value as NumPy, whether the storage object was kept)."""
+def _updated(monkeypatch, method, start, dtype, delta, hook, trainable=False):
+    """(new value as NumPy, whether the storage object was kept) after
+    ``variable.<method>(delta)``."""
     with monkeypatch.context() as patch:
         if not hook:
-            patch.setattr(variables_module, "_variable_assign_add", None)
+            for name in HOOKS:
+                patch.setattr(variables_module, f"_{name}", None)
         variable = Variable(np.array(start, dtype), dtype=dtype, trainable=trainable)
         before = variable.handle
-        variable.assign_add(delta() if callable(delta) else delta)
+        getattr(variable, method)(delta() if callable(delta) else delta)
         return np.asarray(ops.convert_to_numpy(variable.value)), variable.handle is before
 
 
 CASES = {
-    # name: (start, variable dtype, delta (a callable makes a native tensor), taken in place)
+    # name: (start, variable dtype, delta (a callable makes a native tensor),
+    #        taken in place: a bool, or the adapters that take it)
     "tensor_same_dtype": ([1.5, -2.25, 3.0], "float32",
                           lambda: ops.convert_to_tensor(np.array([0.1, 0.2, 0.3], "float32")), True),
-    "python_float": ([1.5, -2.25], "float32", 0.1, True),
+    "python_float": (1.5, "float32", 0.1, True),
     "python_int_into_float": (2.5, "float64", 3, True),
-    "python_int_into_int": ([4, 5], "int64", 7, True),
+    "python_int_into_int": (4, "int64", 7, True),
+    # torch broadcasts a number in place; TensorFlow's in-place update does not.
+    "python_float_into_vector": ([1.5, -2.25], "float32", 0.1, ("torch",)),
     "tensor_other_dtype": ([1.5, 2.5], "float32",
                            lambda: ops.convert_to_tensor(np.array([1, 2], "int64")), False),
     "broadcast_delta": ([[1.0, 2.0], [3.0, 4.0]], "float32",
@@ -70,14 +77,17 @@ CASES = {
 
 
 @needs_hook
+@pytest.mark.parametrize("method", ["assign_add", "assign_sub"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_hook_equals_generic(monkeypatch, hook_results, case):
+def test_hook_equals_generic(monkeypatch, hook_results, case, method):
     start, dtype, delta, in_place = CASES[case]
-    fused, kept = _added(monkeypatch, start, dtype, delta, hook=True)
+    if isinstance(in_place, tuple):
+        in_place = B.name in in_place
+    fused, kept = _updated(monkeypatch, method, start, dtype, delta, hook=True)
     assert hook_results == ([hook_results[0]] if in_place else [None])
     if in_place:
         assert hook_results[0] is not None and kept
-    generic, _ = _added(monkeypatch, start, dtype, delta, hook=False)
+    generic, _ = _updated(monkeypatch, method, start, dtype, delta, hook=False)
     assert fused.dtype == generic.dtype
     np.testing.assert_array_equal(fused, generic)
 

@@ -66,6 +66,7 @@ except ModuleNotFoundError as error:
 del _import_tensorflow
 
 from .variables import *  # noqa: E402,F401,F403
+from .variables import variable_assign_add, variable_assign_sub  # noqa: E402,F401  (optional hooks)
 from .numpy import *  # noqa: E402,F401,F403
 from .nn import *  # noqa: E402,F401,F403
 from .core import *  # noqa: E402,F401,F403

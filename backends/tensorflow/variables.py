@@ -162,6 +162,40 @@ def variable_assign(handle, value):
     return handle
 
 
+def _in_place_delta(handle, delta):
+    """Whether `handle` takes `delta` in one ``AssignAdd``/``AssignSub``
+    with the generic path's result: a tensor of its dtype and static shape,
+    or a Python number of its kind for a scalar variable; a plain variable (a tf.distribute
+    variable's in-replica updates follow the strategy's rules: generic)."""
+    if not isinstance(handle, tf.Variable) or isinstance(handle, tf.distribute.DistributedValues):
+        return False
+    kind = type(delta)
+    if kind is float or kind is int:  # TF's in-place updates do not broadcast
+        return handle.shape.rank == 0 and (
+            handle.dtype.is_floating or (kind is int and handle.dtype.is_integer))
+    return isinstance(delta, tf.Tensor) and delta.dtype == handle.dtype \
+        and delta.shape.is_fully_defined() and delta.shape == handle.shape
+
+
+def variable_assign_add(handle, delta):
+    """The optional hook (``contract.OPTIONAL_HOOKS``): one ``AssignAddVariableOp``
+    where the generic path reads, adds and assigns (three graph nodes in a
+    traced step); the same add. None, having changed nothing, for a delta
+    that needs a cast or a broadcast."""
+    if not _in_place_delta(handle, delta):
+        return None
+    handle.assign_add(delta, read_value=False)
+    return handle
+
+
+def variable_assign_sub(handle, delta):
+    """``variable_assign_add``'s subtraction (``AssignSubVariableOp``)."""
+    if not _in_place_delta(handle, delta):
+        return None
+    handle.assign_sub(delta, read_value=False)
+    return handle
+
+
 def _variable_to_tensor(value, dtype=None, name=None, as_ref=False):
     """TensorFlow's conversion of a ``kfacade.Variable``: its current value, natively.
 

@@ -18,7 +18,7 @@ except ModuleNotFoundError as error:
     ) from error
 
 from .variables import *  # noqa: E402,F401,F403
-from .variables import variable_assign_add  # noqa: E402,F401  (optional hook)
+from .variables import variable_assign_add, variable_assign_sub  # noqa: E402,F401  (optional hooks)
 from .numpy import *  # noqa: E402,F401,F403
 from .nn import *  # noqa: E402,F401,F403
 from .core import *  # noqa: E402,F401,F403

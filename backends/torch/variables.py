@@ -237,6 +237,34 @@ def variable_assign(handle, value):
     return handle
 
 
+def _in_place_delta(handle, delta):
+    """Whether `handle` takes `delta` in one in-place add or subtract with
+    the generic path's result: a tensor of its dtype, shape and device, or
+    a Python number of its kind; a plain Parameter (not a DTensor)."""
+    if type(handle) is not torch.nn.Parameter:
+        return False
+    kind = type(delta)
+    if kind is Tensor:
+        return delta.dtype == handle.dtype and delta.shape == handle.shape \
+            and delta.device == handle.device
+    if kind is float:
+        return handle.dtype.is_floating_point
+    return kind is int and handle.dtype != torch.bool
+
+
+def _in_place(update, handle, delta):
+    """`update` (``add_`` or ``sub_``) of `handle` by `delta`, outside autograd."""
+    if not handle.requires_grad or not torch.is_grad_enabled():
+        update(handle, delta)
+        return handle
+    _set_grad_enabled(False)
+    try:
+        update(handle, delta)
+    finally:
+        _set_grad_enabled(True)
+    return handle
+
+
 def variable_assign_add(handle, delta):
     """The optional hook (``contract.OPTIONAL_HOOKS``): `delta` added to
     `handle` in place, outside autograd, as ``variable_assign(handle, handle
@@ -246,27 +274,12 @@ def variable_assign_add(handle, delta):
     path does and an in-place add refuses), a float added to an integer
     variable, or a handle that is not a plain Parameter (a DTensor).
     """
-    if type(handle) is not torch.nn.Parameter:
-        return None
-    kind = type(delta)
-    if kind is Tensor:
-        if delta.dtype != handle.dtype or delta.shape != handle.shape \
-                or delta.device != handle.device:
-            return None
-    elif kind is float:
-        if not handle.dtype.is_floating_point:
-            return None
-    elif kind is not int or handle.dtype == torch.bool:
-        return None
-    if not handle.requires_grad or not torch.is_grad_enabled():
-        handle.add_(delta)
-        return handle
-    _set_grad_enabled(False)
-    try:
-        handle.add_(delta)
-    finally:
-        _set_grad_enabled(True)
-    return handle
+    return _in_place(Tensor.add_, handle, delta) if _in_place_delta(handle, delta) else None
+
+
+def variable_assign_sub(handle, delta):
+    """``variable_assign_add``'s subtraction (``sub_``)."""
+    return _in_place(Tensor.sub_, handle, delta) if _in_place_delta(handle, delta) else None
 
 
 def _same_layout(handle, value):

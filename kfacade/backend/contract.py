@@ -319,10 +319,11 @@ OPTIONAL_HOOKS = {
     variable_assign_add(handle, delta) -> handle or None
 
     `delta` added to the variable storage `handle` in place, outside
-    autograd (torch: ``add_``), for ``Variable.assign_add`` outside a
-    StatelessScope: the metric states and the loss tracker take one add per
-    update where ``variable_assign(handle, add(value, delta))`` takes an add
-    and a copy.
+    autograd (torch: ``add_``; TensorFlow: ``AssignAddVariableOp``), for
+    ``Variable.assign_add`` outside a StatelessScope: metric states, the
+    loss tracker and ``iterations`` take one update where
+    ``variable_assign(handle, add(value, delta))`` takes an add and a copy
+    (in a traced TF step: a read, an add and an assign).
 
     Args: `handle` a variable's native storage; `delta` a native tensor, a
     Python number, as the caller gave it.
@@ -330,7 +331,15 @@ OPTIONAL_HOOKS = {
     Returns `handle`, holding exactly ``add(value, delta)`` (the same
     rounding). Returns None, having changed nothing, for what it does not
     do in place (a delta of another dtype, shape or device, a float added to
-    an integer variable): the generic add, cast and shape check then run.
+    an integer variable, a distributed variable): the generic add, cast and
+    shape check then run.
+    """,
+    "variable_assign_sub": """
+    variable_assign_sub(handle, delta) -> handle or None
+
+    As ``variable_assign_add``, subtracting (torch: ``sub_``; TensorFlow:
+    ``AssignSubVariableOp``): ``Variable.assign_sub``, which the built-in
+    optimizers' per-variable updates use.
     """,
     "fused_mean_sparse_categorical_crossentropy": """
     fused_mean_sparse_categorical_crossentropy(target, output, from_logits, axis) -> loss

@@ -60,7 +60,7 @@ class Adadelta(Optimizer):
             ops.sqrt(ops.add(new_grad, self.epsilon))))
         accumulated_delta.assign(ops.add(ops.multiply(delta_value, rho),
                                          ops.multiply(ops.square(delta), 1.0 - rho)))
-        variable.assign(ops.add(variable.value, ops.multiply(delta, scalars["learning_rate"])))
+        variable.assign_add(ops.multiply(delta, scalars["learning_rate"]))
 
     def get_config(self):
         config = super().get_config()

@@ -49,9 +49,9 @@ class Adagrad(Optimizer):
         accumulator = self._accumulators[self._get_variable_index(variable)]
         new_accumulator = ops.add(accumulator.value, ops.square(gradient))
         accumulator.assign(new_accumulator)
-        variable.assign(ops.subtract(variable.value, ops.divide(
+        variable.assign_sub(ops.divide(
             ops.multiply(gradient, scalars["learning_rate"]),
-            ops.sqrt(ops.add(new_accumulator, self.epsilon)))))
+            ops.sqrt(ops.add(new_accumulator, self.epsilon))))
 
     def get_config(self):
         config = super().get_config()

@@ -80,8 +80,8 @@ class Adam(Optimizer):
             v_hat = self._velocity_hats[index]
             new_v = ops.maximum(v_hat.value, new_v)
             v_hat.assign(new_v)
-        variable.assign(ops.subtract(variable.value, ops.divide(
-            ops.multiply(new_m, scalars["alpha"]), ops.add(ops.sqrt(new_v), self.epsilon))))
+        variable.assign_sub(ops.divide(
+            ops.multiply(new_m, scalars["alpha"]), ops.add(ops.sqrt(new_v), self.epsilon)))
 
     # Also AdamW's rule: the base class applies its decoupled weight decay first.
     _rule_update_variable = _update_variable

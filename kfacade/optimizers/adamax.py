@@ -58,8 +58,8 @@ class Adamax(Optimizer):
         m.assign(new_m)
         new_u = ops.maximum(ops.multiply(u.value, float(self.beta_2)), ops.abs(gradient))
         u.assign(new_u)
-        variable.assign(ops.subtract(variable.value, ops.divide(
-            ops.multiply(new_m, scalars["rate"]), ops.add(new_u, self.epsilon))))
+        variable.assign_sub(ops.divide(
+            ops.multiply(new_m, scalars["rate"]), ops.add(new_u, self.epsilon)))
 
     def get_config(self):
         config = super().get_config()

@@ -519,9 +519,8 @@ class Optimizer:
         factor = ops.multiply(learning_rate, float(self.weight_decay))  # once per step
         for variable in variables:
             if self._weight_decay_mask[self._get_variable_index(variable)]:
-                value = variable.value
-                variable.assign(ops.subtract(
-                    value, ops.multiply(value, _as_dtype(factor, variable.dtype))))
+                variable.assign_sub(
+                    ops.multiply(variable.value, _as_dtype(factor, variable.dtype)))
 
     # ----------------------------------------------------------- helpers
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):

@@ -85,8 +85,8 @@ class Nadam(Optimizer):
         m_hat = ops.add(ops.multiply(new_m, scalars["momentum_scale"]),
                         ops.multiply(gradient, scalars["gradient_scale"]))
         v_hat = ops.multiply(new_v, scalars["velocity_scale"])
-        variable.assign(ops.subtract(variable.value, ops.divide(
-            ops.multiply(m_hat, scalars["learning_rate"]), ops.add(ops.sqrt(v_hat), self.epsilon))))
+        variable.assign_sub(ops.divide(
+            ops.multiply(m_hat, scalars["learning_rate"]), ops.add(ops.sqrt(v_hat), self.epsilon)))
 
     def get_config(self):
         config = super().get_config()

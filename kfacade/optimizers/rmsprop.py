@@ -76,7 +76,7 @@ class RMSprop(Optimizer):
             momentum = self._momentums[index]
             increment = ops.add(ops.multiply(momentum.value, float(self.momentum)), increment)
             momentum.assign(increment)
-        variable.assign(ops.subtract(variable.value, increment))
+        variable.assign_sub(increment)
 
     _rule_update_variable = _update_variable
 

@@ -53,14 +53,14 @@ class SGD(Optimizer):
     def _update_variable(self, gradient, variable, scalars):
         step = ops.multiply(gradient, scalars["learning_rate"])
         if self.momentum == 0:
-            variable.assign(ops.subtract(variable.value, step))
+            variable.assign_sub(step)
             return
         momentum = self.momentums[self._get_variable_index(variable)]
         velocity = ops.subtract(ops.multiply(momentum.value, self.momentum), step)
         momentum.assign(velocity)
         if self.nesterov:
             velocity = ops.subtract(ops.multiply(velocity, self.momentum), step)
-        variable.assign(ops.add(variable.value, velocity))
+        variable.assign_add(velocity)
 
     _rule_update_variable = _update_variable
 
