@@ -10,8 +10,10 @@ Each (backend, side) runs in its own process (``bench_worker.py``; sides:
 kfacade, native, Keras 3 when importable), because kfacade and Keras 3 both
 read ``KERAS_BACKEND``. For each backend the three workers stay up and
 ``run.py`` interleaves their trials: one warm-up trial each, then ``rounds``
-rounds of one trial per side (the order rotates each round; ``short_rounds``
-for the rows of ``workloads.SHORT_WORKLOADS``), medians reported and checked against
+rounds of one trial per side (each round takes the next ordering of the
+sides, ``round_orders``, so that every side follows every other equally
+often; ``short_rounds`` for the rows of ``workloads.SHORT_WORKLOADS``),
+medians reported and checked against
 the targets, with the ratio of each side's fastest trial beside them (``best``).
 A slow spell of a shared machine thus hits every side alike.
 
@@ -33,6 +35,7 @@ import argparse
 import datetime
 import importlib.metadata
 import importlib.util
+import itertools
 import json
 import os
 import platform
@@ -132,6 +135,18 @@ def keras3_available():
         return False
 
 
+def round_orders(sides, rounds):
+    """The order of the sides in each of `rounds` rounds: their orderings
+    (permutations) in turn, so that over each cycle every side runs right
+    after every other equally often. A rotation keeps one cyclic order
+    (kfacade, native, Keras 3, kfacade, ...): kfacade then ran right after
+    Keras 3 in 10 of 15 rounds and native never did, and whatever a side
+    leaves behind on the host (threads winding down, memory being freed)
+    fell on the side after it."""
+    orders = list(itertools.permutations(sides))
+    return [list(orders[r % len(orders)]) for r in range(rounds)]
+
+
 def bench_backend(backend, names, size, threads, with_keras3, tmp):
     """{workload: row} for `backend`: medians, every trial, checks and notes."""
     config = workloads.SIZES[size]
@@ -187,8 +202,7 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
             rounds = config["rounds"]
             if name in workloads.SHORT_WORKLOADS:
                 rounds = config.get("short_rounds", rounds)
-            for r in range(rounds):
-                order = live[r % len(live):] + live[:r % len(live)]
+            for order in round_orders(live, rounds):
                 for side in order:
                     answer = workers[side].ask(op="trial", workload=name)
                     if "seconds" in answer:

@@ -69,7 +69,8 @@ SHORT_WORKLOADS = ("mlp_fit", "predict", "eager_call", "tiny_step")
 #: (native JAX read 0.040-0.051 ms a step against 0.029-0.030 at 1000 steps and in one
 #: process), which is no per-step cost.
 SIZES = {
-    "default": dict(shapes=_SHAPES, rounds=5, short_rounds=15, fresh_rounds=2, steps=dict(
+    # Rounds are multiples of 6, the orderings of three sides (run.round_orders).
+    "default": dict(shapes=_SHAPES, rounds=6, short_rounds=18, fresh_rounds=2, steps=dict(
         mlp_fit=20, cnn_fit=3, lstm_fit=6, resnet_fit=4, transformer_fit=3, predict=20,
         eager_call=1000, tiny_step=1000, first_epoch=20)),
     "quick": dict(shapes=_SHAPES, rounds=2, fresh_rounds=1, steps=dict(

@@ -36,3 +36,22 @@ def test_the_check_catches_different_models():
     weights[0] = weights[0] * 2.0
     _, native_check, _ = workloads.native_side(BACKEND, "mlp_fit", "tiny", weights)
     assert workloads.check_difference(check, native_check) > workloads.CHECK_TOLERANCE
+
+
+@pytest.mark.parametrize("sides", [["kfacade", "native", "keras3"], ["kfacade", "native"]])
+def test_every_side_follows_every_other_equally_often(sides):
+    """Within the default run's rounds, each ordered pair of sides is
+    adjacent equally often: what one side leaves on the host (threads
+    winding down, memory being freed) falls on each other side alike."""
+    import collections
+
+    import run
+
+    rounds = workloads.SIZES["default"]["rounds"]
+    follows = collections.Counter()
+    for order in run.round_orders(sides, rounds):
+        assert sorted(order) == sorted(sides)
+        follows.update(zip(order, order[1:]))
+    pairs = [(a, b) for a in sides for b in sides if a != b]
+    assert set(follows) == set(pairs)
+    assert len(set(follows[pair] for pair in pairs)) == 1
