@@ -105,6 +105,29 @@ def test_trainable_variable_stays_a_differentiable_leaf(monkeypatch, hook_result
     np.testing.assert_allclose(float(ops.convert_to_numpy(loss)), 1.5 ** 2 + 2.5 ** 2)
 
 
+@needs_hook
+def test_a_delta_that_requires_grad_leaves_the_state_outside_autograd(hook_results):
+    """A metric-like state updated in place, inside a differentiated function,
+    by values that depend on a weight: the update is recorded by no graph
+    (the state stays a leaf that needs no gradient, as after the generic
+    path's assign), and the weight's gradient is unchanged by it."""
+    weight = Variable(np.array([1.0, 2.0], "float32"), trainable=True)
+    state = Variable(np.zeros(2, "float32"), trainable=False)
+
+    def fn():
+        doubled = ops.multiply(weight.value, 2.0)
+        state.assign_add(doubled)
+        state.assign_sub(ops.multiply(weight.value, 1.0))
+        return ops.sum(doubled), None
+
+    _, (gradient,) = B.value_and_grad(fn, [weight])
+    assert len(hook_results) == 2 and all(result is not None for result in hook_results)
+    np.testing.assert_array_equal(ops.convert_to_numpy(gradient), [2.0, 2.0])
+    np.testing.assert_array_equal(ops.convert_to_numpy(state.value), [1.0, 2.0])
+    assert getattr(state.handle, "grad_fn", None) is None
+    assert not getattr(state.handle, "requires_grad", False)
+
+
 def test_shape_errors_and_stateless_scopes_keep_the_generic_rules(hook_results):
     """A delta that would grow the variable is refused by name on every
     adapter; inside a StatelessScope the add is recorded, the variable

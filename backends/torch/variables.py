@@ -225,13 +225,21 @@ def variable_assign(handle, value):
         value = _convert(value, handle.dtype)
     if type(value) is not Tensor or type(handle) is not torch.nn.Parameter:
         value = _same_layout(handle, value)
-    if not (handle.requires_grad or value.requires_grad) or not torch.is_grad_enabled():
-        handle.copy_(value)  # nothing autograd could record
+    return _outside_autograd(Tensor.copy_, handle, value)
+
+
+def _outside_autograd(update, handle, value):
+    """``update(handle, value)`` (an in-place ``copy_``, ``add_``, ``sub_``)
+    recorded by no autograd graph: the Parameter stays a leaf, whichever of
+    the two requires grad. Returns `handle`."""
+    if not (handle.requires_grad or getattr(value, "requires_grad", False)) \
+            or not torch.is_grad_enabled():
+        update(handle, value)  # nothing autograd could record
         return handle
     # What `with torch.no_grad()` does, at half its cost (optimizers assign often).
     _set_grad_enabled(False)
     try:
-        handle.copy_(value)
+        update(handle, value)
     finally:
         _set_grad_enabled(True)
     return handle
@@ -252,19 +260,6 @@ def _in_place_delta(handle, delta):
     return kind is int and handle.dtype != torch.bool
 
 
-def _in_place(update, handle, delta):
-    """`update` (``add_`` or ``sub_``) of `handle` by `delta`, outside autograd."""
-    if not handle.requires_grad or not torch.is_grad_enabled():
-        update(handle, delta)
-        return handle
-    _set_grad_enabled(False)
-    try:
-        update(handle, delta)
-    finally:
-        _set_grad_enabled(True)
-    return handle
-
-
 def variable_assign_add(handle, delta):
     """The optional hook (``contract.OPTIONAL_HOOKS``): `delta` added to
     `handle` in place, outside autograd, as ``variable_assign(handle, handle
@@ -274,12 +269,12 @@ def variable_assign_add(handle, delta):
     path does and an in-place add refuses), a float added to an integer
     variable, or a handle that is not a plain Parameter (a DTensor).
     """
-    return _in_place(Tensor.add_, handle, delta) if _in_place_delta(handle, delta) else None
+    return _outside_autograd(Tensor.add_, handle, delta) if _in_place_delta(handle, delta) else None
 
 
 def variable_assign_sub(handle, delta):
     """``variable_assign_add``'s subtraction (``sub_``)."""
-    return _in_place(Tensor.sub_, handle, delta) if _in_place_delta(handle, delta) else None
+    return _outside_autograd(Tensor.sub_, handle, delta) if _in_place_delta(handle, delta) else None
 
 
 def _same_layout(handle, value):
