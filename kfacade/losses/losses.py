@@ -239,8 +239,11 @@ def _sparse_categorical_crossentropy_mean(y_true, y_pred, from_logits=False, ign
 
 
 sparse_categorical_crossentropy._with_mask = _sparse_categorical_crossentropy_masked
-# The default reduction of the whole batch in one kernel (LossFunctionWrapper).
-sparse_categorical_crossentropy._mean = _sparse_categorical_crossentropy_mean
+# The default reduction of the whole batch in one kernel (LossFunctionWrapper),
+# where the adapter has that kernel: elsewhere the wrapper's attempt would only
+# convert the tensors a second time.
+if ops.nn._fused_mean_sparse_categorical_crossentropy is not None:
+    sparse_categorical_crossentropy._mean = _sparse_categorical_crossentropy_mean
 # Integer labels stay integers in ``LossFunctionWrapper`` (no float round trip).
 sparse_categorical_crossentropy._integer_targets = True
 

@@ -104,6 +104,16 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     return _B.negative(_B.sum(_B.multiply(target, log_prob), axis=axis))
 
 
+def _labels_and_outputs(target, output):
+    """Sparse cross-entropy's labels and outputs as native tensors, the
+    labels' trailing axis of 1 squeezed where they have the outputs' rank."""
+    output = _B.convert_to_tensor(output)
+    target = _B.convert_to_tensor(target)
+    if len(_B.shape(target)) == len(_B.shape(output)) and _B.shape(target)[-1] == 1:
+        target = _B.squeeze(target, axis=-1)
+    return target, output
+
+
 @symbolic_or
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Cross-entropy between integer labels `target` and `output`.
@@ -112,10 +122,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     runs the adapter's ``fused_sparse_categorical_crossentropy`` when it has
     one and accepts these tensors.
     """
-    output = _B.convert_to_tensor(output)
-    target = _B.convert_to_tensor(target)
-    if len(_B.shape(target)) == len(_B.shape(output)) and _B.shape(target)[-1] == 1:
-        target = _B.squeeze(target, axis=-1)
+    target, output = _labels_and_outputs(target, output)
     fused = _fused_sparse_categorical_crossentropy
     if fused is not None:
         try:
@@ -141,10 +148,7 @@ def _mean_sparse_categorical_crossentropy_or_none(target, output, from_logits=Fa
     fused = _fused_mean_sparse_categorical_crossentropy
     if fused is None or has_symbolic((target, output), {}):
         return None
-    output = _B.convert_to_tensor(output)
-    target = _B.convert_to_tensor(target)
-    if len(_B.shape(target)) == len(_B.shape(output)) and _B.shape(target)[-1] == 1:
-        target = _B.squeeze(target, axis=-1)
+    target, output = _labels_and_outputs(target, output)
     try:
         return fused(target, output, from_logits, axis)
     except NotImplementedError:
