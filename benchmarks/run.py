@@ -151,7 +151,7 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
     """{workload: row} for `backend`: medians, every trial, checks and notes."""
     config = workloads.SIZES[size]
     sides = ["kfacade", "native"] + (["keras3"] if with_keras3 else [])
-    workers = {}
+    workers, errors = {}, {}
     for side in sides:
         try:
             workers[side] = Worker(side, backend, size, threads, tmp)
@@ -159,7 +159,13 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
                 raise RuntimeError(workers[side].hello["error"])
         except (RuntimeError, ValueError) as error:
             print(f"  {backend}/{side}: cannot start ({error})", flush=True)
+            errors[side] = error
             workers.pop(side, None)
+    if "kfacade" not in workers:  # every row compares against it: nothing to time
+        for worker in workers.values():
+            worker.close()
+        raise RuntimeError(f"{backend}: the kfacade worker cannot start ({errors['kfacade']}); "
+                           "every row compares against it, so nothing is timed")
     versions = {side: worker.hello.get("version") for side, worker in workers.items()}
     rows = {}
     try:

@@ -55,3 +55,13 @@ def test_every_side_follows_every_other_equally_often(sides):
     pairs = [(a, b) for a in sides for b in sides if a != b]
     assert set(follows) == set(pairs)
     assert len(set(follows[pair] for pair in pairs)) == 1
+
+
+def test_a_kfacade_side_that_cannot_start_stops_the_run(tmp_path):
+    """Every row is a ratio to kfacade: without its worker the run says why
+    and stops, rather than failing each row's setup and then crashing."""
+    import run
+
+    with pytest.raises(RuntimeError, match="kfacade worker cannot start .*no_such_backend"):
+        run.bench_backend("no_such_backend", ["mlp_fit", "first_epoch"], "tiny", 1, False,
+                          str(tmp_path))
