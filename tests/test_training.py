@@ -407,3 +407,31 @@ def test_an_overridden_train_step_returns_its_logs_every_step():
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=True)
     history = model.fit(x, y, epochs=1, batch_size=32, verbose=0)
     assert history.history["doubled"][0] == pytest.approx(2 * history.history["loss"][0], rel=1e-6)
+
+
+def test_a_custom_loop_may_call_the_steps_before_fit_builds_them():
+    """train_step, compute_loss and compute_metrics build the compiled loss
+    and metrics on first use, as in Keras, and check the targets then."""
+    x, y = _classification_data(n=16)
+    model = keras.Sequential([layers.Dense(3, activation="softmax", input_shape=(8,))])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    before = model.evaluate(x, y, verbose=0)
+    fresh = keras.Sequential([layers.Dense(3, activation="softmax", input_shape=(8,))])
+    fresh.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    fresh.set_weights(model.get_weights())
+    logs = fresh.train_step((x, y, None))
+    assert float(logs["loss"]) == pytest.approx(before[0], rel=1e-5)
+    assert float(logs["accuracy"]) == pytest.approx(before[1])
+    assert not np.allclose(fresh.get_weights()[0], model.get_weights()[0])
+    history = fresh.fit(x, y, batch_size=4, verbose=0)  # later calls keep working
+    assert np.isfinite(history.history["loss"][0])
+
+    metrics_first = keras.Sequential([layers.Dense(3, activation="softmax", input_shape=(8,))])
+    metrics_first.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    result = metrics_first.compute_metrics(x, y, metrics_first(x))
+    assert 0.0 <= float(result["accuracy"]) <= 1.0
+
+    mse = keras.Sequential([layers.Dense(3, input_shape=(8,))])
+    mse.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match=r"targets of shape \(16, 5\) do not match outputs"):
+        mse.compute_loss(x, np.zeros((16, 5), "float32"), mse(x))

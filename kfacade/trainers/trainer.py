@@ -170,13 +170,18 @@ class Trainer:
         batch_size = self._fixed_batch_size()
         x_spec = tree.map_structure(lambda a: _spec_like(a, batch_size), x)
         outputs = run_on_dummies(lambda inputs: self(inputs, training=False), (x_spec,), {})
-        flat_outputs = tree.flatten(outputs)
+        self._build_compiled(y, [o.shape for o in tree.flatten(outputs)])
+        if self.compiled and self.optimizer is not None and not getattr(self.optimizer, "built", False):
+            self.optimizer.build(self.trainable_variables)
+
+    def _build_compiled(self, y, pred_shapes):
+        """Names the outputs and builds the compiled loss and metrics for
+        targets `y` and outputs of `pred_shapes` (checking one against the other)."""
         names = self._output_names()
-        if not names or len(names) != len(flat_outputs):
-            names = ["output"] if len(flat_outputs) == 1 else [
-                f"output_{i + 1}" for i in range(len(flat_outputs))]
+        if not names or len(names) != len(pred_shapes):
+            names = ["output"] if len(pred_shapes) == 1 else [
+                f"output_{i + 1}" for i in range(len(pred_shapes))]
         self._trainer_output_names = names
-        pred_shapes = [o.shape for o in flat_outputs]
         self._pred_shapes_by_name = dict(zip(names, pred_shapes))
         if not self.compiled:
             return
@@ -191,8 +196,17 @@ class Trainer:
             y_flat = self._compile_loss.flatten_targets(y) if self._compile_loss else tree.flatten(y)
             loss_ids = self._compile_loss.identifiers if self._compile_loss else [None] * len(names)
             self._compile_metrics.build(names, loss_ids, y_flat, pred_shapes)
-        if self.optimizer is not None and not getattr(self.optimizer, "built", False):
-            self.optimizer.build(self.trainable_variables)
+
+    def _build_compiled_on_first_use(self, y, y_pred):
+        """Builds the compiled loss and metrics from a batch's real outputs
+        where a step runs before ``fit``/``evaluate``/``train_on_batch`` built
+        them (a custom loop calling ``train_step``, ``compute_loss`` or
+        ``compute_metrics`` itself), as Keras builds them on first use."""
+        if y is not None and self.compiled and (
+                (self._compile_loss is not None and not self._compile_loss.built)
+                or not self._compile_metrics.built):
+            shapes = [tuple(o.shape) for o in tree.flatten(y_pred)]
+            self._build_compiled(y, [(None,) + s[1:] if s else s for s in shapes])
 
     # ------------------------------------------------------------- steps
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -202,6 +216,7 @@ class Trainer:
         layers' losses alone, as in Keras (a VAE's ``add_loss``).
         """
         total, per_output = None, []
+        self._build_compiled_on_first_use(y, y_pred)
         if self._compile_loss is not None and y is not None:
             total, per_output = self._compile_loss(y, y_pred, sample_weight)
         self._last_per_output_losses = per_output
@@ -231,6 +246,7 @@ class Trainer:
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics; returns the logs dict (tensors)."""
+        self._build_compiled_on_first_use(y, y_pred)
         self._update_compiled_metrics(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
