@@ -63,6 +63,12 @@ _TINY_SHAPES = {
 #: JAX mlp_fit at 1.08 from five trials per side spread 1.58-1.92 ms a step,
 #: where runs of that row alone read 1.01-1.04.
 SHORT_WORKLOADS = ("mlp_fit", "predict", "eager_call", "tiny_step")
+#: 36 short rounds: two workers running the same kfacade tree (compare_trees.py) timed
+#: TF mlp_fit at 0.98x and 1.01x of each other over 18 rounds, 0.98-1.01x over 60, and
+#: 0.99-1.02x native over 60, where full runs of 18 had read that row at 1.04-1.06.
+#: The other rows run ``rounds`` rounds: 12 since one run read JAX cnn_fit at 1.21 from 6
+#: trials a side, 3 of kfacade's at 870-960 ms and 3 at 620-670 (native's all 615-675),
+#: where that row alone read 1.02; 6 more rounds of the long fits cost about 30 s a run.
 #: Steps per trial (and rounds of trials) of the default run, ``--quick`` and the unit test.
 #: eager_call and tiny_step run 1000 calls / steps a trial: at 200 (a 6-9 ms trial) each
 #: trial also paid the worker's wake-up after idling through the other sides' trials
@@ -70,7 +76,7 @@ SHORT_WORKLOADS = ("mlp_fit", "predict", "eager_call", "tiny_step")
 #: process), which is no per-step cost.
 SIZES = {
     # Rounds are multiples of 6, the orderings of three sides (run.round_orders).
-    "default": dict(shapes=_SHAPES, rounds=6, short_rounds=18, fresh_rounds=2, steps=dict(
+    "default": dict(shapes=_SHAPES, rounds=12, short_rounds=36, fresh_rounds=2, steps=dict(
         mlp_fit=20, cnn_fit=3, lstm_fit=6, resnet_fit=4, transformer_fit=3, predict=20,
         eager_call=1000, tiny_step=1000, first_epoch=20)),
     "quick": dict(shapes=_SHAPES, rounds=2, fresh_rounds=1, steps=dict(
