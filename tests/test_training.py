@@ -435,3 +435,27 @@ def test_a_custom_loop_may_call_the_steps_before_fit_builds_them():
     mse.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match=r"targets of shape \(16, 5\) do not match outputs"):
         mse.compute_loss(x, np.zeros((16, 5), "float32"), mse(x))
+
+
+def test_a_step_function_made_before_fit_builds_on_its_first_batch():
+    """make_train_function / make_test_function asked for before any fit:
+    the first call builds the loss and metrics from its batch outside the
+    compiled step (whose variables are fixed when it is made), and a later
+    fit and evaluate use the step made then."""
+    x, y = _classification_data(n=16)
+    model = keras.Sequential([layers.Dense(3, activation="softmax", input_shape=(8,))])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    twin = keras.Sequential([layers.Dense(3, activation="softmax", input_shape=(8,))])
+    twin.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    twin.set_weights(model.get_weights())
+    expected = twin.evaluate(x, y, verbose=0)
+    evaluate_step = model.make_test_function()
+    logs = evaluate_step((x, y, None))
+    assert float(logs["loss"]) == pytest.approx(expected[0], rel=1e-5)
+    train_step = model.make_train_function()
+    first = float(train_step((x, y, None))["loss"])
+    assert first == pytest.approx(expected[0], rel=1e-5)
+    assert float(train_step((x, y, None))["loss"]) < first
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert history.history["loss"][1] < history.history["loss"][0]
+    assert model.evaluate(x, y, verbose=0)[0] < first

@@ -197,14 +197,17 @@ class Trainer:
             loss_ids = self._compile_loss.identifiers if self._compile_loss else [None] * len(names)
             self._compile_metrics.build(names, loss_ids, y_flat, pred_shapes)
 
+    def _compiled_unbuilt(self):
+        """Compiled, with the loss or metrics still waiting for a first batch."""
+        return self.compiled and ((self._compile_loss is not None and not self._compile_loss.built)
+                                  or not self._compile_metrics.built)
+
     def _build_compiled_on_first_use(self, y, y_pred):
         """Builds the compiled loss and metrics from a batch's real outputs
         where a step runs before ``fit``/``evaluate``/``train_on_batch`` built
         them (a custom loop calling ``train_step``, ``compute_loss`` or
         ``compute_metrics`` itself), as Keras builds them on first use."""
-        if y is not None and self.compiled and (
-                (self._compile_loss is not None and not self._compile_loss.built)
-                or not self._compile_metrics.built):
+        if y is not None and self._compiled_unbuilt():
             shapes = [tuple(o.shape) for o in tree.flatten(y_pred)]
             self._build_compiled(y, [(None,) + s[1:] if s else s for s in shapes])
 
@@ -364,23 +367,54 @@ class Trainer:
             return step
         return _B.compile_function(step, self._state_variables(include_optimizer), self.jit_compile)
 
+    def _made_on_first_batch(self, make):
+        """A step function for a model whose compiled loss and metrics wait
+        for a batch (a step function asked for before any ``fit``/``evaluate``):
+        the first call checks that batch and builds them outside the compiled
+        step, whose variables are fixed when it is made, then makes the step
+        with `make` (which also stores it on the model)."""
+        made = []
+
+        def first_batch_then_step(data):
+            if not made:
+                batch = data if self.steps_per_execution == 1 else data[0]
+                self._first_batch_checks(batch[0], batch[1])
+                made.append(make())
+            return made[0](data)
+
+        return first_batch_then_step
+
     def make_train_function(self, force=False):
         """The compiled train step; with ``steps_per_execution`` N > 1 it takes
         a tuple of up to N batches and returns the last step's logs."""
         if self.train_function is None or force:
-            self._step_trainable_variables = list(self.trainable_variables)
-            self._step_regularized_weights = self._regularized_weights()
-            self.train_function = self._make_function(
-                _last_of_steps(self.train_step) if self.steps_per_execution > 1 else self.train_step,
-                include_optimizer=True)
+            if self._compiled_unbuilt():
+                self.train_function = self._made_on_first_batch(self._new_train_function)
+            else:
+                self._new_train_function()
+        return self.train_function
+
+    def _new_train_function(self):
+        self._step_trainable_variables = list(self.trainable_variables)
+        self._step_regularized_weights = self._regularized_weights()
+        self.train_function = self._make_function(
+            _last_of_steps(self.train_step) if self.steps_per_execution > 1 else self.train_step,
+            include_optimizer=True)
         return self.train_function
 
     def make_test_function(self, force=False):
         """As ``make_train_function``, for the test step."""
         if self.test_function is None or force:
-            self.test_function = self._make_function(
-                _last_of_steps(self.test_step) if self.steps_per_execution > 1 else self.test_step,
-                include_optimizer=False)
+            if self._compiled_unbuilt():
+                self.test_function = self._made_on_first_batch(self._new_test_function)
+            else:
+                self._new_test_function()
+        return self.test_function
+
+    def _new_test_function(self):
+        self.test_function = self._make_function(
+            _last_of_steps(self.test_step) if self.steps_per_execution > 1 else self.test_step,
+            include_optimizer=False)
         return self.test_function
 
     def make_predict_function(self, force=False):
