@@ -8,13 +8,15 @@ Usage::
 
 Each (backend, side) runs in its own process (``bench_worker.py``; sides:
 kfacade, native, Keras 3 when importable), because kfacade and Keras 3 both
-read ``KERAS_BACKEND``. For each backend the three workers stay up and
-``run.py`` interleaves their trials: one warm-up trial each, then ``rounds``
-rounds of one trial per side (each round takes the next ordering of the
-sides, ``round_orders``, so that every side follows every other equally
-often; ``short_rounds`` for the rows of ``workloads.SHORT_WORKLOADS``),
-medians reported and checked against
-the targets, with the ratio of each side's fastest trial beside them (``best``).
+read ``KERAS_BACKEND``. For each backend ``run.py`` interleaves the workers'
+trials: one warm-up trial each, then ``rounds`` rounds of one trial per side
+(``short_rounds`` for the rows of ``workloads.SHORT_WORKLOADS``), each round
+taking the next ordering of the sides (``round_orders``) so that every side
+follows every other equally often. The rounds are shared out among
+``generations`` successive sets of fresh workers, since one process can run a
+row faster or slower than another running the same code (``bench_backend``).
+Medians are reported and checked against the targets, with the ratio of each
+side's fastest trial beside them (``best``).
 A slow spell of a shared machine thus hits every side alike.
 
 Before timing a workload, the native model is built from kfacade's initial
@@ -147,10 +149,16 @@ def round_orders(sides, rounds):
     return [list(orders[r % len(orders)]) for r in range(rounds)]
 
 
-def bench_backend(backend, names, size, threads, with_keras3, tmp):
-    """{workload: row} for `backend`: medians, every trial, checks and notes."""
-    config = workloads.SIZES[size]
-    sides = ["kfacade", "native"] + (["keras3"] if with_keras3 else [])
+def generation_orders(sides, rounds, generations):
+    """``round_orders(sides, rounds)`` cut into `generations` runs of
+    consecutive rounds, one per generation of worker processes."""
+    orders = round_orders(sides, rounds)
+    return [orders[len(orders) * g // generations:len(orders) * (g + 1) // generations]
+            for g in range(generations)]
+
+
+def start_workers(backend, sides, size, threads, tmp):
+    """{side: Worker} for the sides that start; raises where kfacade's cannot."""
     workers, errors = {}, {}
     for side in sides:
         try:
@@ -166,66 +174,104 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
             worker.close()
         raise RuntimeError(f"{backend}: the kfacade worker cannot start ({errors['kfacade']}); "
                            "every row compares against it, so nothing is timed")
-    versions = {side: worker.hello.get("version") for side, worker in workers.items()}
-    rows = {}
-    try:
-        for name in names:
-            if name in ("first_epoch", "peak_rss"):
-                continue
-            row = rows[name] = {"trials": {}, "notes": {}}
-            weights = os.path.join(tmp, f"{backend}-{name}.npz")
-            answers = {}
-            for side in [s for s in sides if s in workers]:
-                answers[side] = workers[side].ask(op="setup", workload=name,
-                                                  load=None if side == "kfacade" else weights,
-                                                  save=weights if side == "kfacade" else None)
-                if "error" in answers[side]:
-                    row["notes"][side] = "setup failed: " + answers[side]["error"]
-                    if side == "kfacade":
-                        break
-            live = [s for s in answers if "error" not in answers[s]]
-            if "kfacade" in live and "native" in live:
-                row["check_diff"] = workloads.check_difference(answers["kfacade"]["check"],
-                                                               answers["native"]["check"])
-                row["check"] = answers["kfacade"]["check"][:1]
-                if row["check_diff"] > workloads.CHECK_TOLERANCE:
-                    row["failed"] = (f"first-step check differs by {row['check_diff']:.2e} "
-                                     f"(> {workloads.CHECK_TOLERANCE:g}): not timed")
-            if "kfacade" in live and "keras3" in live:
-                try:
-                    row["keras3_check_diff"] = workloads.check_difference(
-                        answers["kfacade"]["check"], answers["keras3"]["check"])
-                except ValueError:
-                    pass
-            for side in live:
-                if answers[side].get("notes"):
-                    row["notes"][side] = answers[side]["notes"]
-            if row.get("failed") or "kfacade" not in live:
-                print(f"  {backend} {name}: {row.get('failed') or row['notes']}", flush=True)
-                continue
-            for side in live:  # warm-up (first compilation, caches)
-                workers[side].ask(op="trial", workload=name)
-            rounds = config["rounds"]
-            if name in workloads.SHORT_WORKLOADS:
-                rounds = config.get("short_rounds", rounds)
-            for order in round_orders(live, rounds):
-                for side in order:
-                    answer = workers[side].ask(op="trial", workload=name)
-                    if "seconds" in answer:
-                        row["trials"].setdefault(side, []).append(answer["seconds"])
-            per = config["steps"][name]
-            scale = 1e6 / per if name == "eager_call" else 1e3 / per
-            row["median"] = {side: statistics.median(t) * scale for side, t in row["trials"].items()}
-            for side in live:
-                workers[side].ask(op="drop", workload=name)
-            print(f"  {backend} {name}: " + ", ".join(
-                f"{side} {value:.3f}" for side, value in row["median"].items()), flush=True)
-    finally:
-        for worker in workers.values():
-            worker.close()
+    return workers
+
+
+def bench_backend(backend, names, size, threads, with_keras3, tmp):
+    """{workload: row} for `backend`: medians, every trial, checks and notes.
+
+    The rounds are shared out among ``generations`` (a size's setting, else
+    1) sets of fresh worker processes, one after another: a process can run
+    a whole row faster or slower than another process running the same code
+    (torch cnn_fit: 260-300 ms a trial in some, 310-340 in others, on either
+    side), and one process per side would give the row that process's luck.
+    """
+    config = workloads.SIZES[size]
+    sides = ["kfacade", "native"] + (["keras3"] if with_keras3 else [])
+    generations = config.get("generations", 1)
+    timed = [name for name in names if name not in ("first_epoch", "peak_rss")]
+    rows = {name: {"trials": {}, "notes": {}} for name in timed}
+    versions = started = None
+    for generation in range(generations):
+        workers = start_workers(backend, sides, size, threads, tmp)
+        if versions is None:
+            versions = {side: worker.hello.get("version") for side, worker in workers.items()}
+            started = list(workers)
+        try:
+            for name in timed:
+                row = rows[name]
+                if row.get("failed") or row.get("skipped"):
+                    continue
+                live = _set_up_row(backend, name, workers, tmp, row)
+                if row.get("failed") or "kfacade" not in live:
+                    row["skipped"] = True
+                    print(f"  {backend} {name}: {row.get('failed') or row['notes']}", flush=True)
+                    continue
+                for side in live:  # warm-up (first compilation, caches)
+                    workers[side].ask(op="trial", workload=name)
+                rounds = config["rounds"]
+                if name in workloads.SHORT_WORKLOADS:
+                    rounds = config.get("short_rounds", rounds)
+                for order in generation_orders(live, rounds, generations)[generation]:
+                    for side in order:
+                        answer = workers[side].ask(op="trial", workload=name)
+                        if "seconds" in answer:
+                            row["trials"].setdefault(side, []).append(answer["seconds"])
+                for side in live:
+                    workers[side].ask(op="drop", workload=name)
+        finally:
+            for worker in workers.values():
+                worker.close()
+    for name in timed:
+        row = rows[name]
+        row.pop("skipped", None)
+        if not row["trials"]:
+            continue
+        per = config["steps"][name]
+        scale = 1e6 / per if name == "eager_call" else 1e3 / per
+        row["median"] = {side: statistics.median(t) * scale for side, t in row["trials"].items()}
+        print(f"  {backend} {name}: " + ", ".join(
+            f"{side} {value:.3f}" for side, value in row["median"].items()), flush=True)
     if {"first_epoch", "peak_rss"} & set(names):
-        fresh_rows(backend, [s for s in sides if s in workers], size, threads, tmp, rows)
+        fresh_rows(backend, started, size, threads, tmp, rows)
     return rows, versions
+
+
+def _set_up_row(backend, name, workers, tmp, row):
+    """Sets workload `name` up on each worker (the others from kfacade's
+    initial weights) and records the first-step checks in `row` (the largest
+    difference over generations); returns the sides set up."""
+    weights = os.path.join(tmp, f"{backend}-{name}.npz")
+    answers = {}
+    for side in workers:
+        answers[side] = workers[side].ask(op="setup", workload=name,
+                                          load=None if side == "kfacade" else weights,
+                                          save=weights if side == "kfacade" else None)
+        if "error" in answers[side]:
+            row["notes"][side] = "setup failed: " + answers[side]["error"]
+            if side == "kfacade":
+                break
+    live = [s for s in answers if "error" not in answers[s]]
+    if "kfacade" in live and "native" in live:
+        diff = workloads.check_difference(answers["kfacade"]["check"], answers["native"]["check"])
+        row["check_diff"] = max(diff, row.get("check_diff", 0.0))
+        row["check"] = answers["kfacade"]["check"][:1]
+        if row["check_diff"] > workloads.CHECK_TOLERANCE:
+            row["failed"] = (f"first-step check differs by {row['check_diff']:.2e} "
+                             f"(> {workloads.CHECK_TOLERANCE:g}): not timed")
+    if "kfacade" in live and "keras3" in live:
+        try:
+            diff = workloads.check_difference(answers["kfacade"]["check"], answers["keras3"]["check"])
+            row["keras3_check_diff"] = max(diff, row.get("keras3_check_diff", 0.0))
+        except ValueError:
+            pass
+    for side in live:
+        note, before = answers[side].get("notes"), row["notes"].get(side)
+        if note and before is None:
+            row["notes"][side] = note
+        elif note and note not in before.split(" / "):  # e.g. the native probe's pick differs
+            row["notes"][side] = f"{before} / {note}"
+    return live
 
 
 def fresh_rows(backend, sides, size, threads, tmp, rows):
@@ -320,6 +366,8 @@ def markdown(report):
              f"- trials: 1 warm-up + {report['rounds']} interleaved rounds per side"
              + (f" ({report['short_rounds']} for {', '.join(workloads.SHORT_WORKLOADS)}, "
                 "the shortest trials)" if report.get("short_rounds") else "")
+             + (f", shared out among {report['generations']} successive sets of worker processes"
+                if report.get("generations", 1) > 1 else "")
              + "; medians; "
              f"first_epoch/peak_rss: {report['fresh_rounds']} fresh process(es) per side",
              "- ratios: lower is faster for kfacade; `k/native` 1.00 is native speed. "
@@ -433,6 +481,7 @@ def main():
               "rounds": workloads.SIZES[size]["rounds"],
               "short_rounds": workloads.SIZES[size].get("short_rounds"),
               "fresh_rounds": workloads.SIZES[size]["fresh_rounds"],
+              "generations": workloads.SIZES[size].get("generations", 1),
               "load_before": [round(v, 2) for v in os.getloadavg()], "backends": {}, "versions": {}}
     with tempfile.TemporaryDirectory(prefix="kfacade-bench-") as tmp:
         for backend in backends:

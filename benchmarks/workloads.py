@@ -76,7 +76,9 @@ SHORT_WORKLOADS = ("mlp_fit", "predict", "eager_call", "tiny_step")
 #: process), which is no per-step cost.
 SIZES = {
     # Rounds are multiples of 6, the orderings of three sides (run.round_orders).
-    "default": dict(shapes=_SHAPES, rounds=12, short_rounds=36, fresh_rounds=2, steps=dict(
+    # Generations: run.bench_backend; each is one more start and setup of the workers.
+    "default": dict(shapes=_SHAPES, rounds=12, short_rounds=36, fresh_rounds=2, generations=2,
+                    steps=dict(
         mlp_fit=20, cnn_fit=3, lstm_fit=6, resnet_fit=4, transformer_fit=3, predict=20,
         eager_call=1000, tiny_step=1000, first_epoch=20)),
     "quick": dict(shapes=_SHAPES, rounds=2, fresh_rounds=1, steps=dict(

@@ -40,21 +40,26 @@ def test_the_check_catches_different_models():
 
 @pytest.mark.parametrize("sides", [["kfacade", "native", "keras3"], ["kfacade", "native"]])
 def test_every_side_follows_every_other_equally_often(sides):
-    """Within the default run's rounds, each ordered pair of sides is
-    adjacent equally often: what one side leaves on the host (threads
+    """Within each worker generation's share of the default run's rounds,
+    each ordered pair of sides is adjacent equally often: what one side leaves on the host (threads
     winding down, memory being freed) falls on each other side alike."""
     import collections
 
     import run
 
-    rounds = workloads.SIZES["default"]["rounds"]
-    follows = collections.Counter()
-    for order in run.round_orders(sides, rounds):
-        assert sorted(order) == sorted(sides)
-        follows.update(zip(order, order[1:]))
+    config = workloads.SIZES["default"]
     pairs = [(a, b) for a in sides for b in sides if a != b]
-    assert set(follows) == set(pairs)
-    assert len(set(follows[pair] for pair in pairs)) == 1
+    for rounds in (config["rounds"], config["short_rounds"]):
+        # Each generation of workers runs its own share of the rounds.
+        shares = run.generation_orders(sides, rounds, config["generations"])
+        assert sum(len(share) for share in shares) == rounds
+        for share in shares:
+            follows = collections.Counter()
+            for order in share:
+                assert sorted(order) == sorted(sides)
+                follows.update(zip(order, order[1:]))
+            assert set(follows) == set(pairs)
+            assert len(set(follows[pair] for pair in pairs)) == 1
 
 
 def test_a_kfacade_side_that_cannot_start_stops_the_run(tmp_path):
