@@ -367,55 +367,50 @@ class Trainer:
             return step
         return _B.compile_function(step, self._state_variables(include_optimizer), self.jit_compile)
 
-    def _made_on_first_batch(self, make):
-        """A step function for a model whose compiled loss and metrics wait
-        for a batch (a step function asked for before any ``fit``/``evaluate``):
-        the first call checks that batch and builds them outside the compiled
-        step, whose variables are fixed when it is made, then makes the step
-        with `make` (which also stores it on the model)."""
+    def _step_function(self, name, new, force):
+        """The step function kept as attribute `name`, made by `new()` when
+        there is none (or `force`). Asked for while the compiled loss and
+        metrics still wait for a batch (before any ``fit``/``evaluate``), it is
+        made on its first call: that batch is checked and builds them outside
+        the compiled step, whose variables are fixed when it is made."""
+        if getattr(self, name) is not None and not force:
+            return getattr(self, name)
+        if not self._compiled_unbuilt():
+            setattr(self, name, new())
+            return getattr(self, name)
         made = []
 
         def first_batch_then_step(data):
             if not made:
                 batch = data if self.steps_per_execution == 1 else data[0]
                 self._first_batch_checks(batch[0], batch[1])
-                made.append(make())
+                made.append(new())
+                setattr(self, name, made[0])
             return made[0](data)
 
+        setattr(self, name, first_batch_then_step)
         return first_batch_then_step
 
     def make_train_function(self, force=False):
         """The compiled train step; with ``steps_per_execution`` N > 1 it takes
         a tuple of up to N batches and returns the last step's logs."""
-        if self.train_function is None or force:
-            if self._compiled_unbuilt():
-                self.train_function = self._made_on_first_batch(self._new_train_function)
-            else:
-                self._new_train_function()
-        return self.train_function
+        return self._step_function("train_function", self._new_train_function, force)
 
     def _new_train_function(self):
         self._step_trainable_variables = list(self.trainable_variables)
         self._step_regularized_weights = self._regularized_weights()
-        self.train_function = self._make_function(
+        return self._make_function(
             _last_of_steps(self.train_step) if self.steps_per_execution > 1 else self.train_step,
             include_optimizer=True)
-        return self.train_function
 
     def make_test_function(self, force=False):
         """As ``make_train_function``, for the test step."""
-        if self.test_function is None or force:
-            if self._compiled_unbuilt():
-                self.test_function = self._made_on_first_batch(self._new_test_function)
-            else:
-                self._new_test_function()
-        return self.test_function
+        return self._step_function("test_function", self._new_test_function, force)
 
     def _new_test_function(self):
-        self.test_function = self._make_function(
+        return self._make_function(
             _last_of_steps(self.test_step) if self.steps_per_execution > 1 else self.test_step,
             include_optimizer=False)
-        return self.test_function
 
     def make_predict_function(self, force=False):
         """The compiled predict step; with ``steps_per_execution`` > 1 it returns
