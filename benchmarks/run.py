@@ -191,6 +191,7 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
     generations = config.get("generations", 1)
     timed = [name for name in names if name not in ("first_epoch", "peak_rss")]
     rows = {name: {"trials": {}, "notes": {}} for name in timed}
+    untimed = set()  # rows whose check failed or whose kfacade setup did
     versions = started = None
     for generation in range(generations):
         workers = start_workers(backend, sides, size, threads, tmp)
@@ -200,11 +201,11 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
         try:
             for name in timed:
                 row = rows[name]
-                if row.get("failed") or row.get("skipped"):
+                if name in untimed:
                     continue
                 live = _set_up_row(backend, name, workers, tmp, row)
                 if row.get("failed") or "kfacade" not in live:
-                    row["skipped"] = True
+                    untimed.add(name)
                     print(f"  {backend} {name}: {row.get('failed') or row['notes']}", flush=True)
                     continue
                 for side in live:  # warm-up (first compilation, caches)
@@ -224,7 +225,6 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
                 worker.close()
     for name in timed:
         row = rows[name]
-        row.pop("skipped", None)
         if not row["trials"]:
             continue
         per = config["steps"][name]
