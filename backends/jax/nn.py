@@ -264,6 +264,8 @@ def dropout(x, rate, noise_shape=None, seed=None):
     mask = jnp.broadcast_to(mask, x.shape)
     # A number's 1 / keep is one multiply, as on torch and TensorFlow (XLA
     # keeps a division by a constant that is not a power of two).
-    scale = 1.0 / keep_probability if isinstance(rate, int | float) else None
-    kept = x * jnp.asarray(scale, x.dtype) if scale is not None else x / keep_probability
+    if isinstance(rate, int | float):
+        kept = x * jnp.asarray(1.0 / keep_probability, x.dtype)
+    else:
+        kept = x / keep_probability
     return jnp.where(mask, kept, jnp.zeros((), x.dtype))
