@@ -90,6 +90,24 @@ def shared_cpus(threads):
 #: The CPUs every worker is pinned to (``--same-cpu``), or None.
 PINNED_CPUS = [None]
 
+#: glibc malloc settings of every timed worker (``--malloc fixed``, the default).
+#: By default glibc serves a block above its mmap threshold with a fresh mapping
+#: and raises that threshold to the largest such block freed so far, and it
+#: hands the heap's free top back to the system above twice that: whether a
+#: step's large buffers come back as already-mapped memory or as fresh pages
+#: (a page fault each 4 KiB) thus depends on everything the process freed
+#: before. A torch CNN trial (3 steps) took 63-83 thousand faults in one
+#: process and 41-51 thousand in another, and 283-383 ms; with the thresholds
+#: fixed, none and 219-266 ms. One side's process then ran the row faster or
+#: slower by that luck (torch cnn_fit read 0.85-1.22x native from run to run),
+#: where in one process sharing the heap kfacade read 0.85x. Fixed, like the
+#: threads, for every side alike; the fresh-process rows (``fresh_rows``) keep
+#: glibc's defaults, as a user's program starts. Without effect off glibc.
+FIXED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20),  # glibc's largest: 32 MiB
+                "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+#: The malloc settings the timed workers get ({} with ``--malloc default``).
+WORKER_MALLOC = [FIXED_MALLOC]
+
 
 def _pinned(cpus):
     """A ``preexec_fn`` pinning the child to `cpus` before it starts any thread."""
@@ -105,7 +123,8 @@ class Worker:
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "bench_worker.py"), side, size],
-            env=thread_env(backend, threads), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env=dict(thread_env(backend, threads), **WORKER_MALLOC[0]),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self.log, text=True, bufsize=1, preexec_fn=_pinned(PINNED_CPUS[0]))
         self.hello = self.receive()
 
@@ -185,6 +204,8 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
     a whole row faster or slower than another process running the same code
     (torch cnn_fit: 260-300 ms a trial in some, 310-340 in others, on either
     side), and one process per side would give the row that process's luck.
+    The heap's history was one such cause (``FIXED_MALLOC``); the rounds stay
+    shared for whatever else a process carries.
     """
     config = workloads.SIZES[size]
     sides = ["kfacade", "native"] + (["keras3"] if with_keras3 else [])
@@ -362,6 +383,11 @@ def markdown(report):
              "XLA_FLAGS --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads); "
              + ("workers free to use every CPU" if report.get("cpus", "all") == "all"
                 else f"every worker pinned to CPU(s) {report['cpus']} (--same-cpu)"),
+             "- timed workers' glibc malloc: " + (
+                 ", ".join(f"{k}={v}" for k, v in report["malloc"].items())
+                 + " (fixed thresholds: no page faults that depend on the process's history; "
+                 "first_epoch/peak_rss processes keep the defaults)" if report.get("malloc")
+                 else "glibc's defaults (dynamic thresholds)"),
              f"- load average (1, 5, 15 min) before: {report['load_before']}, after: {report['load_after']}",
              f"- trials: 1 warm-up + {report['rounds']} interleaved rounds per side"
              + (f" ({report['short_rounds']} for {', '.join(workloads.SHORT_WORKLOADS)}, "
@@ -451,6 +477,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--same-cpu", action="store_true",
                         help="pin every worker to the same CPU(s) (see shared_cpus)")
+    parser.add_argument("--malloc", choices=("fixed", "default"), default="fixed",
+                        help="the timed workers' glibc malloc thresholds (see FIXED_MALLOC)")
     parser.add_argument("--backends", default="tensorflow,torch,jax")
     parser.add_argument("--workloads", default=",".join(workloads.WORKLOADS + ("first_epoch", "peak_rss")))
     parser.add_argument("--no-keras3", action="store_true")
@@ -466,6 +494,7 @@ def main():
         plot(report, os.path.join(args.out, "ratios.png"))
         return
     PINNED_CPUS[0] = shared_cpus(args.threads) if args.same_cpu else None
+    WORKER_MALLOC[0] = FIXED_MALLOC if args.malloc == "fixed" else {}
     size = "quick" if args.quick else "default"
     names = args.workloads.split(",")
     unknown = set(names) - set(workloads.WORKLOADS) - {"first_epoch", "peak_rss"}
@@ -477,7 +506,7 @@ def main():
     start = time.perf_counter()
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "size": size, "threads": args.threads, "machine": machine(),
-              "cpus": sorted(PINNED_CPUS[0] or []) or "all",
+              "cpus": sorted(PINNED_CPUS[0] or []) or "all", "malloc": WORKER_MALLOC[0],
               "rounds": workloads.SIZES[size]["rounds"],
               "short_rounds": workloads.SIZES[size].get("short_rounds"),
               "fresh_rounds": workloads.SIZES[size]["fresh_rounds"],
