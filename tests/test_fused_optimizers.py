@@ -10,6 +10,8 @@ comparisons are skipped there (``requires_adapter_hook``); the tests that
 check something of their own without a hook (untouched variables, the
 stateless path) run everywhere.
 """
+import sys
+
 import numpy as np
 import pytest
 
@@ -182,6 +184,31 @@ def test_fused_update_matches_generic(case, monkeypatch):
     assert expected_generic_calls == STEPS * len(SHAPES)
     # The hook did every step, and the generic loop never ran.
     assert (counter.fused, counter.declined, generic_calls) == (STEPS, 0, 0)
+
+
+#: Rules the hook computes operation for operation as the generic path (no
+#: ``addcmul``): equal bit for bit, the step size given to ``addcdiv`` as its
+#: scalar on the CPU included.
+EXACT = ["sgd_nesterov", "rmsprop_momentum", "rmsprop_centered", "adam", "adamw_amsgrad",
+         "adam_loss_scale"]
+
+
+@needs_hook
+@pytest.mark.parametrize("step_size", ["kernel scalar", "tensor"])
+@pytest.mark.parametrize("case", EXACT)
+def test_fused_update_rounds_as_generic(case, step_size, monkeypatch):
+    if step_size == "tensor":  # as on a GPU or under torch.compile
+        module = sys.modules[HOOK.__module__]
+        if not hasattr(module, "_kernel_scalar"):
+            pytest.skip("the adapter's hook passes no step size as a kernel scalar "
+                        "(torch's _kernel_scalar)")
+        monkeypatch.setattr(module, "_kernel_scalar", lambda step_size: None)
+    variables, state, counter, _, _ = _run(FUSED[case], monkeypatch, fused=True)
+    expected_variables, expected_state, _, _, _ = _run(FUSED[case], monkeypatch, fused=False)
+    assert counter.fused == STEPS
+    for actual, expected in ((variables, expected_variables), (state, expected_state)):
+        for index, (a, e) in enumerate(zip(actual, expected)):
+            np.testing.assert_array_equal(a, e, err_msg=f"{case}[{index}]")
 
 
 @needs_hook
