@@ -309,3 +309,138 @@ def test_mean_hook_declined_cases_reduce_the_per_entry_losses(monkeypatch, mean_
             expected = per_entry.sum()
     assert mean_hook_calls == []
     np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------- binary cross-entropy of logits, one kernel
+
+BINARY_HOOK = "fused_mean_binary_crossentropy"
+needs_binary_hook = requires_adapter_hook(BINARY_HOOK)
+
+
+@pytest.fixture
+def binary_hook_calls(monkeypatch):
+    return _answered_calls(monkeypatch, BINARY_HOOK)
+
+
+def _generic_binary_loss(monkeypatch, loss, targets, outputs, sample_weight=None):
+    """``_loss_and_gradient`` with the binary hook removed: per-entry generic
+    losses, then the reduction."""
+    with monkeypatch.context() as patch:
+        patch.setattr(nn_ops, "_fused_mean_binary_crossentropy", None)
+        return _loss_and_gradient(loss, targets, outputs, sample_weight)
+
+
+@needs_binary_hook
+@pytest.mark.parametrize("shape, axis", [((32, 1), -1), ((16,), -1), ((4, 3, 2), 1), ((5, 7), 0)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("targets", ["hard", "soft", "smoothed"])
+def test_binary_hook_equals_the_mean_of_generic_losses(monkeypatch, binary_hook_calls, shape, axis,
+                                                       dtype, targets):
+    """The contract's bounds: the loss within a relative 1e-6 (torch sums and
+    rounds ``(1 - z) * x - log_sigmoid(x)`` where the generic path has
+    ``max(x, 0) - x * z + log1p(exp(-|x|))``: measured up to 2.3e-7); the
+    gradient ``(sigmoid(x) - z) / n`` within 2 ulps of 1 over n (measured 1.5)."""
+    rng = np.random.default_rng(7)
+    outputs = (rng.standard_normal(shape) * 3).astype(dtype)
+    labels = rng.integers(0, 2, shape).astype(dtype) if targets != "soft" \
+        else rng.random(shape).astype(dtype)
+    loss = losses.BinaryCrossentropy(from_logits=True, axis=axis, dtype=dtype,
+                                     label_smoothing=0.2 if targets == "smoothed" else 0.0)
+    fused = _loss_and_gradient(loss, labels, outputs)
+    assert len(binary_hook_calls) == 1
+    generic = _generic_binary_loss(monkeypatch, loss, labels, outputs)
+    np.testing.assert_allclose(fused[0], generic[0], rtol=1e-6, atol=0)
+    ulp = np.finfo(dtype).eps
+    np.testing.assert_allclose(fused[1], generic[1], rtol=0, atol=1.7 * 2 * ulp / outputs.size)
+
+
+@needs_binary_hook
+def test_binary_hook_saturated_logits_differ_by_at_most_their_losses(monkeypatch, binary_hook_calls):
+    """Every logit far on its label's side: each generic loss is ``exp(-|x|)``
+    (about 1e-9 at 20), which torch's formula cancels to 0. The contract
+    bounds the difference by those losses; both are 0 to float32 rounding of
+    the logits."""
+    outputs = np.array([[20.0], [-20.0], [18.0], [-25.0]], "float32")
+    labels = np.array([[1.0], [0.0], [1.0], [0.0]], "float32")
+    loss = losses.BinaryCrossentropy(from_logits=True)
+    fused = _loss_and_gradient(loss, labels, outputs)
+    generic = _generic_binary_loss(monkeypatch, loss, labels, outputs)
+    assert len(binary_hook_calls) == 1
+    largest = float(np.max(np.log1p(np.exp(-np.abs(outputs.astype("float64"))))))
+    assert abs(fused[0] - generic[0]) <= largest
+    np.testing.assert_allclose(fused[1], generic[1], rtol=0, atol=2 * 1.7 * largest)
+
+
+@needs_binary_hook
+def test_binary_loss_in_fit_takes_the_hook(binary_hook_calls):
+    import kfacade
+
+    model = kfacade.Sequential([kfacade.Input((3,)), kfacade.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss=kfacade.losses.BinaryCrossentropy(from_logits=True))
+    rng = np.random.default_rng(8)
+    model.fit(rng.random((8, 3)).astype("float32"), rng.integers(0, 2, (8, 1)), batch_size=4,
+              epochs=1, verbose=0)
+    assert len(binary_hook_calls) == 2
+
+
+@needs_binary_hook
+@pytest.mark.parametrize("case", ["probabilities", "sample_weight", "sum", "mask", "empty",
+                                  "broadcast"])
+def test_binary_hook_declined_cases_reduce_the_per_entry_losses(binary_hook_calls, case):
+    """What the one-kernel mean of logits cannot express runs the general
+    reduction, checked against NumPy."""
+    rng = np.random.default_rng(9)
+    outputs = rng.standard_normal((6, 2)).astype("float32")
+    labels = rng.integers(0, 2, (6, 2)).astype("float32")
+    kwargs, sample_weight, from_logits = {}, None, True
+    if case == "probabilities":
+        outputs, from_logits = 1 / (1 + np.exp(-outputs)), False
+    elif case == "sample_weight":
+        sample_weight = np.array([1.0, 0.0, 2.0, 1.0, 0.5, 1.0], "float32")
+    elif case == "sum":
+        kwargs["reduction"] = "sum"
+    elif case == "empty":
+        outputs, labels = outputs[:0], labels[:0]
+    elif case == "broadcast":  # one target per row against two logits: the generic ops broadcast
+        labels = labels[:, :1]
+    loss = losses.BinaryCrossentropy(from_logits=from_logits, **kwargs)
+    logits = outputs if from_logits else np.log(outputs / (1 - outputs))
+    per_entry = (np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits))))
+    per_sample = per_entry.mean(-1)
+    if case == "mask":
+        from kfacade.engine.masks import set_keras_mask
+
+        mask = np.array([True, True, False, True, False, True])
+        tensor = ops.convert_to_tensor(outputs)
+        set_keras_mask(tensor, ops.convert_to_tensor(mask))
+        value = float(ops.convert_to_numpy(loss(ops.convert_to_tensor(labels), tensor)))
+        expected = per_sample[mask].mean()
+    elif case == "empty":
+        value = np.asarray(ops.convert_to_numpy(loss(labels, outputs)))
+        expected = per_sample
+    else:
+        value = float(ops.convert_to_numpy(loss(labels, outputs, sample_weight=sample_weight)))
+        if case == "sample_weight":
+            expected = (per_sample * sample_weight).mean()
+        elif case == "sum":
+            expected = per_sample.sum()
+        else:
+            expected = per_sample.mean()
+    assert binary_hook_calls == []
+    np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)
+
+
+@needs_binary_hook
+def test_binary_hook_leaves_an_axis_the_outputs_lack_to_the_generic_error(monkeypatch,
+                                                                          binary_hook_calls):
+    """An out-of-range axis gets the generic path's error, not a fused mean
+    that would never read the axis."""
+    loss = losses.BinaryCrossentropy(from_logits=True, axis=2)
+    zeros = np.zeros((4, 1), "float32")
+    with monkeypatch.context() as patch:
+        patch.setattr(nn_ops, "_fused_mean_binary_crossentropy", None)
+        with pytest.raises(Exception) as generic:
+            loss(zeros, zeros)
+    with pytest.raises(type(generic.value)):
+        loss(zeros, zeros)
+    assert binary_hook_calls == []

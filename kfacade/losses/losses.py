@@ -264,6 +264,29 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return ops.mean(ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=axis)
 
 
+def _binary_crossentropy_mean(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """The mean over every entry of ``binary_crossentropy`` (the mean over
+    `axis`, then over the batch, is that mean) from the adapter's fused
+    kernel, or None where it has none or declines: probabilities, whose
+    clipping the kernels do not share, and an `axis` the tensors lack (the
+    generic ``mean`` then names it)."""
+    if not from_logits:
+        return None
+    _check_axis(axis)
+    y_true, y_pred = _pair(y_true, y_pred)
+    rank = len(y_pred.shape)
+    if not isinstance(axis, int) or not -rank <= axis < rank:
+        return None
+    if label_smoothing:
+        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
+    return ops.nn._mean_binary_crossentropy_or_none(y_true, y_pred)
+
+
+# The default reduction in one kernel (LossFunctionWrapper), where the adapter has it.
+if ops.nn._fused_mean_binary_crossentropy is not None:
+    binary_crossentropy._mean = _binary_crossentropy_mean
+
+
 # Keras's short names.
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error

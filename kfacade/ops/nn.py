@@ -24,6 +24,8 @@ _fused_sparse_categorical_crossentropy = getattr(
 #: Its mean over every entry in one kernel (the losses' default reduction).
 _fused_mean_sparse_categorical_crossentropy = getattr(
     _B, "fused_mean_sparse_categorical_crossentropy", None)
+#: The adapter's mean binary cross-entropy of logits in one kernel, or None.
+_fused_mean_binary_crossentropy = getattr(_B, "fused_mean_binary_crossentropy", None)
 
 
 def _seeded_dropout(x, rate, noise_shape=None, seed=None):
@@ -151,6 +153,21 @@ def _mean_sparse_categorical_crossentropy_or_none(target, output, from_logits=Fa
     target, output = _labels_and_outputs(target, output)
     try:
         return fused(target, output, from_logits, axis)
+    except NotImplementedError:
+        return None
+
+
+def _mean_binary_crossentropy_or_none(target, output):
+    """The mean over every entry of ``binary_crossentropy(target, output,
+    from_logits=True)`` from the adapter's ``fused_mean_binary_crossentropy``,
+    or None where the adapter has none or declines these tensors (the caller
+    then takes the mean of the per-entry losses). Not a Keras op: the
+    losses' fast path."""
+    fused = _fused_mean_binary_crossentropy
+    if fused is None or has_symbolic((target, output), {}):
+        return None
+    try:
+        return fused(_B.convert_to_tensor(target), _B.convert_to_tensor(output))
     except NotImplementedError:
         return None
 
