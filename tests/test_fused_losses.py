@@ -267,6 +267,30 @@ def test_string_loss_in_fit_takes_the_mean_hook(mean_hook_calls):
     assert len(mean_hook_calls) == 2
 
 
+def _declined_loss_and_numpy(loss, labels, outputs, per_sample, case, sample_weight=None,
+                             kept=None):
+    """(the ``Loss``'s value, NumPy's from the per-sample losses) for a case a
+    mean hook declines: a mask dropping rows 2 and 4, an empty batch (Keras's
+    reduction returns its losses as they are), ``reduction="sum"``, sample
+    weights, or else the mean over the `kept` rows (all by default)."""
+    if case == "mask":
+        from kfacade.engine.masks import set_keras_mask
+
+        mask = np.array([True, True, False, True, False, True])
+        tensor = ops.convert_to_tensor(outputs)
+        set_keras_mask(tensor, ops.convert_to_tensor(mask))
+        return float(ops.convert_to_numpy(loss(ops.convert_to_tensor(labels), tensor))), \
+            per_sample[mask].mean()
+    if case == "empty":
+        return np.asarray(ops.convert_to_numpy(loss(labels, outputs))), per_sample
+    value = float(ops.convert_to_numpy(loss(labels, outputs, sample_weight=sample_weight)))
+    if case == "sample_weight":
+        return value, (per_sample * sample_weight).mean()
+    if case == "sum":
+        return value, per_sample.sum()
+    return value, per_sample[kept if kept is not None else slice(None)].mean()
+
+
 @needs_mean_hook
 @pytest.mark.parametrize("case", ["sample_weight", "ignore_class", "sum", "mask", "empty"])
 def test_mean_hook_declined_cases_reduce_the_per_entry_losses(monkeypatch, mean_hook_calls, case):
@@ -288,25 +312,9 @@ def test_mean_hook_declined_cases_reduce_the_per_entry_losses(monkeypatch, mean_
     loss = losses.SparseCategoricalCrossentropy(from_logits=True, **kwargs)
     log_prob = outputs - np.log(np.exp(outputs).sum(-1, keepdims=True))
     per_entry = -log_prob[np.arange(len(labels)), labels]
-    if case == "mask":
-        from kfacade.engine.masks import set_keras_mask
-
-        mask = np.array([True, True, False, True, False, True])
-        tensor = ops.convert_to_tensor(outputs)
-        set_keras_mask(tensor, ops.convert_to_tensor(mask))
-        value = float(ops.convert_to_numpy(loss(ops.convert_to_tensor(labels), tensor)))
-        expected = per_entry[mask].mean()
-    elif case == "empty":  # Keras's reduction returns an empty batch's losses as they are
-        value = np.asarray(ops.convert_to_numpy(loss(labels, outputs)))
-        expected = per_entry
-    else:
-        value = float(ops.convert_to_numpy(loss(labels, outputs, sample_weight=sample_weight)))
-        if case == "sample_weight":
-            expected = (per_entry * sample_weight).mean()
-        elif case == "ignore_class":
-            expected = per_entry[labels != 2].mean()
-        else:
-            expected = per_entry.sum()
+    value, expected = _declined_loss_and_numpy(
+        loss, labels, outputs, per_entry, case, sample_weight,
+        kept=labels != 2 if case == "ignore_class" else None)
     assert mean_hook_calls == []
     np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)
 
@@ -406,26 +414,8 @@ def test_binary_hook_declined_cases_reduce_the_per_entry_losses(binary_hook_call
     loss = losses.BinaryCrossentropy(from_logits=from_logits, **kwargs)
     logits = outputs if from_logits else np.log(outputs / (1 - outputs))
     per_entry = (np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits))))
-    per_sample = per_entry.mean(-1)
-    if case == "mask":
-        from kfacade.engine.masks import set_keras_mask
-
-        mask = np.array([True, True, False, True, False, True])
-        tensor = ops.convert_to_tensor(outputs)
-        set_keras_mask(tensor, ops.convert_to_tensor(mask))
-        value = float(ops.convert_to_numpy(loss(ops.convert_to_tensor(labels), tensor)))
-        expected = per_sample[mask].mean()
-    elif case == "empty":
-        value = np.asarray(ops.convert_to_numpy(loss(labels, outputs)))
-        expected = per_sample
-    else:
-        value = float(ops.convert_to_numpy(loss(labels, outputs, sample_weight=sample_weight)))
-        if case == "sample_weight":
-            expected = (per_sample * sample_weight).mean()
-        elif case == "sum":
-            expected = per_sample.sum()
-        else:
-            expected = per_sample.mean()
+    value, expected = _declined_loss_and_numpy(loss, labels, outputs, per_entry.mean(-1), case,
+                                               sample_weight)
     assert binary_hook_calls == []
     np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)
 
