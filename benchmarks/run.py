@@ -402,8 +402,9 @@ def markdown(report):
              "`check Δ`: |kfacade - native| first-step loss (or outputs), must be <= 1e-5. "
              "`spread`: the largest max/min of one side's trials (noise; differences below it are not signal).",
              "- native baselines (`native.py`): torch `nn.Module`, `RMSprop(foreach=True)`, "
-             "`zero_grad(set_to_none=True)`, `nn.LSTM`, `F.scaled_dot_product_attention`, memory format "
-             "(NCHW / channels-last) picked by a probe and named in the notes; JAX: whole step incl. "
+             "`zero_grad(set_to_none=True)`, `nn.LSTM`, `F.scaled_dot_product_attention`, dropout masks "
+             "as `rand >= p` (not `bernoulli_`, slow on CPU), memory format (NCHW / channels-last, the "
+             "CNN then flattening in memory order) picked by a probe and named in the notes; JAX: whole step incl. "
              "dropout RNG in one `jax.jit` with the state donated, `jax.nn.dot_product_attention`, "
              "`lax.scan` LSTM, eager call un-jitted; TensorFlow: `tf.function(reduce_retracing=True)` "
              "step, `tf.scan` LSTM. kfacade on TF compiles a plain `tf.function` on CPU; Keras 3 on TF "
