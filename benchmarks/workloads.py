@@ -69,15 +69,21 @@ SHORT_WORKLOADS = ("mlp_fit", "predict", "eager_call", "tiny_step")
 #: The other rows run ``rounds`` rounds: 12 since one run read JAX cnn_fit at 1.21 from 6
 #: trials a side, 3 of kfacade's at 870-960 ms and 3 at 620-670 (native's all 615-675),
 #: where that row alone read 1.02; 6 more rounds of the long fits cost about 30 s a run.
+#: Three generations of workers (18 rounds, 6 each) since two full runs read JAX mlp_fit
+#: at 1.05 and 1.06 where one process timing both sides read 1.01: with every worker on
+#: one CPU (``--same-cpu``) that row read 1.01 twice, its trials spread 1.10-1.13 against
+#: 1.54 on both CPUs, so which CPU a worker's main thread settles on is part of a
+#: process's luck. (One CPU also made the row's steps 50% slower, XLA's runtime no longer
+#: overlapping the Python thread: not the default.)
 #: Steps per trial (and rounds of trials) of the default run, ``--quick`` and the unit test.
 #: eager_call and tiny_step run 1000 calls / steps a trial: at 200 (a 6-9 ms trial) each
 #: trial also paid the worker's wake-up after idling through the other sides' trials
 #: (native JAX read 0.040-0.051 ms a step against 0.029-0.030 at 1000 steps and in one
 #: process), which is no per-step cost.
 SIZES = {
-    # Rounds are multiples of 6, the orderings of three sides (run.round_orders).
+    # Each generation's rounds are multiples of 6, the orderings of three sides (run.round_orders).
     # Generations: run.bench_backend; each is one more start and setup of the workers.
-    "default": dict(shapes=_SHAPES, rounds=12, short_rounds=36, fresh_rounds=2, generations=2,
+    "default": dict(shapes=_SHAPES, rounds=18, short_rounds=36, fresh_rounds=2, generations=3,
                     steps=dict(
         mlp_fit=20, cnn_fit=3, lstm_fit=6, resnet_fit=4, transformer_fit=3, predict=20,
         eager_call=1000, tiny_step=1000, first_epoch=20)),
