@@ -66,7 +66,7 @@ SHORT_WORKLOADS = ("mlp_fit", "predict", "eager_call", "tiny_step")
 #: 36 short rounds: two workers running the same kfacade tree (compare_trees.py) timed
 #: TF mlp_fit at 0.98x and 1.01x of each other over 18 rounds, 0.98-1.01x over 60, and
 #: 0.99-1.02x native over 60, where full runs of 18 had read that row at 1.04-1.06.
-#: The other rows run ``rounds`` rounds: 12 since one run read JAX cnn_fit at 1.21 from 6
+#: The other rows run ``rounds`` rounds: at least 12 since one run read JAX cnn_fit at 1.21 from 6
 #: trials a side, 3 of kfacade's at 870-960 ms and 3 at 620-670 (native's all 615-675),
 #: where that row alone read 1.02; 6 more rounds of the long fits cost about 30 s a run.
 #: Three generations of workers (18 rounds, 6 each) since two full runs read JAX mlp_fit
