@@ -42,10 +42,20 @@ RHO, EPSILON = 0.9, 1e-7
 BN_MOMENTUM, BN_EPSILON, LN_EPSILON = 0.99, 1e-3, 1e-3
 
 
-def build(backend, model_name, weights, shape, dropout=True):
+#: The Keras mixed-precision policies a baseline can mirror, by compute dtype.
+POLICIES = {"float32": None, "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
+#: Keras's ``LossScaleOptimizer`` defaults, which the float16 baselines' dynamic
+#: loss scaling mirrors (torch: ``GradScaler``'s initial scale and growth interval).
+INITIAL_LOSS_SCALE, LOSS_SCALE_GROWTH_STEPS = 2.0 ** 15, 2000
+
+
+def build(backend, model_name, weights, shape, dropout=True, policy="float32"):
+    """The native model; `policy` a key of ``POLICIES`` (mixed: native AMP)."""
+    if policy not in POLICIES:
+        raise ValueError(f"Unknown policy {policy!r}; expected one of {sorted(POLICIES)}")
     weights = [np.asarray(w) for w in weights]
     return {"torch": _torch, "jax": _jax, "tensorflow": _tensorflow}[backend](
-        model_name, weights, shape, dropout)
+        model_name, weights, shape, dropout, POLICIES[policy])
 
 
 def _dropout_rates(model_name, shape, dropout):
@@ -68,12 +78,24 @@ def _cnn_dense_rows_to_chw(kernel, channels):
 # ---------------------------------------------------------------------- torch
 
 
-def _torch(model_name, weights, shape, dropout):
+def _torch(model_name, weights, shape, dropout, compute_dtype):
+    import contextlib
+
     import torch
     from torch import nn
     import torch.nn.functional as F
 
     rates = _dropout_rates(model_name, shape, dropout)
+    # kfacade's torch adapter computes on the GPU whenever torch sees one: so does this.
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    amp_dtype = None if compute_dtype is None else getattr(torch, compute_dtype)
+
+    def autocast():
+        """Native AMP for a mixed policy: matmuls and convolutions in the
+        half dtype, losses and normalizations in float32 (torch's own lists)."""
+        if amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device.type, dtype=amp_dtype)
     as_t = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
 
     def linear(kernel, bias):
@@ -231,41 +253,77 @@ def _torch(model_name, weights, shape, dropout):
     state = {"memory_format": torch.contiguous_format}
 
     def to_native(x):
-        x = torch.from_numpy(x)
+        x = torch.from_numpy(x).to(device)
         if image:  # NHWC NumPy -> NCHW view: channels-last strides already
             x = x.permute(0, 3, 1, 2)
             x = x.contiguous(memory_format=state["memory_format"])
         return x
 
+    # float16 needs dynamic loss scaling (Keras wraps the optimizer in a
+    # LossScaleOptimizer): torch's GradScaler, from Keras's initial scale.
+    scaler = None
+    if amp_dtype is torch.float16:
+        scaler = torch.amp.GradScaler(device.type, init_scale=INITIAL_LOSS_SCALE,
+                                      growth_interval=LOSS_SCALE_GROWTH_STEPS)
+
     def train_step(x, y):
-        x, y = to_native(x), torch.from_numpy(y)
+        x, y = to_native(x), torch.from_numpy(y).to(device)
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(module(x), y)
-        loss.backward()
-        optimizer.step()
+        with autocast():
+            loss = loss_fn(module(x), y)
+        if scaler is None:
+            loss.backward()
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
         return loss
 
     notes = ""
     if image:
-        notes, module = _torch_pick_memory_format(make_module, loss_fn, shape, state, to_native)
-    optimizer = torch.optim.RMSprop(module.parameters(), lr=LEARNING_RATE, alpha=RHO, eps=EPSILON,
-                                    foreach=True)
+        notes, module = _torch_pick_memory_format(make_module, loss_fn, shape, state, to_native,
+                                                  device, autocast)
+    else:
+        module = module.to(device)
+    optimizer = _torch_rmsprop(module.parameters())
     module.train()
 
     def predict(x):
         module.eval()
-        with torch.inference_mode():
-            return module(to_native(x)).numpy()
+        with torch.inference_mode(), autocast():
+            return module(to_native(x)).float().cpu().numpy()
+
+    def eager_call(x):
+        with autocast():
+            return module(x)
 
     return types.SimpleNamespace(
         train_step=train_step, sync=lambda loss: loss.item(), predict=predict,
-        eager_call=lambda x: module(x), to_native=torch.from_numpy,
-        to_numpy=lambda t: t.detach().numpy(), notes=notes)
+        eager_call=eager_call, to_native=lambda a: torch.from_numpy(a).to(device),
+        to_numpy=lambda t: t.detach().float().cpu().numpy(), notes=notes)
 
 
-def _torch_pick_memory_format(make_module, loss_fn, shape, state, to_native):
-    """Builds the model in each memory format (``make_module(channels_last)``),
-    times two forward-backward passes (no update) of each, and returns
+def _torch_rmsprop(parameters):
+    """torch's fastest RMSprop: ``fused=True`` where the installed torch has a
+    fused RMSprop for the parameters' device (none up to 2.13), else ``foreach=True``."""
+    import inspect
+
+    import torch
+
+    parameters = list(parameters)
+    options = dict(lr=LEARNING_RATE, alpha=RHO, eps=EPSILON)
+    if "fused" in inspect.signature(torch.optim.RMSprop).parameters:
+        try:
+            return torch.optim.RMSprop(parameters, fused=True, **options)
+        except (RuntimeError, ValueError):  # no fused kernel for this device or dtype
+            pass
+    return torch.optim.RMSprop(parameters, foreach=True, **options)
+
+
+def _torch_pick_memory_format(make_module, loss_fn, shape, state, to_native, device, autocast):
+    """Builds the model on `device` in each memory format (``make_module(channels_last)``),
+    times two forward-backward passes (no update, under `autocast()`) of each, and returns
     ``(name, module)`` of the faster, which `state` then names for `to_native`."""
     import time
 
@@ -274,16 +332,20 @@ def _torch_pick_memory_format(make_module, loss_fn, shape, state, to_native):
     rng = np.random.default_rng(99)
     channels = 1 if "filters" in shape else 3
     x = rng.standard_normal((shape["batch"], shape["side"], shape["side"], channels)).astype("float32")
-    y = torch.from_numpy(rng.integers(0, 10, shape["batch"]).astype("int64"))
+    y = torch.from_numpy(rng.integers(0, 10, shape["batch"]).astype("int64")).to(device)
+    synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     candidates = {}
     for name, memory_format in (("NCHW", torch.contiguous_format), ("channels-last", torch.channels_last)):
-        module = make_module(memory_format is torch.channels_last).to(memory_format=memory_format)
+        module = make_module(memory_format is torch.channels_last).to(device, memory_format=memory_format)
         module.eval()  # no BN statistic or dropout side effects while probing
         state["memory_format"] = memory_format
         best = float("inf")
         for _ in range(3):
             start = time.perf_counter()
-            loss_fn(module(to_native(x)), y).backward()
+            with autocast():
+                loss = loss_fn(module(to_native(x)), y)
+            loss.backward()
+            synchronize()
             best = min(best, time.perf_counter() - start)
         module.zero_grad(set_to_none=True)
         candidates[name] = (best, memory_format, module)
@@ -295,7 +357,18 @@ def _torch_pick_memory_format(make_module, loss_fn, shape, state, to_native):
 # ------------------------------------------------------------------------ JAX
 
 
-def _jax(model_name, weights, shape, dropout):
+def _norm_indices(model_name, weights):
+    """Indices of the normalization layers' weights (BN gamma, beta and moving
+    statistics; LayerNormalization gamma and beta): float32 under a mixed
+    policy, as Keras keeps them (those layers compute in float32)."""
+    if model_name == "resnet":
+        return [i for i in range(1, len(weights) - 2) if (i - 1) % 5 < 4]
+    if model_name == "transformer":
+        return [8, 9, 14, 15]
+    return []
+
+
+def _jax(model_name, weights, shape, dropout, compute_dtype):
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -304,6 +377,16 @@ def _jax(model_name, weights, shape, dropout):
     # Indices of non-trainable weights (BN moving statistics): state, not params.
     stat_idx = [i for i in range(len(weights)) if model_name == "resnet" and (i - 1) % 5 in (2, 3)
                 and i < len(weights) - 2]
+    # A mixed policy the way JAX users write it: float32 master weights, cast to
+    # the compute dtype in the forward pass (normalizations stay float32).
+    norm_idx = set(_norm_indices(model_name, weights))
+    half = None if compute_dtype is None else jnp.dtype(compute_dtype)
+
+    def to_compute(w, x):
+        if half is None:
+            return w, x
+        w = [v if i in norm_idx else v.astype(half) for i, v in enumerate(w)]
+        return w, (x.astype(half) if jnp.issubdtype(x.dtype, jnp.floating) else x)
 
     def drop(x, rate, key):
         if not rate:
@@ -318,6 +401,7 @@ def _jax(model_name, weights, shape, dropout):
     def forward(w, x, key, training):
         """Logits and {index: new value} of the BN statistics."""
         updates = {}
+        w, x = to_compute(w, x)
         keys = jax.random.split(key, max(len(rates), 1)) if training and key is not None else None
         if model_name in ("mlp", "tiny", "eager"):
             for i in range(0, len(w), 2):
@@ -356,6 +440,7 @@ def _jax(model_name, weights, shape, dropout):
         if model_name == "resnet":
             def bn(x, i):
                 gamma, beta, mean, variance = w[i:i + 4]
+                dtype, x = x.dtype, x.astype(jnp.float32)
                 if training:
                     batch_mean, batch_var = jnp.mean(x, (0, 1, 2)), jnp.var(x, (0, 1, 2))
                     updates[i + 2] = mean * BN_MOMENTUM + batch_mean * (1 - BN_MOMENTUM)
@@ -365,7 +450,7 @@ def _jax(model_name, weights, shape, dropout):
                 # with (x - mean) * inv * gamma + beta, and jnp.var 1.1x faster than
                 # the one-pass E[x^2] - E[x]^2 in this form.
                 inv = lax.rsqrt(variance + BN_EPSILON) * gamma
-                return x * inv + (beta - mean * inv)
+                return (x * inv + (beta - mean * inv)).astype(dtype)
 
             x = jax.nn.relu(bn(conv(x, w[0], "SAME"), 1))
             for b in range(shape["blocks"]):
@@ -377,9 +462,10 @@ def _jax(model_name, weights, shape, dropout):
             (qk, qb, kk, kb, vk, vb, ok, ob, g1, be1, f1, fb1, f2, fb2, g2, be2, hk, hb) = w
 
             def layer_norm(x, gamma, beta):
+                dtype, x = x.dtype, x.astype(jnp.float32)
                 mean = jnp.mean(x, -1, keepdims=True)
                 variance = jnp.var(x, -1, keepdims=True)
-                return (x - mean) * lax.rsqrt(variance + LN_EPSILON) * gamma + beta
+                return ((x - mean) * lax.rsqrt(variance + LN_EPSILON) * gamma + beta).astype(dtype)
 
             q = jnp.einsum("btd,dnh->btnh", x, qk) + qb
             k = jnp.einsum("btd,dnh->btnh", x, kk) + kb
@@ -390,27 +476,57 @@ def _jax(model_name, weights, shape, dropout):
             return jnp.mean(x, 1) @ hk + hb, updates
         raise ValueError(model_name)
 
-    def loss_fn(params, stats, x, y, key):
+    def loss_fn(params, stats, x, y, key, scale=None):
         full = _merge(params, stats, stat_idx)
         logits, updates = forward(full, x, key, True)
+        logits = logits.astype(jnp.float32)  # Keras's losses compute in float32
         if model_name == "lstm":
             loss = jnp.mean(jnp.maximum(logits, 0) - logits * y + jnp.log1p(jnp.exp(-jnp.abs(logits))))
         else:
             loss = -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
-        return loss, [updates[i] for i in stat_idx]
+        stats = [updates[i] for i in stat_idx]
+        if scale is None:
+            return loss, stats
+        return loss * scale, (stats, loss)
+
+    def rmsprop(params, slots, grads):
+        slots = [RHO * s + (1 - RHO) * g * g for s, g in zip(slots, grads)]
+        params = [p - LEARNING_RATE * g / jnp.sqrt(s + EPSILON) for p, g, s in zip(params, grads, slots)]
+        return params, slots
 
     def step(state, x, y):
         params, slots, stats, key = state
         key, sub = jax.random.split(key)
         (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, stats, x, y, sub)
-        slots = [RHO * s + (1 - RHO) * g * g for s, g in zip(slots, grads)]
-        params = [p - LEARNING_RATE * g / jnp.sqrt(s + EPSILON) for p, g, s in zip(params, grads, slots)]
+        params, slots = rmsprop(params, slots, grads)
         return (params, slots, stats, key), loss
 
-    step = jax.jit(step, donate_argnums=(0,))
+    def scaled_step(state, x, y):
+        """float16: Keras's dynamic loss scaling (LossScaleOptimizer): the step is
+        skipped and the scale halved on a non-finite gradient; the scale doubles
+        after LOSS_SCALE_GROWTH_STEPS finite steps in a row."""
+        params, slots, stats, key, (scale, good) = state
+        key, sub = jax.random.split(key)
+        (_, (stats, loss)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            params, stats, x, y, sub, scale)
+        grads = [g / scale for g in grads]
+        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(g)) for g in grads]))
+        new_params, new_slots = rmsprop(params, slots, grads)
+        params = [jnp.where(finite, n, p) for n, p in zip(new_params, params)]
+        slots = [jnp.where(finite, n, s) for n, s in zip(new_slots, slots)]
+        good = jnp.where(finite, good + 1, 0)
+        grow = good >= LOSS_SCALE_GROWTH_STEPS
+        scale = jnp.where(finite, jnp.where(grow, scale * 2, scale), scale / 2)
+        return (params, slots, stats, key, (scale, jnp.where(grow, 0, good))), loss
+
     params = [jnp.asarray(w) for i, w in enumerate(weights) if i not in stat_idx]
-    holder = {"state": (params, [jnp.zeros_like(p) for p in params],
-                        [jnp.asarray(weights[i]) for i in stat_idx], jax.random.PRNGKey(0))}
+    state = (params, [jnp.zeros_like(p) for p in params],
+             [jnp.asarray(weights[i]) for i in stat_idx], jax.random.PRNGKey(0))
+    if half == jnp.float16:
+        step = scaled_step
+        state += ((jnp.asarray(INITIAL_LOSS_SCALE, jnp.float32), jnp.asarray(0, jnp.int32)),)
+    step = jax.jit(step, donate_argnums=(0,))
+    holder = {"state": state}
 
     def train_step(x, y):
         holder["state"], loss = step(holder["state"], x, y)
@@ -423,9 +539,9 @@ def _jax(model_name, weights, shape, dropout):
 
     return types.SimpleNamespace(
         train_step=train_step, sync=lambda loss: float(loss),
-        predict=lambda x: np.asarray(infer(holder["state"][0], holder["state"][2], x)),
+        predict=lambda x: np.asarray(infer(holder["state"][0], holder["state"][2], x), "float32"),
         eager_call=lambda x: forward(current(), x, None, False)[0],
-        to_native=jnp.asarray, to_numpy=np.asarray,
+        to_native=jnp.asarray, to_numpy=lambda t: np.asarray(t, "float32"),
         notes="")
 
 
@@ -447,7 +563,7 @@ def _merge(params, stats, stat_idx):
 # ----------------------------------------------------------------- TensorFlow
 
 
-def _tensorflow(model_name, weights, shape, dropout):
+def _tensorflow(model_name, weights, shape, dropout, compute_dtype):
     import tensorflow as tf
 
     rates = _dropout_rates(model_name, shape, dropout)
@@ -456,11 +572,21 @@ def _tensorflow(model_name, weights, shape, dropout):
     w = [tf.Variable(value) for value in weights]
     trainable = [v for i, v in enumerate(w) if i not in stat_idx]
     slots = [tf.Variable(tf.zeros_like(v)) for v in trainable]
+    # A mixed policy: float32 variables read in the compute dtype, as JAX's (above).
+    norm_idx = set(_norm_indices(model_name, weights))
+    half = None if compute_dtype is None else tf.as_dtype(compute_dtype)
+
+    def to_compute(x):
+        if half is None:
+            return w, x
+        return ([v if i in norm_idx else tf.cast(v, half) for i, v in enumerate(w)],
+                tf.cast(x, half) if x.dtype.is_floating else x)
 
     def conv(x, kernel, padding):
         return tf.nn.conv2d(x, kernel, 1, padding)
 
     def forward(x, training):
+        w, x = to_compute(x)
         if model_name in ("mlp", "tiny", "eager"):
             for i in range(0, len(w), 2):
                 x = tf.matmul(x, w[i]) + w[i + 1]
@@ -490,7 +616,7 @@ def _tensorflow(model_name, weights, shape, dropout):
                 c = tf.sigmoid(z_f) * c + tf.sigmoid(z_i) * tf.tanh(z_c)
                 return tf.sigmoid(z_o) * tf.tanh(c), c
 
-            zeros = tf.zeros((tf.shape(x)[0], units))
+            zeros = tf.zeros((tf.shape(x)[0], units), inputs.dtype)
             hs, _ = tf.scan(cell, tf.transpose(inputs, (1, 0, 2)), initializer=(zeros, zeros))
             return tf.matmul(hs[-1], dense_kernel) + dense_bias
         if model_name == "resnet":
@@ -498,6 +624,7 @@ def _tensorflow(model_name, weights, shape, dropout):
                 gamma, beta, mean, variance = w[i:i + 4]
                 # The fused kernel (FusedBatchNormV3): the step measured 32.7 -> 24 ms
                 # against tf.nn.moments + tf.nn.batch_normalization.
+                dtype, x = x.dtype, tf.cast(x, tf.float32)
                 if training:
                     y, batch_mean, batch_var = tf.compat.v1.nn.fused_batch_norm(
                         x, gamma, beta, epsilon=BN_EPSILON, is_training=True)
@@ -505,9 +632,9 @@ def _tensorflow(model_name, weights, shape, dropout):
                     batch_var = batch_var * ((n - 1) / n)  # Keras moves towards the biased one
                     mean.assign(mean * BN_MOMENTUM + batch_mean * (1 - BN_MOMENTUM))
                     variance.assign(variance * BN_MOMENTUM + batch_var * (1 - BN_MOMENTUM))
-                    return y
-                return tf.compat.v1.nn.fused_batch_norm(x, gamma, beta, mean, variance,
-                                                        epsilon=BN_EPSILON, is_training=False)[0]
+                    return tf.cast(y, dtype)
+                return tf.cast(tf.compat.v1.nn.fused_batch_norm(
+                    x, gamma, beta, mean, variance, epsilon=BN_EPSILON, is_training=False)[0], dtype)
 
             x = tf.nn.relu(bn(conv(x, w[0], "SAME"), 1))
             for b in range(shape["blocks"]):
@@ -520,8 +647,9 @@ def _tensorflow(model_name, weights, shape, dropout):
             key_dim = shape["key_dim"]
 
             def layer_norm(x, gamma, beta):
+                dtype, x = x.dtype, tf.cast(x, tf.float32)
                 mean, variance = tf.nn.moments(x, [-1], keepdims=True)
-                return (x - mean) * tf.math.rsqrt(variance + LN_EPSILON) * gamma + beta
+                return tf.cast((x - mean) * tf.math.rsqrt(variance + LN_EPSILON) * gamma + beta, dtype)
 
             q = tf.einsum("btd,dnh->bnth", x, qk) + tf.expand_dims(qb, 1)
             k = tf.einsum("btd,dnh->bnth", x, kk) + tf.expand_dims(kb, 1)
@@ -533,27 +661,48 @@ def _tensorflow(model_name, weights, shape, dropout):
             return tf.matmul(tf.reduce_mean(x, 1), hk) + hb
         raise ValueError(model_name)
 
+    # float16: Keras's dynamic loss scaling, as the JAX baseline's scaled_step.
+    scaling = half == tf.float16
+    if scaling:
+        scale, good = tf.Variable(INITIAL_LOSS_SCALE), tf.Variable(0)
+
     @tf.function(reduce_retracing=True)
     def train_function(x, y):
         with tf.GradientTape() as tape:
-            logits = forward(x, True)
+            logits = tf.cast(forward(x, True), tf.float32)  # Keras's losses compute in float32
             if model_name == "lstm":
                 loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(y, logits))
             else:
                 loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
-        grads = tape.gradient(loss, trainable)
+            scaled = loss * scale if scaling else loss
+        # The embedding's IndexedSlices: a dense update, as Keras's.
+        grads = [tf.convert_to_tensor(g) for g in tape.gradient(scaled, trainable)]
+        if scaling:
+            grads = [g / scale for g in grads]
+            finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
         for v, g, s in zip(trainable, grads, slots):
-            g = tf.convert_to_tensor(g)  # the embedding's IndexedSlices: a dense update, as Keras's
-            s.assign(RHO * s + (1 - RHO) * tf.square(g))
-            v.assign_sub(LEARNING_RATE * g / tf.sqrt(s + EPSILON))
+            if not scaling:
+                s.assign(RHO * s + (1 - RHO) * tf.square(g))
+                v.assign_sub(LEARNING_RATE * g / tf.sqrt(s + EPSILON))
+                continue
+            # A skipped step leaves the variable and its slot alone.
+            new_s = tf.where(finite, RHO * s + (1 - RHO) * tf.square(g), s)
+            v.assign(tf.where(finite, v - LEARNING_RATE * g / tf.sqrt(new_s + EPSILON), v))
+            s.assign(new_s)
+        if scaling:
+            count = tf.where(finite, good + 1, 0)
+            grow = count >= LOSS_SCALE_GROWTH_STEPS
+            scale.assign(tf.where(finite, tf.where(grow, scale * 2, scale), scale / 2))
+            good.assign(tf.where(grow, 0, count))
         return loss
 
     infer = _concrete_calls(tf.function(lambda x: forward(x, False), reduce_retracing=True))
     train_step = _concrete_calls(train_function)
     return types.SimpleNamespace(
-        train_step=train_step, sync=lambda loss: float(loss), predict=lambda x: infer(x).numpy(),
+        train_step=train_step, sync=lambda loss: float(loss),
+        predict=lambda x: tf.cast(infer(x), tf.float32).numpy(),
         eager_call=lambda x: forward(x, False), to_native=tf.convert_to_tensor,
-        to_numpy=lambda t: t.numpy(), notes="")
+        to_numpy=lambda t: tf.cast(t, tf.float32).numpy(), notes="")
 
 
 def _concrete_calls(function):

@@ -5,6 +5,7 @@ Usage::
     python benchmarks/run.py                 # everything, about 10 minutes on 2 cores
     python benchmarks/run.py --quick         # a smoke run, about 2 minutes
     python benchmarks/run.py --backends torch --workloads mlp_fit,tiny_step
+    python benchmarks/run.py --device gpu --backends torch,jax --policy mixed_bfloat16
 
 Each (backend, side) runs in its own process (``bench_worker.py``; sides:
 kfacade, native, Keras 3 when importable), because kfacade and Keras 3 both
@@ -22,11 +23,21 @@ A slow spell of a shared machine thus hits every side alike.
 Before timing a workload, the native model is built from kfacade's initial
 weights and both take one training step on the same batch with dropout off:
 their losses (or, for predict and the eager call, their outputs) must agree
-within 1e-5, else the row is reported as failed and not timed. Keras 3 starts
+within 1e-5 (``--policy``: see below), else the row is reported as failed and not timed. Keras 3 starts
 from the same weights when its ``set_weights`` takes them; its difference is
 reported, not enforced.
 
 ``first_epoch`` and ``peak_rss`` run in a fresh process per side and round.
+
+``--device cpu`` (the default) hides any GPU from every worker
+(``CUDA_VISIBLE_DEVICES``, ``JAX_PLATFORMS``), so every side computes on the
+CPU; ``--device gpu`` lets each framework compute on its GPU, as kfacade does by
+default there, and adds the ``peak_device_mem`` row. ``--policy`` builds every
+model under a Keras dtype policy (``mixed_bfloat16``, ``mixed_float16``), the
+native side with the framework's own mixed precision (torch: ``autocast`` and
+``GradScaler``; JAX and TensorFlow: float32 weights cast to the half dtype in the
+forward pass, dynamic loss scaling for float16); the first-step check then
+allows ``workloads.MIXED_CHECK_TOLERANCE`` (the half dtype's roundings).
 
 One run writes one table: ``benchmarks/results/latest.md`` (with the machine,
 versions, threads pinned and the load average before and after),
@@ -54,16 +65,36 @@ import workloads  # noqa: E402
 #: kfacade / native that each workload should stay under (the performance issue's
 #: targets): fits and predict 1.05, the eager call and one tiny step's fixed cost 1.3,
 #: time to the first epoch's end 1.5, peak host memory 1.15.
+#: Peak device memory on a GPU has no target of its own in the issue: it gets host memory's.
 TARGETS = {"mlp_fit": 1.05, "cnn_fit": 1.05, "lstm_fit": 1.05, "resnet_fit": 1.05,
            "transformer_fit": 1.05, "predict": 1.05, "eager_call": 1.3, "tiny_step": 1.3,
-           "first_epoch": 1.5, "peak_rss": 1.15}
+           "first_epoch": 1.5, "peak_rss": 1.15, "peak_device_mem": 1.15}
+#: The rows measured in fresh processes (``fresh_rows``), not by the servers' trials.
+FRESH_ROWS = ("first_epoch", "peak_rss", "peak_device_mem")
 SIDES = ("kfacade", "native", "keras3")
+
+
+#: The run's device (``--device``): "cpu" or "gpu".
+DEVICE = ["cpu"]
+#: The run's dtype policy (``--policy``).
+POLICY = ["float32"]
+
+
+def device_env(device):
+    """The environment that puts every framework on `device`: "cpu" hides the
+    GPUs (torch, TF: ``CUDA_VISIBLE_DEVICES``; JAX: ``JAX_PLATFORMS``); "gpu"
+    keeps them, and has JAX and TensorFlow allocate device memory as they go
+    (their default grabs most of the GPU at start, and the sides' workers share it)."""
+    if device == "cpu":
+        return {"CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"}
+    return {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
 
 
 def thread_env(backend, threads):
     threads = str(threads)
     return dict(
-        os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
+        os.environ, **device_env(DEVICE[0]),
+        KERAS_BACKEND=backend, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
         OPENBLAS_NUM_THREADS=threads, TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS=threads,
         TF_CPP_MIN_LOG_LEVEL="3",
         XLA_FLAGS=f"--xla_cpu_multi_thread_eigen={'true' if threads != '1' else 'false'} "
@@ -122,7 +153,8 @@ class Worker:
         self.log_path = os.path.join(log_dir, f"{backend}-{side}.log")
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "bench_worker.py"), side, size],
+            [sys.executable, os.path.join(HERE, "bench_worker.py"), side, size,
+             "--policy", POLICY[0]],
             env=dict(thread_env(backend, threads), **WORKER_MALLOC[0]),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self.log, text=True, bufsize=1, preexec_fn=_pinned(PINNED_CPUS[0]))
@@ -193,6 +225,12 @@ def start_workers(backend, sides, size, threads, tmp):
             worker.close()
         raise RuntimeError(f"{backend}: the kfacade worker cannot start ({errors['kfacade']}); "
                            "every row compares against it, so nothing is timed")
+    devices = {side: worker.hello.get("device") for side, worker in workers.items()}
+    if DEVICE[0] == "gpu" and devices["kfacade"] == "cpu" or len(set(devices.values())) > 1:
+        for worker in workers.values():
+            worker.close()
+        raise RuntimeError(f"{backend}: the sides compute on {devices} where --device is "
+                           f"{DEVICE[0]}: nothing is timed")
     return workers
 
 
@@ -210,7 +248,7 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
     config = workloads.SIZES[size]
     sides = ["kfacade", "native"] + (["keras3"] if with_keras3 else [])
     generations = config.get("generations", 1)
-    timed = [name for name in names if name not in ("first_epoch", "peak_rss")]
+    timed = [name for name in names if name not in FRESH_ROWS]
     rows = {name: {"trials": {}, "notes": {}} for name in timed}
     untimed = set()  # rows whose check failed or whose kfacade setup did
     versions = started = None
@@ -218,6 +256,7 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
         workers = start_workers(backend, sides, size, threads, tmp)
         if versions is None:
             versions = {side: worker.hello.get("version") for side, worker in workers.items()}
+            versions["device"] = workers["kfacade"].hello.get("device")
             started = list(workers)
         try:
             for name in timed:
@@ -253,7 +292,7 @@ def bench_backend(backend, names, size, threads, with_keras3, tmp):
         row["median"] = {side: statistics.median(t) * scale for side, t in row["trials"].items()}
         print(f"  {backend} {name}: " + ", ".join(
             f"{side} {value:.3f}" for side, value in row["median"].items()), flush=True)
-    if {"first_epoch", "peak_rss"} & set(names):
+    if set(FRESH_ROWS) & set(names):
         fresh_rows(backend, started, size, threads, tmp, rows)
     return rows, versions
 
@@ -277,9 +316,10 @@ def _set_up_row(backend, name, workers, tmp, row):
         diff = workloads.check_difference(answers["kfacade"]["check"], answers["native"]["check"])
         row["check_diff"] = max(diff, row.get("check_diff", 0.0))
         row["check"] = answers["kfacade"]["check"][:1]
-        if row["check_diff"] > workloads.CHECK_TOLERANCE:
+        tolerance = workloads.check_tolerance(POLICY[0])
+        if row["check_diff"] > tolerance:
             row["failed"] = (f"first-step check differs by {row['check_diff']:.2e} "
-                             f"(> {workloads.CHECK_TOLERANCE:g}): not timed")
+                             f"(> {tolerance:g}): not timed")
     if "kfacade" in live and "keras3" in live:
         try:
             diff = workloads.check_difference(answers["kfacade"]["check"], answers["keras3"]["check"])
@@ -296,7 +336,8 @@ def _set_up_row(backend, name, workers, tmp, row):
 
 
 def fresh_rows(backend, sides, size, threads, tmp, rows):
-    """first_epoch and peak_rss, one fresh process per side and round, interleaved."""
+    """first_epoch, peak_rss and (on a GPU) peak_device_mem, one fresh process
+    per side and round, interleaved."""
     weights = os.path.join(tmp, f"{backend}-fresh.npz")
     if not os.path.exists(weights):  # the native mlp needs kfacade's initial weights
         worker = Worker("kfacade", backend, size, threads, tmp)
@@ -304,10 +345,12 @@ def fresh_rows(backend, sides, size, threads, tmp, rows):
         worker.close()
     epoch = rows["first_epoch"] = {"trials": {}, "notes": {}}
     rss = rows["peak_rss"] = {"trials": {}, "notes": {}}
+    device = {"trials": {}, "notes": {}}
     for r in range(workloads.SIZES[size]["fresh_rounds"]):
         for side in sides[r % len(sides):] + sides[:r % len(sides)]:
             proc = subprocess.run(
-                [sys.executable, os.path.join(HERE, "bench_worker.py"), side, size, "--fresh", weights],
+                [sys.executable, os.path.join(HERE, "bench_worker.py"), side, size, "--fresh", weights,
+                 "--policy", POLICY[0]],
                 env=thread_env(backend, threads), capture_output=True, text=True,
                 preexec_fn=_pinned(PINNED_CPUS[0]))
             try:
@@ -319,9 +362,14 @@ def fresh_rows(backend, sides, size, threads, tmp, rows):
                 continue
             epoch["trials"].setdefault(side, []).append(answer["first_epoch"])
             rss["trials"].setdefault(side, []).append(answer["peak_rss"])
-    for row in (epoch, rss):
+            if answer.get("peak_device_mem") is not None:
+                device["trials"].setdefault(side, []).append(answer["peak_device_mem"])
+    if device["trials"]:
+        rows["peak_device_mem"] = device
+    for row in (epoch, rss, device):
         row["median"] = {side: statistics.median(t) for side, t in row["trials"].items()}
-    print(f"  {backend} first_epoch: {epoch['median']}  peak_rss: {rss['median']}", flush=True)
+    print(f"  {backend} first_epoch: {epoch['median']}  peak_rss: {rss['median']}"
+          + (f"  peak_device_mem: {device['median']}" if device["trials"] else ""), flush=True)
 
 
 def machine():
@@ -372,8 +420,18 @@ def diff(value):
 
 
 def markdown(report):
-    lines = [f"# kfacade benchmarks ({report['size']} run)", "",
+    devices = {b: v.get("device") for b, v in report.get("versions", {}).items() if v.get("device")}
+    lines = [f"# kfacade benchmarks ({report['size']} run"
+             + ("" if report.get("complete", True) else ", stopped early: the backends it finished")
+             + ")", "",
              f"- date: {report['date']}; total wall time {report['wall_s']:.0f} s",
+             f"- device: {report.get('device', 'cpu')}"
+             + (f" ({', '.join(f'{b}: {d}' for b, d in devices.items())})" if devices else "")
+             + f"; dtype policy: {report.get('policy', 'float32')}"
+             + ("" if report.get("policy", "float32") == "float32" else
+                f" (native: torch autocast + GradScaler for float16, JAX/TF float32 weights cast "
+                f"in the forward pass; first-step check within "
+                f"{workloads.check_tolerance(report['policy']):g})"),
              f"- machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
              f"{report['machine']['platform']}, Python {report['machine']['python']}",
              "- versions: " + ", ".join(f"{k} {v}" for k, v in report["machine"]["versions"].items())
@@ -399,7 +457,8 @@ def markdown(report):
              "- ratios: lower is faster for kfacade; `k/native` 1.00 is native speed. "
              "`best`: kfacade's fastest trial over native's (the host's slow spells only add time; "
              "the target is checked on the medians). "
-             "`check Δ`: |kfacade - native| first-step loss (or outputs), must be <= 1e-5. "
+             "`check Δ`: |kfacade - native| first-step loss (or outputs), must be <= "
+             f"{workloads.check_tolerance(report.get('policy', 'float32')):g}. "
              "`spread`: the largest max/min of one side's trials (noise; differences below it are not signal).",
              "- native baselines (`native.py`): torch `nn.Module`, `RMSprop(foreach=True)`, "
              "`zero_grad(set_to_none=True)`, `nn.LSTM`, `F.scaled_dot_product_attention`, dropout masks "
@@ -410,7 +469,7 @@ def markdown(report):
              "step, `tf.scan` LSTM. kfacade on TF compiles a plain `tf.function` on CPU; Keras 3 on TF "
              "uses XLA (`jit_compile='auto'`). Keras 3 starts from kfacade's weights unless a note says not.",
              "- units: ms per step (`*_fit`, `tiny_step`), ms per batch (`predict`), "
-             "us per call (`eager_call`), s (`first_epoch`), MB (`peak_rss`)", ""]
+             "us per call (`eager_call`), s (`first_epoch`), MB (`peak_rss`, `peak_device_mem`)", ""]
     for backend, rows in report["backends"].items():
         lines += [f"## {backend}", "",
                   "| workload | kfacade | native | Keras 3 | k/native | best | target | Keras3/native "
@@ -449,7 +508,7 @@ def plot(report, path):
         return False
     backends = list(report["backends"])
     names = [n for n in dict.fromkeys(n for rows in report["backends"].values() for n in rows)
-             if n != "peak_rss"]
+             if n not in ("peak_rss", "peak_device_mem")]
     fig, axes = plt.subplots(2, 1, figsize=(max(8, 1.1 * len(names)), 8), sharex=True)
     width = 0.8 / max(len(backends), 1)
     for ax, side, title in ((axes[0], "kfacade", "kfacade / native"),
@@ -475,6 +534,8 @@ def plot(report, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a ~2 minute smoke run")
+    parser.add_argument("--size", choices=tuple(workloads.SIZES), default=None,
+                        help="a size of workloads.SIZES (default: 'default', or 'quick' with --quick)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--same-cpu", action="store_true",
                         help="pin every worker to the same CPU(s) (see shared_cpus)")
@@ -482,6 +543,10 @@ def main():
                         help="the timed workers' glibc malloc thresholds (see FIXED_MALLOC)")
     parser.add_argument("--backends", default="tensorflow,torch,jax")
     parser.add_argument("--workloads", default=",".join(workloads.WORKLOADS + ("first_epoch", "peak_rss")))
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
+                        help="where every side computes (see device_env)")
+    parser.add_argument("--policy", choices=("float32", "mixed_bfloat16", "mixed_float16"),
+                        default="float32", help="the Keras dtype policy; native AMP for a mixed one")
     parser.add_argument("--no-keras3", action="store_true")
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
     parser.add_argument("--replot", action="store_true",
@@ -496,17 +561,19 @@ def main():
         return
     PINNED_CPUS[0] = shared_cpus(args.threads) if args.same_cpu else None
     WORKER_MALLOC[0] = FIXED_MALLOC if args.malloc == "fixed" else {}
-    size = "quick" if args.quick else "default"
+    size = args.size or ("quick" if args.quick else "default")
     names = args.workloads.split(",")
-    unknown = set(names) - set(workloads.WORKLOADS) - {"first_epoch", "peak_rss"}
+    DEVICE[0], POLICY[0] = args.device, args.policy
+    unknown = set(names) - set(workloads.WORKLOADS) - set(FRESH_ROWS)
     if unknown:
         parser.error(f"unknown workloads {sorted(unknown)}; expected some of "
-                     f"{list(workloads.WORKLOADS) + ['first_epoch', 'peak_rss']}")
+                     f"{list(workloads.WORKLOADS) + list(FRESH_ROWS)}")
     backends = [b for b in args.backends.split(",") if importlib.util.find_spec(b) is not None]
     with_keras3 = keras3_available() and not args.no_keras3
     start = time.perf_counter()
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "size": size, "threads": args.threads, "machine": machine(),
+              "device": args.device, "policy": args.policy,
               "cpus": sorted(PINNED_CPUS[0] or []) or "all", "malloc": WORKER_MALLOC[0],
               "rounds": workloads.SIZES[size]["rounds"],
               "short_rounds": workloads.SIZES[size].get("short_rounds"),
@@ -520,18 +587,27 @@ def main():
             report["backends"][backend] = rows
             report["versions"][backend] = versions
             report["kfacade_version"] = versions.get("kfacade", report.get("kfacade_version"))
+            if backend != backends[-1]:  # a run stopped early keeps the backends it finished
+                write(report, args.out, start, final=False)
+    text = write(report, args.out, start, final=True)
+    print(text)
+    print(f"\nwritten: {os.path.join(args.out, 'latest.md')}, latest.json, ratios.png")
+
+
+def write(report, out, start, final):
+    """Writes latest.md, latest.json and ratios.png for the backends timed so
+    far (`final`: all of them); returns the Markdown."""
     report["load_after"] = [round(v, 2) for v in os.getloadavg()]
     report["wall_s"] = time.perf_counter() - start
-    os.makedirs(args.out, exist_ok=True)
+    report["complete"] = final
+    os.makedirs(out, exist_ok=True)
     text = markdown(report)
-    with open(os.path.join(args.out, "latest.md"), "w") as f:
+    with open(os.path.join(out, "latest.md"), "w") as f:
         f.write(text + "\n")
-    with open(os.path.join(args.out, "latest.json"), "w") as f:
+    with open(os.path.join(out, "latest.json"), "w") as f:
         json.dump(report, f, indent=1)
-    plotted = plot(report, os.path.join(args.out, "ratios.png"))
-    print(text)
-    print(f"\nwritten: {os.path.join(args.out, 'latest.md')}, latest.json"
-          + (", ratios.png" if plotted else ""))
+    plot(report, os.path.join(out, "ratios.png"))
+    return text
 
 
 if __name__ == "__main__":
