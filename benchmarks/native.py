@@ -89,6 +89,9 @@ def _torch(model_name, weights, shape, dropout, compute_dtype):
     # kfacade's torch adapter computes on the GPU whenever torch sees one: so does this.
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     amp_dtype = None if compute_dtype is None else getattr(torch, compute_dtype)
+    # A batch's host-to-device copy (a DataLoader loop's ``.to(device)``); on the CPU, none.
+    on_device = torch.from_numpy if device.type == "cpu" else (
+        lambda a: torch.from_numpy(a).to(device))
 
     def autocast():
         """Native AMP for a mixed policy: matmuls and convolutions in the
@@ -253,7 +256,7 @@ def _torch(model_name, weights, shape, dropout, compute_dtype):
     state = {"memory_format": torch.contiguous_format}
 
     def to_native(x):
-        x = torch.from_numpy(x).to(device)
+        x = on_device(x)
         if image:  # NHWC NumPy -> NCHW view: channels-last strides already
             x = x.permute(0, 3, 1, 2)
             x = x.contiguous(memory_format=state["memory_format"])
@@ -267,7 +270,15 @@ def _torch(model_name, weights, shape, dropout, compute_dtype):
                                       growth_interval=LOSS_SCALE_GROWTH_STEPS)
 
     def train_step(x, y):
-        x, y = to_native(x), torch.from_numpy(y).to(device)
+        x, y = to_native(x), on_device(y)
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(module(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    def amp_train_step(x, y):
+        x, y = to_native(x), on_device(y)
         optimizer.zero_grad(set_to_none=True)
         with autocast():
             loss = loss_fn(module(x), y)
@@ -294,13 +305,15 @@ def _torch(model_name, weights, shape, dropout, compute_dtype):
         with torch.inference_mode(), autocast():
             return module(to_native(x)).float().cpu().numpy()
 
-    def eager_call(x):
+    def amp_eager_call(x):
         with autocast():
             return module(x)
 
+    # float32 calls the module as before: no context manager entered per step or call.
     return types.SimpleNamespace(
-        train_step=train_step, sync=lambda loss: loss.item(), predict=predict,
-        eager_call=eager_call, to_native=lambda a: torch.from_numpy(a).to(device),
+        train_step=train_step if amp_dtype is None else amp_train_step,
+        sync=lambda loss: loss.item(), predict=predict,
+        eager_call=module if amp_dtype is None else amp_eager_call, to_native=on_device,
         to_numpy=lambda t: t.detach().float().cpu().numpy(), notes=notes)
 
 
