@@ -99,3 +99,35 @@ def test_policies_by_name_and_their_errors(policy):
 
     experimental.set_policy("float32")  # Keras 2.1-2.3's path
     assert experimental.global_policy().name == "float32"
+
+
+@pytest.mark.parametrize("compute", ["bfloat16", "float16"])
+@pytest.mark.parametrize("layer", ["BatchNormalization", "LayerNormalization"])
+def test_normalization_computes_in_float32_under_a_mixed_policy(layer, compute):
+    """As in Keras, a mixed normalization layer upcasts its half inputs and
+    computes in float32 from float32 variables (statistics summed in a half
+    dtype lose digits, and the moving averages would drift), then casts its
+    outputs to the compute dtype: outputs and moving statistics equal the
+    float32 layer's on the same (half-representable) inputs."""
+    rng = np.random.default_rng(3)
+    # Features far from 0 with a small spread: a half-precision mean or
+    # variance of these loses most of its digits.
+    x = (100.0 + rng.standard_normal((16, 6)) * 0.5).astype("float32")
+    x = keras.ops.convert_to_numpy(keras.ops.cast(keras.ops.cast(x, compute), "float32"))
+    cls = getattr(keras.layers, layer)
+    mixed, reference = cls(dtype=f"mixed_{compute}"), cls(dtype="float32")
+    mixed.build(x.shape)
+    reference.build(x.shape)
+    weights = [rng.uniform(0.5, 1.5, np.shape(w)).astype("float32") for w in reference.get_weights()]
+    mixed.set_weights(weights)
+    reference.set_weights(weights)
+    assert all(keras.backend.standardize_dtype(w.dtype) == "float32" for w in mixed.weights)
+    kwargs = {"training": True} if layer == "BatchNormalization" else {}
+    out = mixed(keras.ops.convert_to_tensor(x), **kwargs)
+    expected = reference(keras.ops.convert_to_tensor(x), **kwargs)
+    assert keras.backend.standardize_dtype(out.dtype) == compute
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(keras.ops.cast(out, "float32")),
+                                  keras.ops.convert_to_numpy(keras.ops.cast(
+                                      keras.ops.cast(expected, compute), "float32")))
+    for got, want in zip(mixed.get_weights(), reference.get_weights()):  # BN's moving statistics
+        np.testing.assert_array_equal(got, want)

@@ -4,11 +4,14 @@ An adapter may run the normalization in its fused kernel: the optional hook
 ``fused_batch_normalization`` (``kfacade.backend.contract.OPTIONAL_HOOKS``),
 which returns the new moving statistics for the layer to assign, so that a
 stateless (compiled) step records them as it records the generic path's.
+Half-precision inputs are normalized in float32, as Keras does
+(``kfacade.layers.normalization.precision``).
 """
 from kfacade import constraints, initializers, ops, regularizers
 from kfacade.backend.active import adapter as _B
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.layer import Layer
+from kfacade.layers.normalization import precision
 
 
 class BatchNormalization(Layer):
@@ -66,20 +69,26 @@ class BatchNormalization(Layer):
                     f"Received: input_shape={tuple(input_shape)}"
                 )
         shape = tuple(input_shape[a] for a in self._axes)
+        # Read in their own dtype under a mixed policy (Keras's autocast=False):
+        # the layer computes in float32 (``precision``).
         self.gamma = (
             self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
-                            regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
+                            regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
+                            autocast=False)
             if self.scale else None
         )
         self.beta = (
             self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
-                            regularizer=self.beta_regularizer, constraint=self.beta_constraint)
+                            regularizer=self.beta_regularizer, constraint=self.beta_constraint,
+                            autocast=False)
             if self.center else None
         )
         self.moving_mean = self.add_weight(name="moving_mean", shape=shape,
-                                           initializer=self.moving_mean_initializer, trainable=False)
+                                           initializer=self.moving_mean_initializer, trainable=False,
+                                           autocast=False)
         self.moving_variance = self.add_weight(name="moving_variance", shape=shape,
-                                               initializer=self.moving_variance_initializer, trainable=False)
+                                               initializer=self.moving_variance_initializer,
+                                               trainable=False, autocast=False)
         self._reduction_axes = tuple(i for i in range(ndim) if i not in self._axes)
         self._broadcast = [1] * ndim
         for a in self._axes:
@@ -96,12 +105,16 @@ class BatchNormalization(Layer):
 
     def call(self, inputs, training=None, mask=None):
         training = bool(training and self.trainable)
+        inputs = precision.upcast(inputs)
+        gamma = precision.in_dtype(_value(self.gamma), inputs)
+        beta = precision.in_dtype(_value(self.beta), inputs)
+        moving_mean = precision.in_dtype(self.moving_mean.value, inputs)
+        moving_variance = precision.in_dtype(self.moving_variance.value, inputs)
         hook = getattr(_B, "fused_batch_normalization", None)
         if hook is not None:
             try:
                 outputs, mean, variance = hook(
-                    inputs, self._axes, _value(self.gamma), _value(self.beta),
-                    self.moving_mean.value, self.moving_variance.value, self.momentum,
+                    inputs, self._axes, gamma, beta, moving_mean, moving_variance, self.momentum,
                     self.epsilon, training)
             except NotImplementedError:
                 pass
@@ -109,20 +122,20 @@ class BatchNormalization(Layer):
                 if training:
                     self.moving_mean.assign(mean)
                     self.moving_variance.assign(variance)
-                return outputs
+                return precision.to_compute_dtype(outputs, self)
         if training:
             mean, variance = ops.moments(inputs, self._reduction_axes, keepdims=False)
             m = self.momentum
             self.moving_mean.assign(
-                _B.add(_B.multiply(self.moving_mean.value, m), _B.multiply(mean, 1.0 - m)))
+                _B.add(_B.multiply(moving_mean, m), _B.multiply(mean, 1.0 - m)))
             self.moving_variance.assign(
-                _B.add(_B.multiply(self.moving_variance.value, m), _B.multiply(variance, 1.0 - m)))
+                _B.add(_B.multiply(moving_variance, m), _B.multiply(variance, 1.0 - m)))
         else:
-            mean, variance = self.moving_mean.value, self.moving_variance.value
-        return ops.batch_normalization(
+            mean, variance = moving_mean, moving_variance
+        outputs = ops.batch_normalization(
             inputs, self._shaped(mean), self._shaped(variance),
-            offset=self._shaped(_value(self.beta)), scale=self._shaped(_value(self.gamma)),
-            epsilon=self.epsilon)
+            offset=self._shaped(beta), scale=self._shaped(gamma), epsilon=self.epsilon)
+        return precision.to_compute_dtype(outputs, self)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -2,13 +2,15 @@
 
 An adapter may run it in its fused kernel: the optional hook
 ``fused_layer_normalization`` (``kfacade.backend.contract.OPTIONAL_HOOKS``;
-not tried with ``rms_scaling``).
+not tried with ``rms_scaling``). Half-precision inputs are normalized in
+float32, as Keras does (``kfacade.layers.normalization.precision``).
 """
 import warnings
 
 from kfacade import constraints, initializers, ops, regularizers
 from kfacade.backend.active import adapter as _B
 from kfacade.layers.layer import Layer
+from kfacade.layers.normalization import precision
 
 
 class LayerNormalization(Layer):
@@ -61,6 +63,9 @@ class LayerNormalization(Layer):
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.supports_masking = True
+        # As Keras: inputs are not cast to a mixed compute dtype on the way in
+        # (float32 inputs are normalized as they are; half ones in float32).
+        self.autocast = False
 
     def _resolve_axes(self, input_shape):
         axes = self.axis if isinstance(self.axis, list) else [self.axis]
@@ -81,14 +86,18 @@ class LayerNormalization(Layer):
                 f"LayerNormalization {self.name!r}: the normalized axes {axes} of the input "
                 f"must be known. Received: input_shape={tuple(input_shape)}"
             )
+        # Read in their own dtype under a mixed policy (Keras's autocast=False):
+        # the layer computes in float32 (``precision``).
         self.gamma = (
             self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
-                            regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
+                            regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
+                            autocast=False)
             if self.scale or self.rms_scaling else None
         )
         self.beta = (
             self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
-                            regularizer=self.beta_regularizer, constraint=self.beta_constraint)
+                            regularizer=self.beta_regularizer, constraint=self.beta_constraint,
+                            autocast=False)
             if self.center and not self.rms_scaling else None
         )
         ndim = len(input_shape)
@@ -96,33 +105,36 @@ class LayerNormalization(Layer):
         self._broadcast_shape = [input_shape[a] if a in axes else 1 for a in range(ndim)]
         self.built = True
 
-    def _broadcast(self, variable):
-        value = variable.value
+    def _broadcast(self, value):
         if self._axes == [len(self._broadcast_shape) - 1]:
             return value  # already broadcasts along the last axis
         return ops.reshape(value, self._broadcast_shape)
 
     def call(self, inputs):
+        return precision.to_compute_dtype(self._normalize(precision.upcast(inputs)), self)
+
+    def _normalize(self, inputs):
+        gamma = precision.in_dtype(_value(self.gamma), inputs)
+        beta = precision.in_dtype(_value(self.beta), inputs)
         if self.rms_scaling:
             variance = ops.var(inputs, axis=self._axes, keepdims=True)
             outputs = ops.divide(inputs, ops.sqrt(ops.add(variance, self.epsilon)))
-            if self.gamma is not None:
-                outputs = ops.multiply(outputs, self._broadcast(self.gamma))
+            if gamma is not None:
+                outputs = ops.multiply(outputs, self._broadcast(gamma))
             return outputs
         hook = getattr(_B, "fused_layer_normalization", None)
         if hook is not None:
             try:
-                return hook(inputs, self._axes, _value(self.gamma), _value(self.beta),
-                            self.epsilon)
+                return hook(inputs, self._axes, gamma, beta, self.epsilon)
             except NotImplementedError:
                 pass
         mean, variance = ops.moments(inputs, self._axes, keepdims=True)
         inv = ops.divide(1.0, ops.sqrt(ops.add(variance, self.epsilon)))
-        if self.gamma is not None:
-            inv = ops.multiply(inv, self._broadcast(self.gamma))
+        if gamma is not None:
+            inv = ops.multiply(inv, self._broadcast(gamma))
         shift = ops.negative(ops.multiply(mean, inv))
-        if self.beta is not None:
-            shift = ops.add(shift, self._broadcast(self.beta))
+        if beta is not None:
+            shift = ops.add(shift, self._broadcast(beta))
         return ops.add(ops.multiply(inputs, inv), shift)
 
     def compute_output_shape(self, input_shape):
