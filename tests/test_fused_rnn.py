@@ -183,6 +183,47 @@ def test_unfusable_options_fall_back(monkeypatch, scan_calls, rng, cls, options)
     compare_with_scan(monkeypatch, scan_calls, cls, rng, False, options)
 
 
+#: A half-precision layer against the float32 one, relative to the largest
+#: float32 value: a bfloat16 rounding is up to 2**-9 relative, and over the
+#: steps the scan (rounding after every op) and the fused kernels (float32
+#: gate sums inside) both measured within 1e-2 on 30 steps; 2e-2 bounds both.
+HALF_TOLERANCE = 2e-2
+
+
+@pytest.mark.parametrize("cls", HOOKED)
+@pytest.mark.parametrize("compute", ["bfloat16", "float16"])
+def test_mixed_precision_layers_fuse_where_torch_has_a_half_kernel(monkeypatch, scan_calls, rng,
+                                                                   cls, compute):
+    """Under a mixed policy the layer computes in the half dtype: the fused
+    kernel runs where torch has one (oneDNN's bfloat16 on the CPU, cuDNN's
+    float16 and bfloat16 on a GPU), else the scan; either way outputs and
+    gradients stay within the half dtype's rounding of the float32 layer's."""
+    import kfacade
+
+    hook_name = "lstm" if cls is LSTM else "gru"
+    kfacade.mixed_precision.set_global_policy(f"mixed_{compute}")
+    try:
+        layer = make_layer(cls, np.random.default_rng(5), return_sequences=True)
+    finally:
+        kfacade.mixed_precision.set_global_policy("float32")
+    full = make_layer(cls, np.random.default_rng(5), return_sequences=True)
+    x = rng.standard_normal((BATCH, TIMESTEPS, FEATURES)).astype("float32")
+    x = to_numpy(ops.cast(ops.cast(x, compute), "float32"))  # representable in the half dtype
+    exact = run(full, x)
+    half = run(layer, x)
+    on_gpu = any(d.startswith("gpu") for d in B.list_devices())
+    assert (not scan_calls) == (compute == "bfloat16" or on_gpu), scan_calls
+    scan_calls.clear()
+    monkeypatch.delattr(B, hook_name, raising=False)
+    scanned = run(layer, x)
+    assert scan_calls
+    for key, exact_key in zip(half, exact):  # the same order; the layers' names differ
+        bound = HALF_TOLERANCE * np.max(np.abs(exact[exact_key]))
+        for result in (half, scanned):
+            np.testing.assert_allclose(result[key].astype("float64"), exact[exact_key], rtol=0,
+                                       atol=bound, err_msg=key)
+
+
 @pytest.mark.parametrize("cls", [LSTM, GRU])
 def test_use_cudnn_switch(scan_calls, rng, cls):
     x = rng.standard_normal((BATCH, TIMESTEPS, FEATURES)).astype("float32")

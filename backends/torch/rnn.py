@@ -26,8 +26,14 @@ packed (``PackedSequence``) and the masked-step rule of ``RNN`` (states
 kept, the previous output repeated; with ``go_backwards`` the leading
 masked steps output zeros) is rebuilt around torch's output. Anything else
 raises ``NotImplementedError`` and the layer runs its generic scan:
-activations other than tanh / sigmoid, other masks, dtypes other than
-float32 / float64, operands on different devices.
+activations other than tanh / sigmoid, other masks, half dtypes torch has
+no kernel for (float16 on the CPU), operands on different devices.
+
+Half dtypes (a mixed policy's bfloat16 / float16 layer) run torch's half
+kernels, which sum each gate in float32 where the scan rounds after every
+op: both stay within the half dtype's rounding of the float32 layer
+(``tests/test_fused_rnn.py`` states the bound), but they are not equal to
+each other as the float32 results are.
 """
 import torch
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
@@ -51,8 +57,17 @@ def _check_fusable(activation, recurrent_activation, tensors):
             raise NotImplementedError("fused RNN kernels take torch tensors")
         if tensor.dtype != first.dtype or tensor.device != first.device:
             raise NotImplementedError("fused RNN kernels need one dtype and one device")
-    if first.dtype not in _FUSED_DTYPES:
-        raise NotImplementedError(f"no exact fused RNN kernel for {first.dtype}")
+    if first.dtype not in _FUSED_DTYPES and not _half_kernel(first):
+        raise NotImplementedError(f"no fused RNN kernel for {first.dtype} on {first.device.type}")
+
+
+def _half_kernel(tensor):
+    """Whether torch has a half-precision RNN kernel for `tensor`'s dtype and
+    device: cuDNN's float16 and bfloat16, oneDNN's bfloat16 on the CPU (its
+    float16 LSTM fails to build a primitive)."""
+    if tensor.dtype is torch.bfloat16:
+        return True
+    return tensor.dtype is torch.float16 and tensor.is_cuda
 
 
 def _lengths(mask, timesteps):
