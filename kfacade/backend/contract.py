@@ -169,7 +169,9 @@ OPTIONAL_HOOKS = {
     the states and repeats the previous output), the last output, and the
     final states. Raises ``NotImplementedError`` for any case it does not
     compute exactly (other activations, a mask that is not right-padded, ...):
-    the layer then runs the generic scan.
+    the layer then runs the generic scan. In a half dtype (a mixed policy's
+    layer) "exactly" is to the half dtype's rounding: the kernel may sum in
+    float32 where the scan rounds after each op.
     """,
     "gru": """
     gru(inputs, initial_state, mask, kernel, recurrent_kernel, bias, activation,
