@@ -112,8 +112,40 @@ def test_hook_equals_generic(monkeypatch, hook_calls, shape, activation, dtype):
     _assert_hook_equals_generic(monkeypatch, hook_calls, dense_module, "_fused_dense", layer, inputs)
 
 
+#: A mixed policy's half layer, hook against generic ops, relative to the
+#: largest generic value: the hook rounds ``x @ k + b`` once to the half dtype,
+#: the generic path the product and then the sum, each up to half an ulp
+#: (bfloat16: 2**-8 relative to the operand, float16: 2**-11); a bias added to
+#: a product of the other sign cancels digits, so the bound is on the largest
+#: value: 2 ulps of bfloat16.
+HALF_ATOL = 2.0 ** -7
+
+
 @needs_hook
-@pytest.mark.parametrize("case", ["no_bias", "integer_inputs", "float16", "mixed_dtypes"])
+@pytest.mark.parametrize("shape", [(16, 8), (3, 5, 8)])
+@pytest.mark.parametrize("compute", ["bfloat16", "float16"])
+def test_mixed_precision_dense_takes_the_hook(monkeypatch, hook_calls, shape, compute):
+    layer = layers.Dense(6, dtype=f"mixed_{compute}")
+    layer.build((None, shape[-1]))
+    _set_random_weights(layer, "float32")
+    inputs = np.random.default_rng(4).standard_normal(shape).astype("float32")
+    fused = _outputs_and_gradients(layer, inputs)
+    assert len(hook_calls) == 1 and B.dtype(hook_calls[0][0]) == compute
+    with monkeypatch.context() as patch:
+        patch.setattr(dense_module, "_fused_dense", None)
+        generic = _outputs_and_gradients(layer, inputs)
+    _assert_within_half_rounding(fused, generic)
+
+
+def _assert_within_half_rounding(fused, generic):
+    for name, a, e in zip(["outputs", "d inputs", "d kernel", "d bias"], fused, generic):
+        assert a.shape == e.shape and a.dtype == e.dtype, name
+        a, e = a.astype("float64"), e.astype("float64")
+        np.testing.assert_allclose(a, e, rtol=0, atol=HALF_ATOL * np.max(np.abs(e)), err_msg=name)
+
+
+@needs_hook
+@pytest.mark.parametrize("case", ["no_bias", "integer_inputs", "mixed_dtypes"])
 def test_declined_cases_run_the_generic_ops(hook_calls, case):
     rng = np.random.default_rng(5)
     inputs = rng.standard_normal((4, 3)).astype("float32")
@@ -121,8 +153,6 @@ def test_declined_cases_run_the_generic_ops(hook_calls, case):
         layer = layers.Dense(2, use_bias=False)
     elif case == "integer_inputs":
         layer, inputs = layers.Dense(2), np.arange(12, dtype="int32").reshape(4, 3)
-    elif case == "float16":
-        layer, inputs = layers.Dense(2, dtype="float16"), inputs.astype("float16")
     else:  # float64 inputs straight into a float32 layer's call
         layer = layers.Dense(2)
         layer.build((None, 3))
@@ -169,16 +199,28 @@ def test_conv_hook_equals_generic(monkeypatch, conv_hook_calls, case):
 
 
 @needs_conv_hook
-@pytest.mark.parametrize("case", ["no_bias", "causal_conv1d", "float16"])
+@pytest.mark.parametrize("compute", ["bfloat16", "float16"])
+def test_mixed_precision_conv_takes_the_hook(monkeypatch, conv_hook_calls, compute):
+    layer = layers.Conv2D(4, 3, activation="relu", dtype=f"mixed_{compute}")
+    layer.build((2, 7, 6, 3))
+    _set_random_weights(layer, "float32")
+    inputs = np.random.default_rng(7).standard_normal((2, 7, 6, 3)).astype("float32")
+    fused = _outputs_and_gradients(layer, inputs)
+    assert len(conv_hook_calls) == 1 and B.dtype(conv_hook_calls[0][0]) == compute
+    with monkeypatch.context() as patch:
+        patch.setattr(conv_module, "_fused_conv", None)
+        generic = _outputs_and_gradients(layer, inputs)
+    _assert_within_half_rounding(fused, generic)
+
+
+@needs_conv_hook
+@pytest.mark.parametrize("case", ["no_bias", "causal_conv1d"])
 def test_conv_declined_cases_run_the_generic_ops(conv_hook_calls, case):
     rng = np.random.default_rng(8)
     if case == "no_bias":
         layer, inputs = layers.Conv2D(2, 3, use_bias=False), rng.standard_normal((1, 5, 5, 2))
-    elif case == "causal_conv1d":  # a subclass's own convolution_op keeps its padding
+    else:  # a subclass's own convolution_op keeps its padding
         layer, inputs = layers.Conv1D(2, 3, padding="causal"), rng.standard_normal((1, 6, 2))
-    else:
-        layer = layers.Conv2D(2, 3, dtype="float16")
-        inputs = rng.standard_normal((1, 5, 5, 2)).astype("float16")
     outputs = ops.convert_to_numpy(layer(inputs.astype(layer.compute_dtype)))
     assert outputs.shape[-1] == 2
     assert conv_hook_calls == []

@@ -15,13 +15,16 @@ in, every step) and reads it back; ``F.conv2d`` takes the bias and adds it
 in the convolution's own output pass, as ``nn.Conv2d`` does.
 
 The kernels add the bias in their own summation order, so results differ
-from the generic path's at float32 rounding (the contracts' bound).
+from the generic path's at float32 rounding (the contracts' bound). A mixed
+policy's layer hands them half tensors (its variables read in the compute
+dtype): they add the bias before rounding once to the half dtype, where the
+generic matmul and add round twice, so results differ by the half dtype's
+rounding (the contracts' half-dtype bound).
 
 Declined (``NotImplementedError``; kfacade then runs the generic ops):
-tensors that are not plain torch tensors of one floating dtype, float32 or
-float64 (integer inputs, mixed precision's half inputs with float32
-weights, DTensors), tensors on different devices, and a bias that is not
-the kernel's output-channel vector.
+tensors that are not plain torch tensors of one floating dtype (integer
+inputs, half inputs with float32 weights, DTensors), tensors on different
+devices, and a bias that is not the kernel's output-channel vector.
 """
 import torch
 import torch.nn.functional as F
@@ -32,13 +35,18 @@ from .nn import _conv
 __all__ = ["fused_dense", "fused_conv", "dense_kernel_layout"]
 
 
+#: The affine hooks also take a mixed policy's half dtypes: the kernels add the
+#: bias before their one rounding, where the generic matmul and add round twice.
+_AFFINE_DTYPES = _FUSED_DTYPES + (torch.float16, torch.bfloat16)
+
+
 def _check_fusable(inputs, kernel, bias):
     if (type(inputs) not in _PLAIN_TENSORS or type(kernel) not in _PLAIN_TENSORS
             or type(bias) not in _PLAIN_TENSORS):
         raise NotImplementedError("fused affine kernels take plain torch tensors")
     dtype = inputs.dtype
-    if dtype not in _FUSED_DTYPES or kernel.dtype is not dtype or bias.dtype is not dtype:
-        raise NotImplementedError("fused affine kernels take float32 / float64 tensors of one dtype")
+    if dtype not in _AFFINE_DTYPES or kernel.dtype is not dtype or bias.dtype is not dtype:
+        raise NotImplementedError("fused affine kernels take float tensors of one dtype")
     if bias.dim() != 1 or bias.shape[0] != kernel.shape[-1]:
         raise NotImplementedError("fused affine kernels take the kernel's output-channel bias")
     device = inputs.device

@@ -261,7 +261,9 @@ OPTIONAL_HOOKS = {
 
     Returns ``inputs @ kernel + bias``, of shape ``inputs.shape[:-1] +
     (units,)``. Results and gradients equal the generic path's to float32
-    rounding (the kernel adds the bias inside its own summation order);
+    rounding (the kernel adds the bias inside its own summation order); in
+    a half dtype (a mixed policy's layer), to the half dtype's rounding (the
+    kernel rounds once where the generic matmul and add round twice);
     raises ``NotImplementedError`` for any case it does not compute (other
     dtypes, mixed dtypes or devices), and the generic ops then run and raise
     the user-facing errors.
@@ -291,9 +293,9 @@ OPTIONAL_HOOKS = {
 
     Returns what ``conv`` returns plus `bias` broadcast along the channel
     axis. Results and gradients equal the generic path's to float32 rounding
-    (the bias gradient is summed in the kernel's order); raises
-    ``NotImplementedError`` for any case it does not compute, and ``conv``'s
-    own errors for bad shapes.
+    (the bias gradient is summed in the kernel's order), in a half dtype to
+    its rounding (as ``fused_dense``); raises ``NotImplementedError`` for any
+    case it does not compute, and ``conv``'s own errors for bad shapes.
     """,
     "fused_sparse_categorical_crossentropy": """
     fused_sparse_categorical_crossentropy(target, output, from_logits, axis) -> losses
