@@ -568,8 +568,12 @@ class Layer(Operation):
             compute = self._compute_dtype
             if self.autocast and args and is_float_dtype(compute):
                 mixed = self._autocast_dtype is not None
-                args = (tree.map_structure(lambda x: _cast_float(x, compute, mixed), args[0]),) \
-                    + args[1:]
+                first = args[0]
+                if _B.is_tensor(first):  # one tensor (most calls): no tree walk
+                    first = _cast_float(first, compute, mixed)
+                else:
+                    first = tree.map_structure(lambda x: _cast_float(x, compute, mixed), first)
+                args = (first,) + args[1:]
         try:
             outputs = self.call(*args, **kwargs)
         except (RuntimeError, ValueError) as error:
