@@ -122,6 +122,9 @@ class Variable(VariableBase):
             dtype = _local.autocast
             if dtype is not None and self.autocast and dtype != self._dtype \
                     and self._dtype in _AUTOCAST_DTYPES:
+                reads = _local.autocast_reads
+                if reads is not None and id(self) in reads:
+                    return reads[id(self)]
                 return _B.cast(value, dtype)
         return value
 

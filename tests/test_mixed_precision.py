@@ -131,3 +131,35 @@ def test_normalization_computes_in_float32_under_a_mixed_policy(layer, compute):
                                       keras.ops.cast(expected, compute), "float32")))
     for got, want in zip(mixed.get_weights(), reference.get_weights()):  # BN's moving statistics
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("layer", ["LSTM", "GRU", "SimpleRNN"])
+def test_a_mixed_rnn_casts_its_cell_weights_once_per_call(monkeypatch, layer):
+    """A mixed-precision RNN's scan reads each cell weight through one cast
+    per call, not one per step (a traced loop ran them all at every step),
+    and computes exactly what casting at every step computes."""
+    import contextlib
+
+    from kfacade.backend import adapter as B
+    from kfacade.layers.rnn import rnn as rnn_module
+
+    options = {} if layer == "SimpleRNN" else {"use_cudnn": False}  # the scan, not a fused kernel
+    rnn = getattr(keras.layers, layer)(4, return_sequences=True, dtype="mixed_bfloat16", **options)
+    x = np.random.default_rng(0).standard_normal((2, 9, 3)).astype("float32")
+    rnn.build(x.shape)
+    kernel = rnn.cell.kernel.handle
+    casts = []
+    original = B.cast
+
+    def spy(value, dtype):
+        casts.append(value is kernel)
+        return original(value, dtype)
+
+    monkeypatch.setattr(B, "cast", spy)
+    once = keras.ops.convert_to_numpy(keras.ops.cast(rnn(x), "float32"))
+    assert sum(casts) == 1
+    monkeypatch.setattr(rnn_module, "_weights_cast_once", lambda cell: contextlib.nullcontext())
+    casts.clear()
+    every_step = keras.ops.convert_to_numpy(keras.ops.cast(rnn(x), "float32"))
+    assert sum(casts) >= 1  # the scan's own count: one per step unless traced once
+    np.testing.assert_array_equal(once, every_step)

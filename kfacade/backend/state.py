@@ -32,13 +32,17 @@ import threading
 
 class _ThreadState(threading.local):
     """Per-thread state: the innermost StatelessScope, how many compiled step
-    traces are running, and the dtype float variables are read as inside a
-    mixed-precision layer's call (None: as stored)."""
+    traces are running, the dtype float variables are read as inside a
+    mixed-precision layer's call (None: as stored), and the reads already
+    cast for that call's loop (``autocast_reads``: ``{id(variable): value}``
+    or None; ``kfacade.layers.rnn`` casts a cell's weights once, not once a
+    step)."""
 
     def __init__(self):
         self.scope = None
         self.trace_depth = 0
         self.autocast = None
+        self.autocast_reads = None
 
 
 #: This thread's state; `local.scope` is read on every ``Variable.value``.

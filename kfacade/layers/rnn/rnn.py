@@ -10,12 +10,15 @@ A layer built on one known cell (``LSTM``, ``GRU``) may hand the whole
 sequence to a fused kernel of the adapter (``adapter.lstm`` / ``adapter.gru``,
 see ``lstm.py``) and falls back to the scan when the adapter has none.
 """
+import contextlib
 import inspect
 
 import numpy as np
 
 from kfacade import ops
 from kfacade.backend.active import adapter as _B
+from kfacade.backend.state import local as _local
+from kfacade.dtype_policies import autocast_in_use
 from kfacade.engine import tree
 from kfacade.engine.input_spec import InputSpec, assert_input_compatibility
 from kfacade.layers.layer import Layer
@@ -281,8 +284,9 @@ class RNN(Layer):
                 carried = emitted = output
             return [carried] + new_states, (emitted if keep_sequence else None)
 
-        carry, outputs = ops.scan(step, init, xs, reverse=self.go_backwards,
-                                  unroll=timesteps_or_one(sequences, self.unroll))
+        with _weights_cast_once(cell):
+            carry, outputs = ops.scan(step, init, xs, reverse=self.go_backwards,
+                                      unroll=timesteps_or_one(sequences, self.unroll))
         if keep_sequence:
             if self.go_backwards:  # processing order, as Keras returns it
                 outputs = ops.flip(outputs, axis=0)
@@ -314,6 +318,30 @@ class RNN(Layer):
         config = dict(config)
         cell = deserialize(config.pop("cell"), custom_objects)
         return cls(cell, **config)
+
+
+@contextlib.contextmanager
+def _weights_cast_once(cell):
+    """Within a mixed-precision RNN's loop, `cell`'s weights read as the
+    compute dtype are cast once, before the loop, not at every step: a
+    traced loop body (``tf.while_loop``, ``lax.scan``) ran the casts of every
+    weight at every step, and eager torch dispatched them. The body closes
+    over the cast values (their gradients reach the variables through the
+    one cast)."""
+    if not autocast_in_use[0] or _local.autocast is None:
+        yield
+        return
+    previous = _local.autocast_reads
+    reads = dict(previous or {})
+    for variable in cell.weights:
+        value = variable.value
+        if _B.dtype(value) != variable.dtype:  # read through a cast
+            reads[id(variable)] = value
+    _local.autocast_reads = reads
+    try:
+        yield
+    finally:
+        _local.autocast_reads = previous
 
 
 def timesteps_or_one(sequences, unroll):
