@@ -253,3 +253,38 @@ def test_fit_with_fused_hooks_equals_generic(monkeypatch, rng):
         np.testing.assert_allclose(after, expected, rtol=TOLERANCE, atol=TOLERANCE)
     np.testing.assert_allclose(fused.predict(x, verbose=0), reference.predict(x, verbose=0),
                                rtol=TOLERANCE, atol=TOLERANCE)
+
+
+@requires_adapter_hook("fused_batch_normalization")
+@pytest.mark.parametrize("compute", ["bfloat16", "float16"])
+@pytest.mark.parametrize("shape", [(16, 6), (4, 5, 5, 3)])
+def test_mixed_batch_norm_hands_the_kernel_its_half_inputs(monkeypatch, compute, shape):
+    """A mixed policy's BatchNormalization computes in float32 (as Keras); the
+    adapter's kernel takes the half inputs with the float32 variables and
+    writes half outputs (no cast passes), equal to normalizing the upcast
+    inputs in float32 and rounding once."""
+    import kfacade as keras
+
+    original, seen = B.fused_batch_normalization, []
+
+    def spy(x, *args):
+        outputs = original(x, *args)
+        seen.append((B.dtype(x), B.dtype(outputs[0])))
+        return outputs
+
+    monkeypatch.setattr(B, "fused_batch_normalization", spy)
+    x = np.random.default_rng(2).standard_normal(shape).astype("float32") * 3 + 1
+    x = keras.ops.convert_to_numpy(keras.ops.cast(keras.ops.cast(x, compute), "float32"))
+    mixed = keras.layers.BatchNormalization(dtype=f"mixed_{compute}")
+    reference = keras.layers.BatchNormalization()
+    for training in (True, False):
+        out = mixed(x, training=training)
+        expected = keras.ops.cast(reference(x, training=training), compute)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(keras.ops.cast(out, "float32")),
+            keras.ops.convert_to_numpy(keras.ops.cast(expected, "float32")),
+            rtol=2.0 ** -7, atol=1e-6)  # one rounding of the half dtype apart at most
+    # The mixed layer's two calls (the reference's are float32).
+    assert [pair for pair in seen if pair[0] != "float32"] == [(compute, compute)] * 2
+    for got, want in zip(mixed.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)

@@ -17,9 +17,11 @@ moved as the generic path does, outside the gradient. The raw op is called
 directly: ``tf.nn.fused_batch_norm`` raises epsilon to cuDNN's 1.001e-5 floor,
 which on the CPU kernel would change Keras's ``epsilon``.
 
+Half inputs (a mixed policy's layer) with float32 parameters are normalized
+in float32 by the kernel itself, which writes half outputs.
+
 Declined (``NotImplementedError``, kfacade then runs its generic ops):
-several feature axes, dtypes other than float32 (mixed precision's half
-inputs with float32 weights included), one value per feature in training
+several feature axes, other dtypes, one value per feature in training
 (the unbiased variance is undefined; the generic path gives ``beta``), and
 an epsilon below cuDNN's floor when a GPU would run the kernel.
 """
@@ -32,9 +34,12 @@ _CUDNN_MIN_EPSILON = 1.001e-5
 
 def fused_batch_normalization(inputs, axis, gamma, beta, moving_mean, moving_variance, momentum,
                               epsilon, training):
-    for tensor in (inputs, gamma, beta, moving_mean, moving_variance):
+    # The kernel's T (the inputs): float32, or half with float32 parameters (its U).
+    if inputs.dtype not in (tf.float32, tf.float16, tf.bfloat16):
+        raise NotImplementedError("TensorFlow's fused batch norm takes float32 or half inputs")
+    for tensor in (gamma, beta, moving_mean, moving_variance):
         if tensor is not None and tensor.dtype != tf.float32:
-            raise NotImplementedError("TensorFlow's fused batch norm here takes float32 only")
+            raise NotImplementedError("TensorFlow's fused batch norm takes float32 parameters")
     ndim = inputs.shape.rank
     if len(axis) != 1 or ndim is None or ndim < 2:
         raise NotImplementedError("the fused kernel normalizes one feature axis")

@@ -20,9 +20,14 @@ kfacade's generic path does, ``moving * momentum + batch * (1 - momentum)``
 autograd: a variable's assignment records no history in the generic path
 either.
 
+Batch normalization also takes a mixed policy's half inputs with its float32
+parameters: ``F.batch_norm`` computes the statistics and the normalization
+in float32 and writes half outputs, what the layer's upcast, float32 kernel
+and cast back compute, without the two cast passes.
+
 Declined (``NotImplementedError``, kfacade then runs its generic ops):
 several feature axes (batch norm), tensors of different dtypes or devices
-(mixed precision: half inputs with float32 weights), dtypes other than
+(but batch norm's half inputs with float32 parameters), dtypes other than
 float32 / float64, and batch-norm training with one value per channel
 (torch's kernel raises there; the generic path gives ``beta``).
 """
@@ -34,20 +39,31 @@ from ._helpers import _FUSED_DTYPES
 __all__ = ["fused_batch_normalization", "fused_layer_normalization"]
 
 
-def _check_fusable(inputs, *others):
-    if not isinstance(inputs, torch.Tensor) or inputs.dtype not in _FUSED_DTYPES:
+_HALF = (torch.float16, torch.bfloat16)
+
+
+def _check_fusable(inputs, *others, half_inputs=False):
+    """Raises NotImplementedError unless `inputs` and `others` (parameters or
+    None) are torch tensors on one device in one float32 / float64 dtype, or
+    (`half_inputs`) half `inputs` with float32 parameters."""
+    if not isinstance(inputs, torch.Tensor):
+        raise NotImplementedError("fused normalization takes torch tensors")
+    dtype = inputs.dtype
+    if half_inputs and dtype in _HALF:
+        dtype = torch.float32  # torch's kernels normalize in the parameters' float32
+    elif dtype not in _FUSED_DTYPES:
         raise NotImplementedError("fused normalization takes float32 / float64 torch tensors")
     for other in others:
         if other is None:
             continue
-        if (not isinstance(other, torch.Tensor) or other.dtype != inputs.dtype
+        if (not isinstance(other, torch.Tensor) or other.dtype != dtype
                 or other.device != inputs.device):
             raise NotImplementedError("fused normalization needs one dtype and one device")
 
 
 def fused_batch_normalization(inputs, axis, gamma, beta, moving_mean, moving_variance, momentum,
                               epsilon, training):
-    _check_fusable(inputs, gamma, beta, moving_mean, moving_variance)
+    _check_fusable(inputs, gamma, beta, moving_mean, moving_variance, half_inputs=True)
     ndim = inputs.ndim
     if len(axis) != 1 or ndim < 2 or inputs.numel() == 0:
         raise NotImplementedError("torch's batch_norm normalizes one feature axis")

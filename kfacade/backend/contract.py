@@ -197,7 +197,11 @@ OPTIONAL_HOOKS = {
 
     Args: `inputs` a native tensor; `axis` the sorted list of feature axes
     (non-negative); `gamma`, `beta` (or None), `moving_mean`,
-    `moving_variance` native tensors of the features' shape; `momentum`
+    `moving_variance` native tensors of the features' shape, of the inputs'
+    dtype, or float32 with float16 / bfloat16 inputs (a mixed policy's layer,
+    which computes in float32: normalize in float32 and return the outputs
+    in the inputs' dtype, the statistics in float32; else raise
+    NotImplementedError and the layer upcasts the inputs); `momentum`
     Keras's (the weight of the *old* moving value); `training` a bool (True
     only when the layer is trainable).
 

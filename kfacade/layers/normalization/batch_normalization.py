@@ -105,24 +105,27 @@ class BatchNormalization(Layer):
 
     def call(self, inputs, training=None, mask=None):
         training = bool(training and self.trainable)
-        inputs = precision.upcast(inputs)
-        gamma = precision.in_dtype(_value(self.gamma), inputs)
-        beta = precision.in_dtype(_value(self.beta), inputs)
-        moving_mean = precision.in_dtype(self.moving_mean.value, inputs)
-        moving_variance = precision.in_dtype(self.moving_variance.value, inputs)
+        dtype = precision.computation_dtype(inputs)
+        gamma = precision.in_dtype(_value(self.gamma), dtype)
+        beta = precision.in_dtype(_value(self.beta), dtype)
+        moving_mean = precision.in_dtype(self.moving_mean.value, dtype)
+        moving_variance = precision.in_dtype(self.moving_variance.value, dtype)
         hook = getattr(_B, "fused_batch_normalization", None)
         if hook is not None:
-            try:
-                outputs, mean, variance = hook(
-                    inputs, self._axes, gamma, beta, moving_mean, moving_variance, self.momentum,
-                    self.epsilon, training)
-            except NotImplementedError:
-                pass
-            else:
+            # Half inputs as they are first (the kernel computes in float32), then upcast.
+            candidates = (inputs,) if _B.dtype(inputs) == dtype else (inputs, None)
+            for x in candidates:
+                try:
+                    outputs, mean, variance = hook(
+                        precision.upcast(inputs) if x is None else x, self._axes, gamma, beta,
+                        moving_mean, moving_variance, self.momentum, self.epsilon, training)
+                except NotImplementedError:
+                    continue
                 if training:
                     self.moving_mean.assign(mean)
                     self.moving_variance.assign(variance)
                 return precision.to_compute_dtype(outputs, self)
+        inputs = precision.upcast(inputs)
         if training:
             mean, variance = ops.moments(inputs, self._reduction_axes, keepdims=False)
             m = self.momentum

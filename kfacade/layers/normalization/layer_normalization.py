@@ -114,8 +114,9 @@ class LayerNormalization(Layer):
         return precision.to_compute_dtype(self._normalize(precision.upcast(inputs)), self)
 
     def _normalize(self, inputs):
-        gamma = precision.in_dtype(_value(self.gamma), inputs)
-        beta = precision.in_dtype(_value(self.beta), inputs)
+        dtype = _B.dtype(inputs)  # upcast already
+        gamma = precision.in_dtype(_value(self.gamma), dtype)
+        beta = precision.in_dtype(_value(self.beta), dtype)
         if self.rms_scaling:
             variance = ops.var(inputs, axis=self._axes, keepdims=True)
             outputs = ops.divide(inputs, ops.sqrt(ops.add(variance, self.epsilon)))

@@ -4,7 +4,10 @@ Keras computes ``BatchNormalization`` and ``LayerNormalization`` in float32
 when their inputs are float16 or bfloat16 (batch statistics overflow or lose
 digits in a half dtype), from float32 variables (created with
 ``autocast=False``), and casts the outputs to the layer's compute dtype. The
-float32 inputs also keep the adapters' fused normalization kernels in play.
+float32 inputs also keep the adapters' fused normalization kernels in play;
+``fused_batch_normalization`` is first offered the half inputs themselves
+with the float32 variables (torch's and TensorFlow's kernels normalize such
+a pair in float32 and write the half outputs: no cast passes).
 """
 from kfacade.backend.active import adapter as _B
 
@@ -20,11 +23,16 @@ def upcast(inputs):
     return inputs
 
 
-def in_dtype(value, reference):
-    """A variable's `value` (or None) in the dtype of `reference` (the upcast inputs)."""
+def computation_dtype(inputs):
+    """The dtype a normalization of `inputs` computes in: float32 for half inputs."""
+    dtype = _B.dtype(inputs)
+    return "float32" if dtype in HALF_DTYPES else dtype
+
+
+def in_dtype(value, dtype):
+    """A variable's `value` (or None) in `dtype`, the computation's."""
     if value is None:
         return None
-    dtype = _B.dtype(reference)
     return value if _B.dtype(value) == dtype else _B.cast(value, dtype)
 
 
