@@ -129,15 +129,20 @@ def test_mixed_precision_dense_takes_the_hook(monkeypatch, hook_calls, shape, co
     layer.build((None, shape[-1]))
     _set_random_weights(layer, "float32")
     inputs = np.random.default_rng(4).standard_normal(shape).astype("float32")
+    _assert_half_hook_within_rounding(monkeypatch, hook_calls, dense_module, "_fused_dense",
+                                      layer, inputs, compute)
+
+
+def _assert_half_hook_within_rounding(monkeypatch, calls, module, attribute, layer, inputs,
+                                      compute):
+    """As ``_assert_hook_equals_generic`` for a mixed layer: the hook answers
+    once, with `compute` tensors, and agrees with the generic ops to
+    ``HALF_ATOL`` of the largest generic value."""
     fused = _outputs_and_gradients(layer, inputs)
-    assert len(hook_calls) == 1 and B.dtype(hook_calls[0][0]) == compute
+    assert len(calls) == 1 and B.dtype(calls[0][0]) == compute
     with monkeypatch.context() as patch:
-        patch.setattr(dense_module, "_fused_dense", None)
+        patch.setattr(module, attribute, None)
         generic = _outputs_and_gradients(layer, inputs)
-    _assert_within_half_rounding(fused, generic)
-
-
-def _assert_within_half_rounding(fused, generic):
     for name, a, e in zip(["outputs", "d inputs", "d kernel", "d bias"], fused, generic):
         assert a.shape == e.shape and a.dtype == e.dtype, name
         a, e = a.astype("float64"), e.astype("float64")
@@ -205,12 +210,8 @@ def test_mixed_precision_conv_takes_the_hook(monkeypatch, conv_hook_calls, compu
     layer.build((2, 7, 6, 3))
     _set_random_weights(layer, "float32")
     inputs = np.random.default_rng(7).standard_normal((2, 7, 6, 3)).astype("float32")
-    fused = _outputs_and_gradients(layer, inputs)
-    assert len(conv_hook_calls) == 1 and B.dtype(conv_hook_calls[0][0]) == compute
-    with monkeypatch.context() as patch:
-        patch.setattr(conv_module, "_fused_conv", None)
-        generic = _outputs_and_gradients(layer, inputs)
-    _assert_within_half_rounding(fused, generic)
+    _assert_half_hook_within_rounding(monkeypatch, conv_hook_calls, conv_module, "_fused_conv",
+                                      layer, inputs, compute)
 
 
 @needs_conv_hook
