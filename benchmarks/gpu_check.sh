@@ -3,8 +3,9 @@
 #
 # On this (networked) machine first, once:
 #   bash benchmarks/gpu_check.sh --prepare   # wheels the GPU image lacks -> .gpu_wheels/
-# then on the GPU machine, carrying .gpu_wheels (the device tool's `carry`):
-#   bash benchmarks/gpu_check.sh             # tests, then benchmarks (about 8 minutes)
+# then on the GPU machine, carrying .gpu_wheels (git-ignored: name it in the device
+# tool's `carry`), as one command with timeout_s=600:
+#   bash benchmarks/gpu_check.sh             # tests, then benchmarks (about 9 minutes)
 #   bash benchmarks/gpu_check.sh --tests     # tests only
 #   bash benchmarks/gpu_check.sh --bench     # benchmarks only
 #
@@ -26,31 +27,33 @@ wheels=.gpu_wheels
 
 if [ "${1:-}" = "--prepare" ]; then
     # The GPU image has torch, JAX, numpy, h5py, pytest, matplotlib, rich, absl-py and
-    # ml-dtypes (../.library/device/KINDS.md), not optree (kfacade's and Keras 3's),
-    # nor namex and keras (Keras 3's column). Its Python: KFACADE_GPU_PYTHON (3.12).
+    # ml-dtypes (../.library/device/KINDS.md), not optree (kfacade needs it). Keras 3's
+    # column (keras, namex) only with KFACADE_GPU_KERAS3=1: a third side costs a third
+    # more device time. Its Python: KFACADE_GPU_PYTHON (3.12).
+    packages=(optree)
+    [ "${KFACADE_GPU_KERAS3:-0}" = 1 ] && packages+=(keras namex)
     mkdir -p "$wheels"
     "$PY" -m pip download -q --no-deps --only-binary=:all: -d "$wheels" \
         --python-version "${KFACADE_GPU_PYTHON:-3.12}" --platform manylinux2014_x86_64 \
         --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
-        optree keras namex || exit 1
+        "${packages[@]}" || exit 1
     ls "$wheels"
     exit 0
 fi
 
 threads="${KFACADE_GPU_CHECK_THREADS:-4}"
-tests_limit="${KFACADE_GPU_CHECK_TESTS_S:-240}"
-bench_limit="${KFACADE_GPU_CHECK_BENCH_S:-300}"
+tests_limit="${KFACADE_GPU_CHECK_TESTS_S:-150}"
+bench_limit="${KFACADE_GPU_CHECK_BENCH_S:-390}"
 out="${OUT:-benchmarks/results/gpu}"
 mkdir -p "$out"
 export OMP_NUM_THREADS="$threads" TF_CPP_MIN_LOG_LEVEL=3 PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # Offline installs: the carried wheels, then kfacade itself (its entry points name the adapters).
-if ! "$PY" -c "import optree" 2>/dev/null || ! "$PY" -c "import keras" 2>/dev/null; then
-    if [ -d "$wheels" ]; then
-        "$PY" -m pip install -q --no-index --no-deps "$wheels"/*.whl
-    else
-        echo "gpu_check: optree or keras is missing and no $wheels/ was carried (run --prepare)" >&2
-    fi
+if [ -d "$wheels" ]; then
+    "$PY" -m pip install -q --no-index --no-deps "$wheels"/*.whl
+elif ! "$PY" -c "import optree" 2>/dev/null; then
+    echo "gpu_check: optree is missing and no $wheels/ was carried (run --prepare here first)" >&2
+    exit 1
 fi
 if ! "$PY" -c "import kfacade.backends" 2>/dev/null; then
     "$PY" -m pip install -q --no-deps --no-build-isolation -e . || exit 1
