@@ -106,26 +106,24 @@ class BatchNormalization(Layer):
     def call(self, inputs, training=None, mask=None):
         training = bool(training and self.trainable)
         dtype = precision.computation_dtype(inputs)
-        gamma = precision.in_dtype(_value(self.gamma), dtype)
-        beta = precision.in_dtype(_value(self.beta), dtype)
-        moving_mean = precision.in_dtype(self.moving_mean.value, dtype)
-        moving_variance = precision.in_dtype(self.moving_variance.value, dtype)
+        gamma, beta = precision.read(self.gamma, dtype), precision.read(self.beta, dtype)
+        moving_mean = precision.read(self.moving_mean, dtype)
+        moving_variance = precision.read(self.moving_variance, dtype)
         hook = getattr(_B, "fused_batch_normalization", None)
         if hook is not None:
+            arguments = (self._axes, gamma, beta, moving_mean, moving_variance, self.momentum,
+                         self.epsilon, training)
             # Half inputs as they are first (the kernel computes in float32), then upcast.
-            candidates = (inputs,) if _B.dtype(inputs) == dtype else (inputs, None)
-            for x in candidates:
-                try:
-                    outputs, mean, variance = hook(
-                        precision.upcast(inputs) if x is None else x, self._axes, gamma, beta,
-                        moving_mean, moving_variance, self.momentum, self.epsilon, training)
-                except NotImplementedError:
-                    continue
+            fused = _try_hook(hook, inputs, arguments)
+            if fused is None and _B.dtype(inputs) != dtype:
+                fused = _try_hook(hook, _B.cast(inputs, dtype), arguments)
+            if fused is not None:
+                outputs, mean, variance = fused
                 if training:
                     self.moving_mean.assign(mean)
                     self.moving_variance.assign(variance)
-                return precision.to_compute_dtype(outputs, self)
-        inputs = precision.upcast(inputs)
+                return _B.cast(outputs, self.compute_dtype)
+        inputs = _B.cast(inputs, dtype)
         if training:
             mean, variance = ops.moments(inputs, self._reduction_axes, keepdims=False)
             m = self.momentum
@@ -138,7 +136,7 @@ class BatchNormalization(Layer):
         outputs = ops.batch_normalization(
             inputs, self._shaped(mean), self._shaped(variance),
             offset=self._shaped(beta), scale=self._shaped(gamma), epsilon=self.epsilon)
-        return precision.to_compute_dtype(outputs, self)
+        return _B.cast(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -157,5 +155,10 @@ class BatchNormalization(Layer):
         return config
 
 
-def _value(variable):
-    return None if variable is None else variable.value
+def _try_hook(hook, inputs, arguments):
+    """The fused hook's ``(outputs, mean, variance)`` for `inputs`, or None
+    where it declines (``NotImplementedError``)."""
+    try:
+        return hook(inputs, *arguments)
+    except NotImplementedError:
+        return None

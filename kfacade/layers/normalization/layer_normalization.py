@@ -111,12 +111,12 @@ class LayerNormalization(Layer):
         return ops.reshape(value, self._broadcast_shape)
 
     def call(self, inputs):
-        return precision.to_compute_dtype(self._normalize(precision.upcast(inputs)), self)
+        dtype = precision.computation_dtype(inputs)
+        outputs = self._normalize(_B.cast(inputs, dtype), dtype)
+        return _B.cast(outputs, self.compute_dtype)
 
-    def _normalize(self, inputs):
-        dtype = _B.dtype(inputs)  # upcast already
-        gamma = precision.in_dtype(_value(self.gamma), dtype)
-        beta = precision.in_dtype(_value(self.beta), dtype)
+    def _normalize(self, inputs, dtype):
+        gamma, beta = precision.read(self.gamma, dtype), precision.read(self.beta, dtype)
         if self.rms_scaling:
             variance = ops.var(inputs, axis=self._axes, keepdims=True)
             outputs = ops.divide(inputs, ops.sqrt(ops.add(variance, self.epsilon)))
@@ -158,10 +158,6 @@ class LayerNormalization(Layer):
             "gamma_constraint": _maybe(constraints.serialize, self.gamma_constraint),
         })
         return config
-
-
-def _value(variable):
-    return None if variable is None else variable.value
 
 
 def _maybe(serialize, value):

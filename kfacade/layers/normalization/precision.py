@@ -16,27 +16,13 @@ from kfacade.backend.active import adapter as _B
 HALF_DTYPES = ("float16", "bfloat16")
 
 
-def upcast(inputs):
-    """`inputs` in float32 when they are a half dtype, else unchanged."""
-    if _B.dtype(inputs) in HALF_DTYPES:
-        return _B.cast(inputs, "float32")
-    return inputs
-
-
 def computation_dtype(inputs):
     """The dtype a normalization of `inputs` computes in: float32 for half inputs."""
     dtype = _B.dtype(inputs)
     return "float32" if dtype in HALF_DTYPES else dtype
 
 
-def in_dtype(value, dtype):
-    """A variable's `value` (or None) in `dtype`, the computation's."""
-    if value is None:
-        return None
-    return value if _B.dtype(value) == dtype else _B.cast(value, dtype)
-
-
-def to_compute_dtype(outputs, layer):
-    """`outputs` in `layer`'s compute dtype (Keras's last cast)."""
-    dtype = layer.compute_dtype
-    return outputs if _B.dtype(outputs) == dtype else _B.cast(outputs, dtype)
+def read(variable, dtype):
+    """`variable`'s value in `dtype` (the adapter's cast returns a value of
+    that dtype unchanged); None for no variable (no ``gamma`` or ``beta``)."""
+    return None if variable is None else _B.cast(variable.value, dtype)
