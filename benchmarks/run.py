@@ -60,6 +60,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import native  # noqa: E402
 import workloads  # noqa: E402
 
 #: kfacade / native that each workload should stay under (the performance issue's
@@ -226,7 +227,7 @@ def start_workers(backend, sides, size, threads, tmp):
         raise RuntimeError(f"{backend}: the kfacade worker cannot start ({errors['kfacade']}); "
                            "every row compares against it, so nothing is timed")
     devices = {side: worker.hello.get("device") for side, worker in workers.items()}
-    if DEVICE[0] == "gpu" and devices["kfacade"] == "cpu" or len(set(devices.values())) > 1:
+    if len(set(devices.values())) > 1 or (devices["kfacade"] == "cpu") != (DEVICE[0] == "cpu"):
         for worker in workers.values():
             worker.close()
         raise RuntimeError(f"{backend}: the sides compute on {devices} where --device is "
@@ -545,7 +546,7 @@ def main():
     parser.add_argument("--workloads", default=",".join(workloads.WORKLOADS + ("first_epoch", "peak_rss")))
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
                         help="where every side computes (see device_env)")
-    parser.add_argument("--policy", choices=("float32", "mixed_bfloat16", "mixed_float16"),
+    parser.add_argument("--policy", choices=tuple(native.POLICIES),
                         default="float32", help="the Keras dtype policy; native AMP for a mixed one")
     parser.add_argument("--no-keras3", action="store_true")
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
@@ -589,14 +590,16 @@ def main():
             report["kfacade_version"] = versions.get("kfacade", report.get("kfacade_version"))
             if backend != backends[-1]:  # a run stopped early keeps the backends it finished
                 write(report, args.out, start, final=False)
-    text = write(report, args.out, start, final=True)
+    text, plotted = write(report, args.out, start, final=True)
     print(text)
-    print(f"\nwritten: {os.path.join(args.out, 'latest.md')}, latest.json, ratios.png")
+    print(f"\nwritten: {os.path.join(args.out, 'latest.md')}, latest.json"
+          + (", ratios.png" if plotted else ""))
 
 
 def write(report, out, start, final):
-    """Writes latest.md, latest.json and ratios.png for the backends timed so
-    far (`final`: all of them); returns the Markdown."""
+    """Writes latest.md, latest.json and (with matplotlib) ratios.png for the
+    backends timed so far (`final`: all of them); returns the Markdown and
+    whether the plot was written."""
     report["load_after"] = [round(v, 2) for v in os.getloadavg()]
     report["wall_s"] = time.perf_counter() - start
     report["complete"] = final
@@ -606,8 +609,7 @@ def write(report, out, start, final):
         f.write(text + "\n")
     with open(os.path.join(out, "latest.json"), "w") as f:
         json.dump(report, f, indent=1)
-    plot(report, os.path.join(out, "ratios.png"))
-    return text
+    return text, plot(report, os.path.join(out, "ratios.png"))
 
 
 if __name__ == "__main__":
