@@ -8,7 +8,8 @@ It trains the classic MLP (Dense 64 relu -> Dense 10 softmax) on the 8x8
 handwritten digits bundled with scikit-learn (no download), with the progress
 bar; evaluates it; saves it to `.h5` and `.keras`, reloads both with
 `kfacade.models.load_model` and checks that they predict what the model does;
-draws it with `kfacade.utils.plot_model` and, when matplotlib is installed,
+draws it with `kfacade.utils.plot_model` (model.png; model.dot, the graph's
+source, where Graphviz is not installed) and, when matplotlib is installed,
 plots the training curves. It ends with a short summary (backend, accuracy,
 time, files written).
 
@@ -18,8 +19,10 @@ difference between the first backend's predictions and each backend's
 predictions after loading the first backend's saved `.h5` model.
 """
 import argparse
+import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -69,6 +72,24 @@ class EpochTimer(keras.callbacks.Callback):
 
 def largest_difference(a, b):
     return float(np.max(np.abs(np.asarray(a, "float64") - np.asarray(b, "float64"))))
+
+
+def draw_model(model, folder):
+    """Draws `model` into `folder` with ``plot_model``: model.png where Graphviz's
+    `dot` is installed, else model.dot (the graph's Graphviz source, which needs
+    only pydot). Returns ``(file written or None, why the PNG is missing or None)``:
+    a demo on a machine without Graphviz still runs to the end and says what to
+    install."""
+    if importlib.util.find_spec("pydot") is None:
+        return None, "pydot is not installed: pip install pydot, and Graphviz for a PNG"
+    if shutil.which("dot") is None:
+        target = os.path.join(folder, "model.dot")
+        keras.utils.plot_model(model, to_file=target, show_shapes=True)
+        return target, ("Graphviz's dot is not installed, so model.dot only: apt-get install "
+                        "graphviz (or see https://graphviz.org/download/) for model.png")
+    target = os.path.join(folder, "model.png")
+    keras.utils.plot_model(model, to_file=target, show_shapes=True)
+    return target, None
 
 
 def plot_training_curves(history, path):
@@ -148,8 +169,9 @@ def run_demo(epochs=20, batch_size=32, output_dir="kfacade-demo", compare_with=N
                 f"{RELOAD_TOLERANCE}.")
         written.append(path(name))
 
-    keras.utils.plot_model(model, to_file=path("model.png"), show_shapes=True)
-    written.append(path("model.png"))
+    drawing, drawing_missing = draw_model(model, output_dir)
+    if drawing:
+        written.append(drawing)
     curves = plot_training_curves(history.history, path("training_curves.png"))
     if curves:
         written.append(path("training_curves.png"))
@@ -181,6 +203,8 @@ def run_demo(epochs=20, batch_size=32, output_dir="kfacade-demo", compare_with=N
     print("reloaded:       " + ", ".join(
         f"{name} predicts the same (largest difference {value:.1e})"
         for name, value in reload_differences.items()))
+    if drawing_missing:
+        print(f"model drawing:  {drawing_missing}")
     if not curves:
         print("training curve: skipped (matplotlib is not installed: pip install matplotlib)")
     if cross_difference is not None:
