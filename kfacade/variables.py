@@ -23,6 +23,7 @@ from kfacade.backend.state import (  # noqa: F401 (re-exported: their public hom
     VariableBase,
     active_stateless_scope,
     local as _local,
+    refuse_in_abstract_run,
 )
 
 # A shared counter (itertools.count's next() is atomic), so automatic
@@ -63,6 +64,7 @@ class Variable(VariableBase):
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None,
                  aggregation="none", autocast=True):
+        refuse_in_abstract_run("a new Variable")  # it would keep an abstract value
         self.name = name or f"variable_{next(_uid)}"
         self.path = self.name
         self.trainable = bool(trainable)

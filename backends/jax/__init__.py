@@ -24,3 +24,4 @@ from .device import *  # noqa: E402,F401,F403
 from .step import *  # noqa: E402,F401,F403
 from .distribute import *  # noqa: E402,F401,F403
 from .attention import *  # noqa: E402,F401,F403  (optional hook: fused_dot_product_attention)
+from .shapes import *  # noqa: E402,F401,F403  (optional hook: eval_shape)

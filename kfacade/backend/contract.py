@@ -84,6 +84,21 @@ REQUIREMENT_ATTRIBUTE = "requirement"
 #: Functions an adapter may define (none is required), by name: their
 #: signature and the exact semantics an implementation must keep.
 OPTIONAL_HOOKS = {
+    "eval_shape": """
+    eval_shape(fn, specs) -> [(shape, dtype) or None, ...]
+
+    Runs ``fn(tensors)`` on abstract stand-ins for the tensors `specs`
+    describes (a list of ``(shape, dtype name)``, full static shapes), with
+    no computation, and returns the shape (tuple of ints) and dtype name of
+    each of the flat list of outputs `fn` returns (None stays None). JAX:
+    ``jax.eval_shape``. kfacade's symbolic calls (``compute_output_spec``)
+    use it instead of running on zero tensors, where an eager op costs a
+    compilation per new shape. `fn` runs under ``state.abstract_run()``
+    (kfacade refuses a new Variable or ``add_loss`` inside it) and its
+    outputs must not be kept. Any exception (a refusal, a read of a
+    value, a dtype the framework lacks) makes kfacade run on zero tensors
+    instead, so an adapter raises for what it cannot trace.
+    """,
     "fused_optimizer_update": """
     fused_optimizer_update(rule, grads, variables) -> bool
 

@@ -33,7 +33,8 @@ import threading
 class _ThreadState(threading.local):
     """Per-thread state: the innermost StatelessScope, how many compiled step
     traces are running, the dtype float variables are read as inside a
-    mixed-precision layer's call (None: as stored), and the reads already
+    mixed-precision layer's call (None: as stored), how many abstract runs
+    (``abstract_run``) are running, and the reads already
     cast for that call's loop (``autocast_reads``: ``{id(variable): value}``
     or None; ``kfacade.layers.rnn`` casts a cell's weights once, not once a
     step)."""
@@ -41,6 +42,7 @@ class _ThreadState(threading.local):
     def __init__(self):
         self.scope = None
         self.trace_depth = 0
+        self.abstract_depth = 0
         self.autocast = None
         self.autocast_reads = None
 
@@ -141,6 +143,31 @@ def compiled_step_trace():
 def in_compiled_step_trace():
     """True while this thread traces a compiled step (``compiled_step_trace``)."""
     return local.trace_depth > 0
+
+
+class AbstractRunRefused(Exception):
+    """A change of lasting state (a new Variable, an ``add_loss``) was tried
+    inside ``abstract_run``: it would keep an abstract value. The caller reruns
+    on real tensors."""
+
+
+@contextlib.contextmanager
+def abstract_run():
+    """Marks the running code as run on abstract values (shapes and dtypes
+    only: an adapter's ``eval_shape`` hook), whose results must not outlive
+    the run; kfacade refuses lasting state changes inside with
+    ``AbstractRunRefused``."""
+    local.abstract_depth += 1
+    try:
+        yield
+    finally:
+        local.abstract_depth -= 1
+
+
+def refuse_in_abstract_run(what):
+    """Raises ``AbstractRunRefused`` naming `what` inside ``abstract_run``."""
+    if local.abstract_depth:
+        raise AbstractRunRefused(f"{what} inside an abstract run")
 
 
 class UpdateRule(typing.NamedTuple):

@@ -4,11 +4,17 @@ An ``Operation`` (every ``Layer``, and every ``kfacade.ops`` function called on
 a symbolic tensor) computes eagerly on native tensors, and symbolically on
 ``KerasTensor``s, where it records a ``Node`` linking its inputs to its
 outputs. Output shapes come from ``compute_output_spec``: by default the
-call is run on small zero-filled tensors (unknown dims filled with 2, then 3,
-to tell fixed dims from unknown ones) under a stateless scope, so no state
-changes; layers that know their shape rule override ``compute_output_shape``.
+call is run on stand-ins (unknown dims filled with 2, then 3, to tell fixed
+dims from unknown ones) under a stateless scope, so no state changes;
+layers that know their shape rule override ``compute_output_shape``. The
+stand-ins are abstract values where the adapter has the optional
+``eval_shape`` hook (JAX: a trace, with no XLA compilation per op and
+shape, which is what an eager op costs the first time), else small
+zero-filled tensors; a call that cannot run abstractly (it creates a
+Variable, adds a loss, or reads a value) runs on the zeros instead.
 """
 from kfacade.backend.active import adapter as _B
+from kfacade.backend.state import abstract_run
 from kfacade.engine import tree
 from kfacade.engine.call_context import local as _call_state
 from kfacade.engine.keras_tensor import KerasTensor
@@ -69,8 +75,22 @@ def _dummy_value(tensor, fill):
     return _B.zeros(shape, dtype=tensor.dtype)
 
 
+def _merged_spec(first, second):
+    """The KerasTensor of two runs' ``(shape, dtype)``: dims that differ are unknown."""
+    if first is None:
+        return None
+    shape = tuple(a if a == b else None for a, b in zip(first[0], second[0]))
+    return KerasTensor(shape, dtype=first[1])
+
+
 def run_on_dummies(fn, args, kwargs):
-    """The KerasTensor outputs of `fn` inferred by running it on zero tensors."""
+    """The KerasTensor outputs of `fn` inferred by running it on stand-ins
+    for the KerasTensors among `args` and `kwargs` (see the module's doc)."""
+    hook = getattr(_B, "eval_shape", None)
+    if hook is not None:
+        outputs = _run_abstractly(hook, fn, args, kwargs)
+        if outputs is not None:
+            return outputs
     from kfacade.variables import StatelessScope
 
     runs = []
@@ -81,15 +101,45 @@ def run_on_dummies(fn, args, kwargs):
         with StatelessScope():
             runs.append(fn(*concrete[0], **concrete[1]))
 
-    def spec(first, second):
-        if first is None:
-            return None
-        shape_a, shape_b = _B.shape(first), _B.shape(second)
-        shape = tuple(a if a == b else None for a, b in zip(shape_a, shape_b))
-        return KerasTensor(shape, dtype=_B.dtype(first))
+    def shape_and_dtype(output):
+        return None if output is None else (tuple(_B.shape(output)), _B.dtype(output))
 
-    leaves = [spec(a, b) for a, b in zip(tree.flatten(runs[0]), tree.flatten(runs[1]))]
+    leaves = [_merged_spec(shape_and_dtype(a), shape_and_dtype(b))
+              for a, b in zip(tree.flatten(runs[0]), tree.flatten(runs[1]))]
     return tree.pack_sequence_as(runs[0], leaves)
+
+
+def _run_abstractly(hook, fn, args, kwargs):
+    """``run_on_dummies`` through the adapter's ``eval_shape`` hook, or None
+    where `fn` cannot run on abstract values (the caller then runs it on zeros,
+    which also raises the call's own error, if it has one, as before)."""
+    from kfacade.variables import StatelessScope
+
+    leaves = tree.flatten((args, kwargs))
+    positions = [i for i, x in enumerate(leaves) if type(x) is KerasTensor]
+    structures, runs = [], []
+
+    def call(tensors):
+        filled = list(leaves)
+        for i, tensor in zip(positions, tensors):
+            filled[i] = tensor
+        call_args, call_kwargs = tree.pack_sequence_as((args, kwargs), filled)
+        with StatelessScope(), abstract_run():
+            outputs = fn(*call_args, **call_kwargs)
+        structures.append(outputs)
+        return tree.flatten(outputs)
+
+    try:
+        for fill in (2, 3):
+            specs = [(tuple(fill if d is None else d for d in leaves[i].shape), leaves[i].dtype)
+                     for i in positions]
+            runs.append(hook(call, specs))
+    except Exception:  # noqa: BLE001 (refused, or not traceable: the zeros decide)
+        return None
+    if len(runs[0]) != len(runs[1]):
+        return None
+    merged = [_merged_spec(a, b) for a, b in zip(runs[0], runs[1])]
+    return tree.pack_sequence_as(structures[0], merged)
 
 
 class Operation:

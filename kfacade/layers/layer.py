@@ -18,7 +18,7 @@ from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
 from kfacade import dtype_policies
 from kfacade.backend.dtypes import is_float_dtype, standardize_dtype
-from kfacade.backend.state import local as _thread_state
+from kfacade.backend.state import local as _thread_state, refuse_in_abstract_run
 from kfacade.engine import call_context, tree
 from kfacade.engine.input_spec import InputSpec, assert_input_compatibility
 from kfacade.engine.keras_tensor import KerasTensor
@@ -420,6 +420,7 @@ class Layer(Operation):
         (which made a loss conditional on them; ignored, since a layer's losses
         are those of its last call).
         """
+        refuse_in_abstract_run("add_loss")  # the layer would keep an abstract loss
         _losses_pending[0] = True
         if isinstance(loss, (list, tuple)):
             self._losses.extend(loss)
