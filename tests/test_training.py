@@ -195,6 +195,30 @@ def test_compile_without_a_loss_trains_and_validates_on_added_losses():
         plain.fit(x, x[:, :1], verbose=0)
 
 
+def test_model_losses_stay_usable_after_compiled_steps():
+    """A compiled step's ``add_loss`` values are graph values (JAX tracers,
+    symbolic TF tensors); none stays on the layers, so ``model.losses`` after
+    fit, evaluate or predict is still a list of numbers (an eager step's
+    values, on torch; none from a traced step, as Keras keeps none)."""
+
+    class Penalty(layers.Layer):
+        def call(self, inputs):
+            self.add_loss(keras.ops.sum(inputs * inputs))
+            return inputs * 2.0
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, layers.Dense(1)(Penalty()(inputs)))
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((8, 4), "float32"), np.ones((8, 1), "float32")
+    for run in (lambda: model.fit(x, y, verbose=0), lambda: model.evaluate(x, y, verbose=0),
+                lambda: model.predict(x, verbose=0)):
+        run()
+        values = [float(keras.ops.convert_to_numpy(loss)) for loss in model.losses]
+        assert values in ([], [32.0]), values  # the last batch's 8 rows of 4 ones
+    model(x)  # an eager call's loss is kept
+    assert [float(keras.ops.convert_to_numpy(loss)) for loss in model.losses] == [32.0]
+
+
 def test_seed_simple_mlp_fit_trains_batchnorm_statistics():
     x, y = _classification_data(features=20, classes=10)
     model = seed_models.SimpleMLP(use_bn=True, use_dp=True)

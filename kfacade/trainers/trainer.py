@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from kfacade.backend.active import adapter as _B
-from kfacade.backend.state import StatelessScope
+from kfacade.backend.state import StatelessScope, in_compiled_step_trace
 from kfacade import distribution as distribution_module
 from kfacade.engine import tree
 from kfacade.engine.keras_tensor import KerasTensor
@@ -297,10 +297,21 @@ class Trainer:
         with _B.no_grad():
             self.optimizer.apply(grads, trainable)
             self._update_loss_trackers(loss, _batch_size(x))
+            logs = None
             if results:
-                return self.compute_metrics(x, y, y_pred, sample_weight)
-            self._update_compiled_metrics(y, y_pred, sample_weight)
-            return None
+                logs = self.compute_metrics(x, y, y_pred, sample_weight)
+            else:
+                self._update_compiled_metrics(y, y_pred, sample_weight)
+        self._forget_traced_losses()
+        return logs
+
+    def _forget_traced_losses(self):
+        """At the end of a step traced into a graph (``jax.jit``,
+        ``tf.function``), drops the ``add_loss`` values its call left on the
+        layers: they are graph values (JAX tracers, symbolic TF tensors) that
+        any later use of ``model.losses`` would fail on. An eager step's stay."""
+        if in_compiled_step_trace() and self._activity_losses():
+            self._clear_losses()
 
     def _results_deferrable(self, train_function):
         """Whether `fit` may run steps that skip the metric results.
@@ -325,13 +336,17 @@ class Trainer:
             if (self._compile_loss is not None and y is not None) or self._activity_losses():
                 loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
                 self._update_loss_trackers(loss, _batch_size(x))
-            return self.compute_metrics(x, y, y_pred, sample_weight)
+            logs = self.compute_metrics(x, y, y_pred, sample_weight)
+        self._forget_traced_losses()
+        return logs
 
     def predict_step(self, data):
         """The model's outputs for a batch in inference mode."""
         x, _, _ = data
         with _B.no_grad():
-            return self(x, training=False)
+            outputs = self(x, training=False)
+        self._forget_traced_losses()
+        return outputs
 
     def _state_variables(self, include_optimizer):
         state = list(self.trainable_variables) + list(self.non_trainable_variables)
