@@ -37,12 +37,12 @@ def _promoted(*tensors):
     dtype = tensors[0].dtype
     for tensor in tensors[1:]:
         dtype = torch.promote_types(dtype, tensor.dtype)
-    return [tensor if tensor.dtype == dtype else tensor.to(dtype) for tensor in tensors]
+    return [tensor if tensor.dtype == dtype else tensor.to(dtype=dtype) for tensor in tensors]
 
 
 def _float(x):
     """`x`, cast to floatx unless it is already floating (for ops torch runs on floats only)."""
-    return x if x.dtype.is_floating_point else x.to(_torch_dtype(floatx()))
+    return x if x.dtype.is_floating_point else x.to(dtype=_torch_dtype(floatx()))
 
 
 def _axes(axis, ndim):

@@ -34,7 +34,7 @@ def fused_dot_product_attention(query, key, value, attention_mask, scale):
         if not _ZERO_FOR_MASKED_ROWS or not isinstance(attention_mask, torch.Tensor) \
                 or attention_mask.ndim != 3:
             raise NotImplementedError("fused attention takes a 3-D torch mask (torch >= 2.5)")
-        attention_mask = attention_mask.to(torch.bool)[:, None]  # broadcast over the heads
+        attention_mask = attention_mask.to(dtype=torch.bool)[:, None]  # broadcast over the heads
     outputs = F.scaled_dot_product_attention(
         query.transpose(1, 2), key.transpose(1, 2), value.transpose(1, 2),
         attn_mask=attention_mask, scale=scale)

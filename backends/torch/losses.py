@@ -53,7 +53,7 @@ def _log_probabilities(target, output, from_logits, axis):
     if target.shape != output.shape[:-1] or target.device != output.device:
         raise NotImplementedError("the fused cross-entropy takes one label per row, on one device")
     if target.dtype.is_floating_point:
-        target = target.to(torch.int32)  # truncated as the generic cast
+        target = target.to(dtype=torch.int32)  # truncated as the generic cast
     elif target.dtype not in _INTEGER_LABELS:
         raise NotImplementedError("the fused cross-entropy takes integer or float labels")
     classes = output.shape[-1]

@@ -276,7 +276,7 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format="
     )
     dtype = x.dtype
     if n == 3 and dtype == torch.float16 and x.device.type == "cpu":
-        x = x.to(torch.float32)  # torch's CPU avg_pool3d has no float16 kernel
+        x = x.to(dtype=torch.float32)  # torch's CPU avg_pool3d has no float16 kernel
     if native:
         torch_padding = 0 if pads is None else tuple(before for before, _ in pads)
         y = _AVG_POOL[n](x, pool_size, strides, torch_padding, count_include_pad=False)
@@ -286,7 +286,7 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format="
         y = _AVG_POOL[n](F.pad(x, flat), pool_size, strides)
         cells = torch.ones((1, 1) + tuple(x.shape[2:]), dtype=x.dtype, device=x.device)
         y = y / _AVG_POOL[n](F.pad(cells, flat), pool_size, strides)
-    y = y.to(dtype)
+    y = y.to(dtype=dtype)
     return _channels_last(y, n) if channels_last else y
 
 
@@ -295,11 +295,11 @@ def moments(x, axes, keepdims=False):
     x = _t(x)
     dtype = x.dtype
     if dtype in (torch.float16, torch.bfloat16) or not dtype.is_floating_point:
-        x = x.to(torch.float32)
+        x = x.to(dtype=torch.float32)
     dims = None if axes is None else _axes(axes, x.ndim)
     variance, average = torch.var_mean(x, dims, correction=0, keepdim=keepdims)
     if dtype in (torch.float16, torch.bfloat16):
-        variance, average = variance.to(dtype), average.to(dtype)
+        variance, average = variance.to(dtype=dtype), average.to(dtype=dtype)
     return average, variance
 
 
@@ -334,4 +334,4 @@ def dropout(x, rate, noise_shape=None, seed=None):
         noise_shape, dtype=mask_dtype, device=x.device, generator=_generator(seed, x.device)
     )
     mask = mask.ge_(rate).mul_(1.0 / (1.0 - rate))  # 0 or 1 / keep, in place
-    return x * (mask if mask_dtype == x.dtype else mask.to(x.dtype))
+    return x * (mask if mask_dtype == x.dtype else mask.to(dtype=x.dtype))

@@ -126,16 +126,16 @@ def _retried(error, fn, x1, x2):
     if bool1 and bool2:
         if fn is torch.sub:
             raise error  # boolean subtract is refused, as NumPy and JAX refuse it
-        return fn(x1.to(_BOOL_ARITHMETIC), x2.to(_BOOL_ARITHMETIC))
+        return fn(x1.to(dtype=_BOOL_ARITHMETIC), x2.to(dtype=_BOOL_ARITHMETIC))
     if bool1 or bool2:
         other = x2 if bool1 else x1
         dtype = _torch_dtype(result_type(
             "bool", other.dtype if isinstance(other, Tensor) else type(other)
         ))
         if bool1:
-            x1 = x1.to(dtype)
+            x1 = x1.to(dtype=dtype)
         else:
-            x2 = x2.to(dtype)
+            x2 = x2.to(dtype=dtype)
         try:
             return fn(x1, x2)
         except RuntimeError as retry_error:
@@ -159,7 +159,7 @@ def _widened(error, fn, *args):
     if result.dtype == torch.int64 and builtins.all(
         a.dtype in _SHELL_UNSIGNED or a.dtype in (torch.bool, torch.uint8) for a in tensors
     ):
-        result = result.to(builtins.max(unsigned, key=lambda dtype: dtype.itemsize))
+        result = result.to(dtype=builtins.max(unsigned, key=lambda dtype: dtype.itemsize))
     return result
 
 
@@ -395,7 +395,7 @@ def _extremum(x1, x2, tensor_fn, clamp_fn):
             x1 = _t(x1)
             if x1.dtype is torch.bool and type(x2) is int:  # the table's int32, not int64
                 x2 = _weak(x2, x1)
-                return tensor_fn(x1.to(x2.dtype), x2)
+                return tensor_fn(x1.to(dtype=x2.dtype), x2)
             try:
                 return clamp_fn(x1, x2)
             except RuntimeError as error:
@@ -527,10 +527,10 @@ def _accumulate(fn, x, axis, keepdims, dtypes):
         out = fn(x.reshape(-1), 0, dtype=compute)
         out = out.reshape((1,) * x.ndim) if keepdims else out
     else:
-        out = x.to(compute)  # no copy when x already has that dtype
+        out = x.to(dtype=compute)  # no copy when x already has that dtype
         for a in sorted(_axes(axis, x.ndim), reverse=True):
             out = fn(out, a, keepdim=keepdims, dtype=compute)
-    return out if compute is result else out.to(result)
+    return out if compute is result else out.to(dtype=result)
 
 
 def sum(x, axis=None, keepdims=False):
@@ -619,8 +619,8 @@ def _arg_reduce(fn, x, axis):
     if type(x) is not Tensor:
         x = _t(x)
     if x.dtype is torch.bool:  # torch has no bool argmax kernel
-        x = x.to(torch.uint8)
-    return fn(x, axis).to(torch.int32)
+        x = x.to(dtype=torch.uint8)
+    return fn(x, axis).to(dtype=torch.int32)
 
 
 def argmax(x, axis=None):
@@ -641,7 +641,7 @@ def cumsum(x, axis=None):
         return torch.cumsum(x, int(axis))
     compute, result = accumulated
     out = torch.cumsum(x, int(axis), dtype=compute)
-    return out if compute is result else out.to(result)
+    return out if compute is result else out.to(dtype=result)
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -820,7 +820,7 @@ def one_hot(x, num_classes, axis=-1, dtype="float32"):
     """Entries outside [0, num_classes) give an all-zero row (as Keras)."""
     x = _t(x)
     classes = torch.arange(int(num_classes), device=x.device, dtype=x.dtype)
-    out = (x.unsqueeze(-1) == classes).to(_torch_dtype(dtype or floatx()))
+    out = (x.unsqueeze(-1) == classes).to(dtype=_torch_dtype(dtype or floatx()))
     return out if axis == -1 else torch.movedim(out, -1, axis)
 
 

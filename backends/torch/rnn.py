@@ -77,7 +77,7 @@ def _lengths(mask, timesteps):
         return None
     if not isinstance(mask, torch.Tensor):
         raise NotImplementedError("fused RNN kernels take a torch mask")
-    mask = mask.to(torch.bool)
+    mask = mask.to(dtype=torch.bool)
     lengths = mask.sum(dim=1)
     steps = torch.arange(timesteps, device=mask.device)
     right_padded = torch.equal(mask, steps < lengths[:, None])  # one host sync

@@ -87,7 +87,7 @@ def convert_to_tensor(x, dtype=None):
 def _convert(x, dtype):
     """convert_to_tensor with `dtype` a torch.dtype or None."""
     if isinstance(x, Tensor):
-        return x if dtype is None or x.dtype == dtype else x.to(dtype)
+        return x if dtype is None or x.dtype == dtype else x.to(dtype=dtype)
     kind = type(x)
     if kind is float or kind is int or kind is bool:
         return torch.tensor(x, dtype=dtype or _scalar_dtype(x), device=_current[0])
@@ -196,7 +196,7 @@ def cast(x, dtype):
     torch_dtype = _torch_dtype(dtype)
     if type(x) is not Tensor:
         return _convert(x, torch_dtype)
-    return x if x.dtype == torch_dtype else x.to(torch_dtype)
+    return x if x.dtype == torch_dtype else x.to(dtype=torch_dtype)
 
 
 def variable_create(value, dtype, trainable, name):
