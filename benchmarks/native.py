@@ -189,7 +189,14 @@ def _torch(model_name, weights, shape, dropout, compute_dtype):
                     self.lstm.bias_hh_l0.zero_()
 
             def forward(self, x):
-                outputs, _ = self.lstm(self.embedding(x))
+                embedded = self.embedding(x)
+                if amp_dtype is not None:
+                    # Keras's Embedding computes in the policy's half dtype, where
+                    # autocast leaves an embedding in float32; and oneDNN's LSTM
+                    # fed float32 under autocast fails to build its primitive on
+                    # CPUs without AVX-512 (seen on an AMD EPYC).
+                    embedded = embedded.to(dtype=amp_dtype)
+                outputs, _ = self.lstm(embedded)
                 return self.dense(outputs[:, -1])
 
         module = LSTMClassifier()
