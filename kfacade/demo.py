@@ -82,13 +82,12 @@ def draw_model(model, folder):
     install."""
     if importlib.util.find_spec("pydot") is None:
         return None, "pydot is not installed: pip install pydot, and Graphviz for a PNG"
-    if shutil.which("dot") is None:
-        target = os.path.join(folder, "model.dot")
-        keras.utils.plot_model(model, to_file=target, show_shapes=True)
+    without_graphviz = shutil.which("dot") is None
+    target = os.path.join(folder, "model.dot" if without_graphviz else "model.png")
+    keras.utils.plot_model(model, to_file=target, show_shapes=True)
+    if without_graphviz:
         return target, ("Graphviz's dot is not installed, so model.dot only: apt-get install "
                         "graphviz (or see https://graphviz.org/download/) for model.png")
-    target = os.path.join(folder, "model.png")
-    keras.utils.plot_model(model, to_file=target, show_shapes=True)
     return target, None
 
 
