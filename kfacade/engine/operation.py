@@ -70,9 +70,13 @@ class Node:
         )
 
 
+def _filled_shape(tensor, fill):
+    """`tensor`'s shape with each unknown dim set to `fill`."""
+    return tuple(fill if d is None else d for d in tensor.shape)
+
+
 def _dummy_value(tensor, fill):
-    shape = tuple(fill if d is None else d for d in tensor.shape)
-    return _B.zeros(shape, dtype=tensor.dtype)
+    return _B.zeros(_filled_shape(tensor, fill), dtype=tensor.dtype)
 
 
 def _merged_spec(first, second):
@@ -131,8 +135,7 @@ def _run_abstractly(hook, fn, args, kwargs):
 
     try:
         for fill in (2, 3):
-            specs = [(tuple(fill if d is None else d for d in leaves[i].shape), leaves[i].dtype)
-                     for i in positions]
+            specs = [(_filled_shape(leaves[i], fill), leaves[i].dtype) for i in positions]
             runs.append(hook(call, specs))
     except Exception:  # noqa: BLE001 (refused, or not traceable: the zeros decide)
         return None
