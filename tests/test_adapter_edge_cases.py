@@ -7,6 +7,9 @@ once per backend shows all three agree:
   a rate outside [0, 1] raises a ValueError echoing it;
 - a zero-step ``scan`` returns `init` and `ys` with a leading axis of 0,
   shaped as `f`'s per-step output;
+- an eager ``scan`` reads the values its step closes over afresh on every
+  call (JAX compiles one eager scan per structure and feeds it each call's
+  arrays), and on JAX a repeated eager scan compiles nothing more;
 - ``take`` of rows wraps negative and nested indices as NumPy does, and an
   out-of-range index raises an error naming the axis's size (not on JAX).
 """
@@ -101,6 +104,62 @@ def test_scan_with_length_zero_and_no_xs():
     carry, ys = B.scan(step, [B.zeros((1,))], None, length=0)
     np.testing.assert_array_equal(to_numpy(carry[0]), np.zeros(1, F32))
     assert B.shape(ys) == (0, 4)
+
+
+def _scaled_running_sum(weight, factor):
+    """A scan over rows whose step closes over a tensor and a Python scalar."""
+    def step(carry, x):
+        total = B.add(B.multiply(carry[0], weight), x)
+        return [total], B.multiply(total, factor)
+    return step
+
+
+def _numpy_scaled_running_sum(weight, factor, xs):
+    total, ys = np.zeros(xs.shape[1:], F32), []
+    for x in xs:
+        total = total * weight + x
+        ys.append(total * factor)
+    return total, np.stack(ys)
+
+
+def test_eager_scan_reads_what_its_step_closes_over_on_every_call(rng):
+    """Same shapes, other closed-over tensors and scalars: each call's own result."""
+    xs = rng.standard_normal((5, 3)).astype(F32)
+    for weight, factor in [(0.5, 2.0), (-1.5, 2.0), (0.5, 3.0), (0.5, 2.0)]:
+        w = np.full((3,), weight, F32)
+        carry, ys = B.scan(_scaled_running_sum(B.convert_to_tensor(w), factor),
+                           [B.zeros((3,))], B.convert_to_tensor(xs))
+        expected_carry, expected_ys = _numpy_scaled_running_sum(w, F32(factor), xs)
+        np.testing.assert_allclose(to_numpy(carry[0]), expected_carry, rtol=1e-6)
+        np.testing.assert_allclose(to_numpy(ys), expected_ys, rtol=1e-6)
+
+
+@pytest.mark.skipif(B.name != "jax", reason="JAX compiles an eager scan; TensorFlow and torch "
+                                            "run its steps op by op, compiling nothing")
+def test_repeated_eager_scans_compile_once():
+    import jax
+
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    xs = B.convert_to_tensor(np.ones((4, 3), F32))
+
+    def run(weight):
+        return B.scan(_scaled_running_sum(B.convert_to_tensor(np.full((3,), weight, F32)), 2.0),
+                      [B.zeros((3,))], xs)
+
+    run(0.5)  # compiles the scan
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        first = to_numpy(run(0.5)[0][0])
+        second = to_numpy(run(0.25)[0][0])
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert compiles == []
+    assert not np.allclose(first, second)
 
 
 def test_dropout_layer_rate_one_drops_everything_in_training_only():
