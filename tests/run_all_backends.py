@@ -8,6 +8,9 @@ pytest-xdist worker per core (``--dist loadfile``; the cross-backend job,
 whose tests share one file, ``--dist load``), each worker pinned to one
 thread: the long JAX session no longer runs alone on one core while the other
 idles.
+A test marked ``backend_independent`` (its result is the same whatever
+``KERAS_BACKEND`` says: it runs real Keras, or checks every adapter in
+subprocesses) runs in the first backend's session only.
 Each job's line gives its passes, failures, skips and expected failures
 apart, then the skip and expected-failure reasons with their counts. The
 line before the last gives the expected-failure total; the last line,
@@ -102,7 +105,11 @@ def main():
         print("No backend framework is installed.")
         print("kfacade: 0 passed, 1 failed")
         return 1
-    jobs = [(b, ["tests", "-m", "not cross_backend", *extra], backend_env(b)) for b in backends]
+    # A backend_independent test runs in the first session only: the others
+    # would repeat the same check.
+    jobs = [(b, ["tests", "-m", "not cross_backend" if i == 0 else
+                 "not cross_backend and not backend_independent", *extra], backend_env(b))
+            for i, b in enumerate(backends)]
     if "tensorflow" in backends:
         # The TensorFlow job above runs Eigen's kernels, which every CPU has;
         # the conv and pool tests run again on oneDNN's, which TF picks by

@@ -98,6 +98,7 @@ def _keras_backend_for_subprocess():
     return None
 
 
+@pytest.mark.backend_independent  # reads the installed Keras 3 only
 @pytest.mark.skipif(importlib.util.find_spec("keras") is None
                     or _keras_backend_for_subprocess() is None,
                     reason="Keras 3 (keras>=3) or a framework to run it is not installed")

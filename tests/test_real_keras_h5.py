@@ -29,6 +29,7 @@ def _real_keras_env(backend=None):
 
 
 @pytest.mark.slow
+@pytest.mark.backend_independent  # tf_keras writes the files; kfacade is not involved
 @pytest.mark.skipif(importlib.util.find_spec("tf_keras") is None, reason="tf_keras is not installed")
 def test_make_fixtures_reruns_for_one_producer(tmp_path):
     """The committed script still writes the files the tests read (tf_keras, one model)."""
