@@ -4,8 +4,7 @@ cross-backend comparisons, and prints one summary.
 Usage: ``python tests/run_all_backends.py [extra pytest args]``.
 Each backend runs in its own pytest session (a backend is fixed per process,
 as in Keras), one session at a time, its test files spread over one
-pytest-xdist worker per core (``--dist loadfile``; the cross-backend job,
-whose tests share one file, ``--dist load``), each worker pinned to one
+pytest-xdist worker per core (``--dist loadfile``), each worker pinned to one
 thread: the long JAX session no longer runs alone on one core while the other
 idles.
 A test marked ``backend_independent`` (its result is the same whatever
@@ -51,9 +50,9 @@ def backend_env(name):
     return {"KERAS_BACKEND": name, "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 
-def run_pytest(label, args, env_extra, workers, dist="loadfile"):
+def run_pytest(label, args, env_extra, workers):
     if workers > 1:
-        args = ["-n", str(workers), "--dist", dist, *args]
+        args = ["-n", str(workers), "--dist", "loadfile", *args]
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2",
                PYTHONDONTWRITEBYTECODE="1", **env_extra)
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,9 +115,7 @@ def main():
         # itself on CPUs with AVX-512, so both are tested on any machine.
         jobs.append(("tensorflow-onednn", [*ONEDNN_TESTS, "-m", "not cross_backend", *extra],
                      dict(backend_env("tensorflow"), TF_ENABLE_ONEDNN_OPTS="1")))
-    # Its few tests share one file: spread them test by test, or one core idles.
-    jobs.append(("cross-backend", ["tests", "-m", "cross_backend", *extra], backend_env(backends[0]),
-                 "load"))
+    jobs.append(("cross-backend", ["tests", "-m", "cross_backend", *extra], backend_env(backends[0])))
     workers = max(1, min(4, os.cpu_count() or 1))
     if importlib.util.find_spec("xdist") is None:
         print("pytest-xdist is not installed: each session runs on one core (pip install -e '.[test]')")
@@ -126,9 +123,7 @@ def main():
     totals = {"passed": 0, "failed": 0, "skipped": 0, "xfailed": 0}
     exit_code = 0
     for job in jobs:
-        label, test_args, env_extra, *dist = job
-        label, code, counts, reasons, output, seconds = run_pytest(label, test_args, env_extra,
-                                                                   workers, *dist)
+        label, code, counts, reasons, output, seconds = run_pytest(*job, workers)
         print(f"\n===== {label}: {counts['passed']} passed, {counts['failed']} failed, "
               f"{counts['skipped']} skipped, {counts['xfailed']} expected failures "
               f"in {seconds:.0f}s =====")
