@@ -59,14 +59,14 @@ def _run_eager_compiled_once(run, *args):
     literals) share one compiled function, fed each call's own arrays. Inside a
     trace (jit, grad) the scan is left to the enclosing computation.
     """
-    leaves = jax.tree_util.tree_leaves(args)
+    leaves, in_tree = jax.tree_util.tree_flatten(args)
     if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
         return run(*args)
     closed, out_shapes = jax.make_jaxpr(run, return_shape=True)(*args)
     if any(isinstance(const, jax.core.Tracer) for const in closed.consts) or _has_array_literal(
             closed.jaxpr):
         return run(*args)
-    key = (str(closed.jaxpr), jax.tree_util.tree_structure(args))
+    key = (str(closed.jaxpr), in_tree)
     compiled = _EAGER_SCANS.pop(key, None)
     if compiled is None:
         jaxpr = closed.jaxpr
