@@ -1028,6 +1028,38 @@ def test_compile_function_reads_unassigned_variables_afresh_and_stores_late_assi
 # ----------------------------------------------------------------- devices
 
 
+
+def test_compile_function_with_variables_holding_one_array():
+    """``b.assign(a.value)`` leaves two variables holding one array (JAX stores
+    the value as it is). A step that updates both, or updates one and only
+    reads the other (a frozen copy of a trained weight), still runs each
+    time, and the variable it only reads keeps its value: the buffer a JAX
+    step donates is never one another variable holds."""
+    a = kfacade.Variable(np.ones(2, F32), name="a")
+    b = kfacade.Variable(np.zeros(2, F32), name="b")
+    frozen = kfacade.Variable(np.zeros(2, F32), name="frozen")
+
+    def fn(data):
+        a.assign(B.add(a.value, data))
+        b.assign(B.multiply(b.value, 2.0))
+        return {"s": B.sum(frozen.value)}
+
+    step = B.compile_function(fn, [a, b, frozen], False)
+    one = B.convert_to_tensor(np.ones(2, F32))
+    step(one)  # a = 2, b = 0
+    b.assign(a.value)
+    frozen.assign(a.value)
+    for _ in range(2):
+        logs = step(one)
+        assert_close(logs["s"], 4.0)
+    assert_close(a.numpy(), np.full(2, 4.0, F32))
+    assert_close(b.numpy(), np.full(2, 8.0, F32))
+    assert_close(frozen.numpy(), np.full(2, 2.0, F32))
+    frozen.assign(b.value)  # shared again after steps have run
+    step(one)
+    assert_close(frozen.numpy(), np.full(2, 8.0, F32))
+    assert_close(b.numpy(), np.full(2, 16.0, F32))
+
 def test_device_scope_cpu():
     with B.device_scope("cpu:0"):
         x = B.convert_to_tensor(np.ones(3, F32))

@@ -8,6 +8,7 @@ import numpy as np
 from kfacade.backend.state import StatelessScope, compiled_step_trace
 
 from .device import device_count, place_on, single_device
+from .variables import assign_count
 
 __all__ = ["value_and_grad", "compile_function", "no_grad"]
 
@@ -74,6 +75,12 @@ def jit_step(fn, state_variables, place_data=None, state_shardings=None, logs_sh
     (``jax.eval_shape``, no compilation) on the first call; should a later
     retrace (new batch shapes) assign one of them after all, its new value
     still comes back and is stored.
+
+    A donated buffer must belong to one variable only. The step's outputs
+    are fresh buffers, so the only way two variables come to share one is
+    ``variable_assign`` storing a value as it is: the step looks for shared
+    buffers (and gives each later holder a copy of its own) only when that
+    has happened since its last look, not on every call.
     """
     state_variables = list(state_variables)
     count = len(state_variables)
@@ -106,8 +113,10 @@ def jit_step(fn, state_variables, place_data=None, state_shardings=None, logs_sh
         jax.eval_shape(probe, handles, data)
         return found[0]
 
-    # Filled on the first call: [donated indices, kept indices, jitted function].
+    # Filled on the first call: [donated variables, kept variables, jitted function].
     plan = []
+    # The ``assign_count`` at the last look for shared buffers.
+    looked_at = [None]
 
     def make_plan(handles, data):
         donated = assigned_indices(handles, data)
@@ -121,6 +130,12 @@ def jit_step(fn, state_variables, place_data=None, state_shardings=None, logs_sh
             for i, value in zip(kept, kept_values):
                 values[i] = value
             logs, changed = run(values, data)
+            # An input returned as it is could come back as that very array
+            # (JAX may forward it), which a variable would then share: a
+            # kept value or the data assigned to a variable is copied.
+            undonated = {id(value) for value in kept_values + jax.tree_util.tree_leaves(data)}
+            changed = {i: jnp.copy(value) if id(value) in undonated else value
+                       for i, value in changed.items()}
             # Every donated input comes back (aliased); a kept one only if
             # this trace assigned it.
             return (logs, [changed.get(i, values[i]) for i in donated],
@@ -135,26 +150,32 @@ def jit_step(fn, state_variables, place_data=None, state_shardings=None, logs_sh
         if not plan:
             make_plan([variable._handle for variable in state_variables], data)
         donated_variables, kept_variables, jitted = plan
+        if looked_at[0] != assign_count[0]:
+            looked_at[0] = assign_count[0]
+            _give_own_buffers(state_variables)
         donated = [variable._handle for variable in donated_variables]
         kept = [variable._handle for variable in kept_variables]
-        # Two variables may hold one array (``b.assign(a.value)``); XLA
-        # refuses to donate a buffer twice, and a donated buffer is deleted
-        # under any kept variable holding it, so give the second its own copy.
-        if len(set(map(id, donated + kept))) != count:
-            seen = set()
-            for handles in (donated, kept):
-                for i, handle in enumerate(handles):
-                    if id(handle) in seen:
-                        handles[i] = jnp.array(handle, copy=True)
-                    seen.add(id(handle))
         logs, new_donated, new_kept = jitted(donated, kept, data)
         for variable, value in zip(donated_variables, new_donated):
             variable._handle = value
-        for i, value in new_kept.items():
-            state_variables[i]._handle = value
+        if new_kept:
+            for i, value in new_kept.items():
+                state_variables[i]._handle = value
         return logs
 
     return _on_state_device(step, state_variables)
+
+
+def _give_own_buffers(variables):
+    """Gives each variable holding the same array as an earlier one in
+    `variables` a copy of its own, from now on. XLA refuses to donate one
+    buffer twice, and donating it would delete it under a variable the step
+    keeps (a frozen weight set from a trained one)."""
+    seen = set()
+    for variable in variables:
+        if id(variable._handle) in seen:
+            variable._handle = jnp.array(variable._handle, copy=True)
+        seen.add(id(variable._handle))
 
 
 def _to_device(data, device, uncommit):

@@ -148,10 +148,18 @@ def variable_create(value, dtype, trainable, name):
         return jnp.array(value, dtype=jax_dtype(dtype))
 
 
+#: How many values ``variable_assign`` has handed out. Storing a value, not a
+#: copy, is how two variables come to hold one array (``b.assign(a.value)``);
+#: a compiled step, which donates its variables' buffers, looks for such
+#: pairs only after this count has moved (see ``step.py``).
+assign_count = [0]
+
+
 def variable_assign(handle, value):
     """The new value itself, cast to the variable's dtype (JAX arrays are
     immutable), on the variable's device: an eager update computed elsewhere
     (on the default device, for a variable made under a scope) is moved back."""
+    assign_count[0] += 1
     value = convert_to_tensor(value)
     if value.dtype != handle.dtype:
         value = value.astype(handle.dtype)
