@@ -123,15 +123,11 @@ class ArrayBatches:
             starts = range(0, n, bs)
             if self.shuffle:
                 order = self.rng.permutation(n)
-        for count, start in enumerate(starts):
-            if count >= self.num_batches:
-                return
-            if order is None:
-                index = slice(start, start + bs)
-            else:
-                index = order[start:start + bs]
-            yield (_take(self.x, index), _take(self.y, index) if self.y is not None else None,
-                   self.sample_weight[index] if self.sample_weight is not None else None)
+        x, y, sample_weight = self.x, self.y, self.sample_weight
+        for start in starts[:self.num_batches]:
+            index = slice(start, start + bs) if order is None else order[start:start + bs]
+            yield (_take(x, index), None if y is None else _take(y, index),
+                   None if sample_weight is None else sample_weight[index])
 
 
 class IterableBatches:

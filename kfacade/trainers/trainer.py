@@ -506,6 +506,10 @@ class Trainer:
         deferrable = False
         self._shuffle_seed = self._resume_point = None
         callbacks.on_train_begin()
+        # Which batch hooks any callback listens to is fixed from here on:
+        # a step skips the calls, and the logs, that nobody reads.
+        batch_begin = callbacks.reads_batch_logs("on_train_batch_begin")
+        batch_end = callbacks.reads_batch_logs("on_train_batch_end")
         training_logs = {}
         # BackupAndRestore: where a resumed run continues, and the seed of
         # each epoch's shuffle (the order must not depend on when it restarted).
@@ -528,11 +532,13 @@ class Trainer:
                         batch = data if self.steps_per_execution == 1 else data[0]
                         self._first_batch_checks(batch[0], batch[1])
                     train_function = self.make_train_function()
-                    deferrable = self._results_deferrable(train_function)
-                callbacks.on_train_batch_begin(step)
-                deferred = deferrable and not callbacks.reads_batch_logs("on_train_batch_end")
+                    deferrable = self._results_deferrable(train_function) and not batch_end
+                if batch_begin:
+                    callbacks.on_train_batch_begin(step)
+                deferred = deferrable
                 logs = self._train_step(data, results=False) if deferred else train_function(data)
-                callbacks.on_train_batch_end(last_step, logs)
+                if batch_end:
+                    callbacks.on_train_batch_end(last_step, logs)
                 if self.stop_training:
                     break
             # Steps that deferred their results, or a run resumed after the
