@@ -164,3 +164,59 @@ def test_device_scope_keeps_variables_trainable(rng):
     (_, _), grads = keras.backend.adapter.value_and_grad(loss_fn, variables)
     assert all(keras.ops.convert_to_numpy(g).shape == v.shape for g, v in zip(grads, variables))
     assert any(np.abs(keras.ops.convert_to_numpy(g)).sum() > 0 for g in grads)
+
+
+class _CountingModel(keras.Model):
+    """Keras's "customizing fit" pattern: a Model subclass overriding
+    train_step, built from inputs and outputs."""
+
+    def train_step(self, data):
+        self.steps_run = getattr(self, "steps_run", 0) + 1
+        return super().train_step(data)
+
+
+def test_subclass_of_model_built_from_inputs_and_outputs(rng, tmp_path):
+    inputs = keras.Input((3,))
+    model = _CountingModel(inputs, layers.Dense(2)(inputs))
+    assert isinstance(model, _CountingModel) and type(model).__name__ == "_CountingModel"
+    assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "Dense"]
+    model.compile("sgd", "mse", run_eagerly=True)  # train_step runs as Python each step
+    x, y = rng.standard_normal((8, 3)).astype("float32"), np.ones((8, 2), "float32")
+    model.fit(x, y, batch_size=4, verbose=0)
+    assert model.steps_run == 2
+    kernel, bias = model.layers[1].get_weights()
+    assert_close(model.predict(x, verbose=0), x @ kernel + bias, atol=1e-5)
+    rebuilt = _CountingModel.from_config(model.get_config())
+    assert type(rebuilt) is type(model)
+    for name in ("m.keras", "m.h5"):
+        model.save(tmp_path / name)
+        loaded = keras.models.load_model(tmp_path / name,
+                                         custom_objects={"_CountingModel": _CountingModel})
+        assert isinstance(loaded, _CountingModel)
+        assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert isinstance(keras.models.clone_model(model), _CountingModel)
+
+
+def test_model_subclass_constructors_choose_functional_only_for_inputs_and_outputs(rng):
+    class Tagged(keras.Model):
+        def __init__(self, inputs, outputs, tag):
+            super().__init__(inputs, outputs)
+            self.tag = tag
+
+    class TwoNumbers(keras.Model):  # two positional arguments of its own
+        def __init__(self, units, depth):
+            super().__init__()
+            self.dense = layers.Dense(units)
+            self.depth = depth
+
+        def call(self, x):
+            return self.dense(x)
+
+    inputs = keras.Input((3,))
+    tagged = Tagged(inputs, layers.Dense(2)(inputs), "t")
+    assert tagged.tag == "t" and tuple(tagged(np.ones((1, 3), "float32")).shape) == (1, 2)
+    plain = TwoNumbers(4, 2)
+    assert tuple(plain(np.ones((1, 3), "float32")).shape) == (1, 4)
+    assert not hasattr(plain, "_nodes")  # not functional
+    with pytest.raises(ValueError, match="inputs and outputs"):
+        _CountingModel(inputs)

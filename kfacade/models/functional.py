@@ -55,6 +55,28 @@ def _ordered_nodes(inputs, outputs):
     return order
 
 
+_FUNCTIONAL_FORMS = {}
+
+
+def functional_form(cls):
+    """The class of a functional model of `cls` (Model or a subclass):
+    Functional for Model, `cls` itself when it derives from Functional
+    already, else a subclass of both (made once per class), whose own
+    methods (``train_step``, ``get_config``) come before Functional's, and
+    Functional's before Model's."""
+    if cls is Model:
+        return Functional
+    if issubclass(cls, Functional):
+        return cls
+    form = _FUNCTIONAL_FORMS.get(cls)
+    if form is None:
+        form = type(cls.__name__, (cls, Functional), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__})
+        _FUNCTIONAL_FORMS[cls] = form
+    return form
+
+
 class Functional(Model):
     """A model defined by its inputs and outputs (see ``Model``)."""
 

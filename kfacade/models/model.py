@@ -29,8 +29,7 @@ class Model(Trainer, WeightsIOMixin, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or ("inputs" in kwargs and "outputs" in kwargs)
-                             or (len(args) == 1 and "outputs" in kwargs)):
+        if cls is Model and _functional_arguments(args, kwargs):
             from kfacade.models.functional import Functional
 
             return Functional.__new__(Functional)
@@ -38,10 +37,21 @@ class Model(Trainer, WeightsIOMixin, Layer):
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs:
-            raise ValueError(
-                "A subclassed Model takes no `inputs`/`outputs`; to build a functional "
-                "model call kfacade.Model(inputs=..., outputs=...)."
-            )
+            if not _functional_arguments(args, kwargs):
+                raise ValueError(
+                    "Model takes its inputs and outputs as `Model(inputs, outputs)` (a "
+                    "functional model, or a subclass of Model given them), or no positional "
+                    f"arguments (a subclassed model). Received {len(args)} positional "
+                    f"argument(s) and keywords {sorted(kwargs)}."
+                )
+            # Keras's "functional subclass": a subclass of Model (overriding
+            # train_step, say) given inputs and outputs is a functional model
+            # of that subclass.
+            from kfacade.models.functional import Functional, functional_form
+
+            self.__class__ = functional_form(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         Layer.__init__(self, **kwargs)
         Trainer.__init__(self)
 
@@ -65,9 +75,9 @@ class Model(Trainer, WeightsIOMixin, Layer):
     def from_config(cls, config, custom_objects=None):
         """A model from its config; a functional config gives a ``Functional``."""
         if "input_layers" in config and "output_layers" in config:
-            from kfacade.models.functional import Functional
+            from kfacade.models.functional import functional_form
 
-            return Functional.from_config(config, custom_objects=custom_objects)
+            return functional_form(cls).from_config(config, custom_objects=custom_objects)
         return cls(**config)
 
     def to_json(self, **kwargs):
@@ -169,3 +179,10 @@ class Model(Trainer, WeightsIOMixin, Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable,
                       layer_range=layer_range)
+
+
+def _functional_arguments(args, kwargs):
+    """Whether a Model is given its inputs and outputs (Keras 2 also took a
+    positional name after them)."""
+    return (len(args) >= 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))

@@ -271,6 +271,9 @@ def normalize_layer_config(entry):
     config = entry.get("config", {})
     if class_name in ("Functional", "Model") and isinstance(config, dict) and "layers" in config:
         return {"class_name": "Functional", "config": _functional_config(config)}
+    if isinstance(config, dict) and {"layers", "input_layers", "output_layers"} <= config.keys():
+        # A subclass of Model built from inputs and outputs: a functional config.
+        return {"class_name": class_name, "config": _functional_config(config)}
     if class_name == "Sequential":
         return {"class_name": "Sequential", "config": _sequential_config(config)}
     if not isinstance(config, dict):
