@@ -433,6 +433,36 @@ def test_an_overridden_train_step_returns_its_logs_every_step():
     assert history.history["doubled"][0] == pytest.approx(2 * history.history["loss"][0], rel=1e-6)
 
 
+def test_an_overridden_train_step_leaves_no_graph_values_in_model_losses():
+    """A train_step written from scratch (not calling super) on a model whose
+    layer calls add_loss: after a compiled fit, ``model.losses`` is readable
+    (no JAX tracer or symbolic TF tensor left on the layer)."""
+    x, y = _classification_data(n=16)
+
+    class Penalty(layers.Layer):
+        def call(self, inputs):
+            self.add_loss(0.01 * keras.ops.sum(inputs ** 2))
+            return inputs
+
+    class Custom(keras.Model):
+        def train_step(self, data):
+            x, y, _ = data
+            y_pred = self(x, training=True)
+            return {"loss": self.compute_loss(x, y, y_pred)}
+
+    inputs = keras.Input((8,))
+    model = Custom(inputs, layers.Dense(3, activation="softmax")(Penalty()(inputs)))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    for loss in model.losses:
+        assert np.isfinite(keras.ops.convert_to_numpy(loss))
+    model(x[:2])  # an eager call afterwards leaves its own, concrete penalty
+    assert len(model.losses) == 1
+    expected = 0.01 * np.sum(np.asarray(x[:2], "float64") ** 2)
+    assert float(keras.ops.convert_to_numpy(model.losses[0])) == pytest.approx(expected, rel=1e-5)
+
+
 def test_a_custom_loop_may_call_the_steps_before_fit_builds_them():
     """train_step, compute_loss and compute_metrics build the compiled loss
     and metrics on first use, as in Keras, and check the targets then."""

@@ -302,16 +302,22 @@ class Trainer:
                 logs = self.compute_metrics(x, y, y_pred, sample_weight)
             else:
                 self._update_compiled_metrics(y, y_pred, sample_weight)
-        self._forget_traced_losses()
         return logs
 
-    def _forget_traced_losses(self):
-        """At the end of a step traced into a graph (``jax.jit``,
-        ``tf.function``), drops the ``add_loss`` values its call left on the
-        layers: they are graph values (JAX tracers, symbolic TF tensors) that
-        any later use of ``model.losses`` would fail on. An eager step's stay."""
-        if in_compiled_step_trace() and self._activity_losses():
-            self._clear_losses()
+    def _forgetting_traced_losses(self, step):
+        """`step` followed, where it is traced into a graph (``jax.jit``,
+        ``tf.function``), by dropping the ``add_loss`` values its call left on
+        the layers: they are graph values (JAX tracers, symbolic TF tensors)
+        that any later use of ``model.losses`` would fail on. Wraps every
+        step, an overridden ``train_step`` too; an eager step's losses stay."""
+
+        def step_then_forget(data):
+            logs = step(data)
+            if in_compiled_step_trace() and self._activity_losses():
+                self._clear_losses()
+            return logs
+
+        return step_then_forget
 
     def _results_deferrable(self, train_function):
         """Whether `fit` may run steps that skip the metric results.
@@ -337,7 +343,6 @@ class Trainer:
                 loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
                 self._update_loss_trackers(loss, _batch_size(x))
             logs = self.compute_metrics(x, y, y_pred, sample_weight)
-        self._forget_traced_losses()
         return logs
 
     def predict_step(self, data):
@@ -345,7 +350,6 @@ class Trainer:
         x, _, _ = data
         with _B.no_grad():
             outputs = self(x, training=False)
-        self._forget_traced_losses()
         return outputs
 
     def _state_variables(self, include_optimizer):
@@ -376,11 +380,17 @@ class Trainer:
             state = self._state_variables(include_optimizer=True)
             distribution_module.distribute_variables(state, dist)
             return _B.compile_distributed_function(
-                step, self._state_variables(include_optimizer), self.jit_compile,
+                self._forgetting_traced_losses(step), self._state_variables(include_optimizer),
+                self.jit_compile,
                 dist.device_mesh.backend_mesh, dist.batch_dim_name)
         if self.run_eagerly:
             return step
-        return _B.compile_function(step, self._state_variables(include_optimizer), self.jit_compile)
+        wrapped = self._forgetting_traced_losses(step)
+        compiled = _B.compile_function(wrapped, self._state_variables(include_optimizer),
+                                       self.jit_compile)
+        # An adapter that runs the step as it is (torch on a CPU) traces
+        # nothing: the step itself then, with no call added.
+        return step if compiled is wrapped else compiled
 
     def _step_function(self, name, new, force):
         """The step function kept as attribute `name`, made by `new()` when
