@@ -22,7 +22,6 @@ import argparse
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -82,10 +81,12 @@ def draw_model(model, folder):
     install."""
     if importlib.util.find_spec("pydot") is None:
         return None, "pydot is not installed: pip install pydot, and Graphviz for a PNG"
-    without_graphviz = shutil.which("dot") is None
-    target = os.path.join(folder, "model.dot" if without_graphviz else "model.png")
-    keras.utils.plot_model(model, to_file=target, show_shapes=True)
-    if without_graphviz:
+    target = os.path.join(folder, "model.png")
+    try:
+        keras.utils.plot_model(model, to_file=target, show_shapes=True)
+    except ImportError:  # plot_model's own check: Graphviz's dot is not on the PATH
+        target = os.path.join(folder, "model.dot")
+        keras.utils.plot_model(model, to_file=target, show_shapes=True)
         return target, ("Graphviz's dot is not installed, so model.dot only: apt-get install "
                         "graphviz (or see https://graphviz.org/download/) for model.png")
     return target, None
