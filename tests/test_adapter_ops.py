@@ -1060,6 +1060,31 @@ def test_compile_function_with_variables_holding_one_array():
     assert_close(frozen.numpy(), np.full(2, 8.0, F32))
     assert_close(b.numpy(), np.full(2, 16.0, F32))
 
+
+def test_compile_function_leaves_arrays_held_outside_its_variables():
+    """A variable outside the step holding a stepped variable's array (a
+    target network's ``target.assign(online)``) keeps its value after the
+    steps, and an array the caller read before the first step stays readable
+    (JAX would delete it with the buffer it donates; on torch and TF it is
+    the live variable)."""
+    w = kfacade.Variable(np.ones(2, F32), name="w")
+    target = kfacade.Variable(np.zeros(2, F32), name="target")  # not in the step
+
+    def fn(data):
+        w.assign(B.add(w.value, data))
+        return {"s": B.sum(w.value)}
+
+    step = B.compile_function(fn, [w], False)
+    one = B.convert_to_tensor(np.ones(2, F32))
+    read_before = w.value
+    step(one)
+    target.assign(w)  # w is 2
+    for _ in range(2):
+        step(one)
+    assert_close(w.numpy(), np.full(2, 4.0, F32))
+    assert_close(target.numpy(), np.full(2, 2.0, F32))
+    assert np.asarray(B.convert_to_numpy(read_before)).shape == (2,)
+
 def test_device_scope_cpu():
     with B.device_scope("cpu:0"):
         x = B.convert_to_tensor(np.ones(3, F32))

@@ -5,6 +5,7 @@ import pytest
 import kfacade as keras
 from kfacade import layers
 from kfacade.backend import adapter as B
+from helpers import assert_close
 from snippets import seed_models
 
 
@@ -461,6 +462,26 @@ def test_an_overridden_train_step_leaves_no_graph_values_in_model_losses():
     assert len(model.losses) == 1
     expected = 0.01 * np.sum(np.asarray(x[:2], "float64") ** 2)
     assert float(keras.ops.convert_to_numpy(model.losses[0])) == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_target_network_assigned_from_the_trained_one_keeps_its_weights():
+    """``target_var.assign(online_var)`` (a DQN target network), then
+    ``online.fit``: the target predicts with the weights it was given (on
+    JAX the online step must not donate the array the target holds; Keras 3
+    fails here with 'Array has been deleted')."""
+    x, y = _classification_data(n=16)
+
+    def mlp():
+        return keras.Sequential([layers.Input((8,)), layers.Dense(3, activation="softmax")])
+
+    online, target = mlp(), mlp()
+    online.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    for target_weight, online_weight in zip(target.weights, online.weights):
+        target_weight.assign(online_weight)
+    expected = online.predict(x, verbose=0)
+    online.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert not np.allclose(online.predict(x, verbose=0), expected)
+    assert_close(target.predict(x, verbose=0), expected)
 
 
 def test_a_custom_loop_may_call_the_steps_before_fit_builds_them():

@@ -1,5 +1,6 @@
 """Autodiff and compiled steps: stateful kfacade code made pure with StatelessScope."""
 import contextlib
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -53,8 +54,11 @@ def compile_function(fn, state_variables, jit_compile):
     """See the contract. JAX always compiles (``jit_compile`` is ignored): the
     trainer runs `fn` itself when asked to run eagerly.
 
-    The step donates the buffers of the variables it assigns, so arrays read
-    from such a variable before a step are deleted by it; read ``.value`` afresh.
+    The step donates the buffers of the variables it assigns, so an array
+    read from such a variable between two steps is deleted by the second;
+    read ``.value`` afresh. One still held elsewhere at the first step or
+    after an assign (another variable's value, an array the caller kept) is
+    left alone: its variable gets a copy (see ``jit_step``).
     """
     return jit_step(fn, state_variables)
 
@@ -76,11 +80,12 @@ def jit_step(fn, state_variables, place_data=None, state_shardings=None, logs_sh
     retrace (new batch shapes) assign one of them after all, its new value
     still comes back and is stored.
 
-    A donated buffer must belong to one variable only. The step's outputs
-    are fresh buffers, so the only way two variables come to share one is
-    ``variable_assign`` storing a value as it is: the step looks for shared
-    buffers (and gives each later holder a copy of its own) only when that
-    has happened since its last look, not on every call.
+    A donated buffer must belong to its variable only. The step's outputs
+    are fresh buffers that nothing else holds, so the step looks for arrays
+    held elsewhere too (and gives their variables copies of their own) on
+    its first call and after ``variable_assign`` has stored a value as it is
+    (``b.assign(a.value)``), not on every call. An array read from a variable
+    later, between steps, is deleted by the next step.
     """
     state_variables = list(state_variables)
     count = len(state_variables)
@@ -152,7 +157,7 @@ def jit_step(fn, state_variables, place_data=None, state_shardings=None, logs_sh
         donated_variables, kept_variables, jitted = plan
         if looked_at[0] != assign_count[0]:
             looked_at[0] = assign_count[0]
-            _give_own_buffers(state_variables)
+            _give_own_buffers(donated_variables, kept_variables)
         donated = [variable._handle for variable in donated_variables]
         kept = [variable._handle for variable in kept_variables]
         logs, new_donated, new_kept = jitted(donated, kept, data)
@@ -166,14 +171,35 @@ def jit_step(fn, state_variables, place_data=None, state_shardings=None, logs_sh
     return _on_state_device(step, state_variables)
 
 
-def _give_own_buffers(variables):
-    """Gives each variable holding the same array as an earlier one in
-    `variables` a copy of its own, from now on. XLA refuses to donate one
-    buffer twice, and donating it would delete it under a variable the step
-    keeps (a frozen weight set from a trained one)."""
-    seen = set()
-    for variable in variables:
-        if id(variable._handle) in seen:
+def _sole_holder_count():
+    """``sys.getrefcount(variable._handle)`` when only the variable holds the
+    array, measured the same way (the count differs between Pythons)."""
+
+    class Holder:
+        pass
+
+    holder = Holder()
+    holder._handle = object()
+    return sys.getrefcount(holder._handle)
+
+
+_SOLE_HOLDER = _sole_holder_count()
+
+
+def _give_own_buffers(donated, kept):
+    """Gives each variable in `donated` whose array something else holds too
+    a copy of its own, from now on: another variable of the step (`kept` or
+    `donated`) or outside it (``b.assign(a.value)``; a target network), or a
+    caller who kept the array. Donating it would delete it under them, and
+    XLA refuses to donate one buffer twice. The other holders keep the
+    original. A multi-process job's global array is judged only against the
+    step's variables: each process must take the same decision, and the
+    reference counts of its processes can differ."""
+    seen = {id(variable._handle) for variable in kept}
+    for variable in donated:
+        if id(variable._handle) in seen or (
+                variable._handle.is_fully_addressable
+                and sys.getrefcount(variable._handle) > _SOLE_HOLDER):
             variable._handle = jnp.array(variable._handle, copy=True)
         seen.add(id(variable._handle))
 

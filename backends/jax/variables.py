@@ -150,8 +150,8 @@ def variable_create(value, dtype, trainable, name):
 
 #: How many values ``variable_assign`` has handed out. Storing a value, not a
 #: copy, is how two variables come to hold one array (``b.assign(a.value)``);
-#: a compiled step, which donates its variables' buffers, looks for such
-#: pairs only after this count has moved (see ``step.py``).
+#: a compiled step, which donates its variables' buffers, looks for arrays
+#: held elsewhere too only after this count has moved (see ``step.py``).
 assign_count = [0]
 
 
