@@ -9,6 +9,7 @@ gradient. The loop keeps logs as device tensors and converts them to
 numbers only where something reads them (the progress bar at its redraw
 rate, a callback with a batch hook, the end of an epoch).
 """
+import functools
 import warnings
 
 import numpy as np
@@ -311,6 +312,7 @@ class Trainer:
         that any later use of ``model.losses`` would fail on. Wraps every
         step, an overridden ``train_step`` too; an eager step's losses stay."""
 
+        @functools.wraps(step)  # keeps its name: an adapter may tell a predict step by it
         def step_then_forget(data):
             logs = step(data)
             if in_compiled_step_trace() and self._activity_losses():
