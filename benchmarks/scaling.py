@@ -5,7 +5,8 @@ Usage::
     python benchmarks/scaling.py            # every backend, about 5 minutes on 2 cores
     python benchmarks/scaling.py --quick    # fewer points and steps
 
-For each backend (one process each, threads pinned as ``run.py`` does), with
+For each backend (one process each, threads and glibc's malloc thresholds
+fixed as in ``run.py``'s timed workers), with
 kfacade's and the native model's trials interleaved (medians):
 
 - ms per step of the mnist_mlp (784-W-W-10, dropout 0.2, RMSprop) for batch
@@ -29,7 +30,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import workloads  # noqa: E402
-from run import thread_env  # noqa: E402
+from run import FIXED_MALLOC, machine, thread_env  # noqa: E402
 
 BATCHES = (32, 64, 128, 256, 512, 1024)
 WIDTHS = (128, 256, 512, 1024, 2048, 4096)
@@ -83,7 +84,7 @@ def worker(quick):
 
     backend = kfacade.backend.backend()
     bench_worker.pin_threads(backend)
-    rounds = 2 if quick else 3
+    rounds = 2 if quick else 5
     budget = 1.5e9 if quick else 4e9
     result = {"backend": backend, "batch": {}, "width": {}, "linearity": {}}
     for batch in (QUICK_BATCHES if quick else BATCHES):
@@ -99,7 +100,9 @@ def worker(quick):
         runner, weights, _ = workloads.keras_side(kfacade, "mlp_fit", config)
         runners[f"kfacade-{length}"] = runner
         runners[f"native-{length}"] = workloads.native_side(backend, "mlp_fit", config, weights)[0]
-    times = interleaved(runners, rounds)
+    # Short trials: more rounds for a stable median (3 rounds read one
+    # backend's ratio as 0.79 in one run, 0.995 in the next over 8).
+    times = interleaved(runners, 3 * rounds)
     for side in ("kfacade", "native"):
         result["linearity"][side] = {
             "short_s": times[f"{side}-{short}"], "long_s": times[f"{side}-{short * LONG_FACTOR}"],
@@ -109,33 +112,54 @@ def worker(quick):
 
 
 def plot(results, path):
+    """Step times (top) and kfacade over native (bottom) against batch size and
+    width; one colour per backend, kfacade solid, native dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogFormatter
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    for ax, key, label in ((axes[0], "batch", "batch size (width 512)"), (axes[1], "width", "MLP width (batch 128)")):
-        for result in results:
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex="col")
+    for column, (key, label) in enumerate((("batch", "batch size (width 512)"),
+                                           ("width", "MLP width (batch 128)"))):
+        times, ratios = axes[0][column], axes[1][column]
+        for number, result in enumerate(results):
+            colour = f"C{number}"
             xs = sorted(result[key], key=int)
+            sizes = [int(x) for x in xs]
             for side, style in (("kfacade", "-o"), ("native", "--x")):
-                ax.plot([int(x) for x in xs], [result[key][x][side] for x in xs], style,
-                        label=f"{result['backend']} {side}")
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel(label)
-        ax.set_ylabel("ms per step")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+                times.plot(sizes, [result[key][x][side] for x in xs], style, color=colour,
+                           label=f"{result['backend']} {side}")
+            ratios.plot(sizes, [result[key][x]["kfacade"] / result[key][x]["native"] for x in xs],
+                        "-o", color=colour, label=result["backend"])
+        times.set_yscale("log")
+        # Plain numbers, with some minor ticks labelled where a decade is short.
+        times.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+        times.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1.5, 0.6)))
+        times.set_ylabel("ms per step")
+        ratios.axhline(1.0, color="black", linewidth=0.8)
+        ratios.axhline(1.05, color="grey", linestyle=":", linewidth=1, label="1.05")
+        ratios.set_ylabel("kfacade / native")
+        ratios.set_xlabel(label)
+        for ax in (times, ratios):
+            ax.set_xscale("log", base=2)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=8)
     fig.suptitle("mnist_mlp step time scaling (kfacade solid, native dashed)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
 
 def markdown(results, load_before, load_after, threads, wall):
+    host = machine()
     lines = ["# kfacade scaling", "",
+             f"- machine: {host['cpu']}, {host['cores']} cores, Python {host['python']}; "
+             + ", ".join(f"{k} {v}" for k, v in host["versions"].items()),
              f"- threads pinned: {threads}; load average before {load_before}, after {load_after}; "
              f"wall time {wall:.0f} s",
+             "- glibc malloc: " + ", ".join(f"{k}={v}" for k, v in FIXED_MALLOC.items())
+             + " (as run.py's timed workers)",
              "- mnist_mlp 784-W-W-10 (dropout 0.2, RMSprop), ms per step, medians of interleaved trials", ""]
     for result in results:
         lines += [f"## {result['backend']}", "", "| batch (width 512) | kfacade | native | k/native |",
@@ -169,13 +193,15 @@ def main():
         return worker(args.quick)
     start = time.perf_counter()
     load_before = [round(v, 2) for v in os.getloadavg()]
-    results = []
+    results, failed = [], []
     for backend in args.backends.split(","):
         proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker"]
                               + (["--quick"] if args.quick else []),
-                              env=thread_env(backend, args.threads), stdout=subprocess.PIPE, text=True)
+                              env=dict(thread_env(backend, args.threads), **FIXED_MALLOC),
+                              stdout=subprocess.PIPE, text=True)
         if proc.returncode != 0:
             print(f"{backend}: failed", flush=True)
+            failed.append(backend)
             continue
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     load_after = [round(v, 2) for v in os.getloadavg()]
@@ -185,6 +211,8 @@ def main():
         f.write(text + "\n")
     plot(results, os.path.join(args.out, "scaling.png"))
     print(text)
+    if failed:
+        sys.exit(f"scaling: no results for {', '.join(failed)} (see the worker's traceback above)")
 
 
 if __name__ == "__main__":
