@@ -609,7 +609,27 @@ def matmul(x1, x2):
         return tf.squeeze(_raw.BatchMatMulV2(x=x1[None, :], y=x2), -2)
     if rank2 == 1:
         return tf.squeeze(_raw.BatchMatMulV2(x=x1, y=x2[:, None]), -1)
+    if rank2 == 2 and x1.dtype in _FLAT_MATMUL_DTYPES and x1.shape[-1] != 0:
+        return _flat_matmul(x1, x2)
     return _raw.BatchMatMulV2(x=x1, y=x2)  # broadcasts batch axes as NumPy
+
+
+#: Dtypes of ``_flat_matmul``: the ones MatMul's CPU and GPU kernels both take.
+_FLAT_MATMUL_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
+
+
+def _flat_matmul(x1, x2):
+    """``(..., n, k) @ (k, m)`` as one 2-D MatMul over the leading axes
+    flattened: the same products, while BatchMatMulV2's gradient for a
+    broadcast `x2` makes one ``(k, m)`` product per batch entry and sums them
+    (forward and backward of (32, 80, 128) @ (128, 512): 24 ms against 13)."""
+    flat = _raw.MatMul(a=tf.reshape(x1, [-1, _dim(x1, -1)]), b=x2)
+    shape = x1.shape[:-1].concatenate(x2.shape[-1:])
+    if shape.is_fully_defined():
+        return tf.reshape(flat, shape)
+    out = tf.reshape(flat, tf.concat([tf.shape(x1)[:-1], tf.shape(x2)[-1:]], 0))
+    out.set_shape(shape)
+    return out
 
 
 def tensordot(x1, x2, axes=2):
