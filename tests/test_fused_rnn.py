@@ -1,6 +1,7 @@
 """The optional fused ``lstm`` / ``gru`` adapter hooks against the generic scan.
 
-On an adapter with the hooks (torch), each LSTM / GRU configuration runs
+On an adapter with the hooks (torch's lstm and gru, TensorFlow's lstm), each
+LSTM / GRU configuration runs
 twice on the same weights and inputs: through the hook, then with the hook
 removed (the scan); outputs, final states and the gradients of every
 weight (and of the initial states) must agree to 1e-5, and a spy on
@@ -27,6 +28,9 @@ BATCH, TIMESTEPS, FEATURES, UNITS = 4, 7, 5, 6
 #: in float32 (1e-5); cuDNN's fused kernels (on a GPU) order their gate sums
 #: differently, measured up to 8e-5 absolute on these sizes on an H200.
 TOLERANCE = 2e-4 if any(d.startswith("gpu") for d in B.list_devices()) else 1e-5
+#: Whether the hooks fuse a masked sequence: torch packs right-padded ones;
+#: TensorFlow's lstm hook declines any mask (the scan runs).
+FUSES_MASKS = B.name == "torch"
 
 
 def to_numpy(x):
@@ -150,7 +154,7 @@ def right_padded_mask(lengths):
 def test_fused_with_right_padded_mask(monkeypatch, scan_calls, rng, cls, go_backwards, return_sequences):
     count = 2 if cls is LSTM else 1
     initial_state = [rng.standard_normal((BATCH, UNITS)).astype("float32") for _ in range(count)]
-    compare_with_scan(monkeypatch, scan_calls, cls, rng, True,
+    compare_with_scan(monkeypatch, scan_calls, cls, rng, FUSES_MASKS,
                       {"return_sequences": return_sequences, "return_state": True,
                        "go_backwards": go_backwards},
                       initial_state=initial_state, mask=right_padded_mask([7, 3, 1, 5]))
@@ -158,7 +162,7 @@ def test_fused_with_right_padded_mask(monkeypatch, scan_calls, rng, cls, go_back
 
 @pytest.mark.parametrize("cls", HOOKED)
 def test_fused_with_all_true_mask(monkeypatch, scan_calls, rng, cls):
-    compare_with_scan(monkeypatch, scan_calls, cls, rng, True, {"return_sequences": True},
+    compare_with_scan(monkeypatch, scan_calls, cls, rng, FUSES_MASKS, {"return_sequences": True},
                       mask=right_padded_mask([TIMESTEPS] * BATCH))
 
 
@@ -196,8 +200,9 @@ def test_mixed_precision_layers_fuse_where_torch_has_a_half_kernel(monkeypatch, 
                                                                    cls, compute):
     """Under a mixed policy the layer computes in the half dtype: the fused
     kernel runs where torch has one (oneDNN's bfloat16 on the CPU, cuDNN's
-    float16 and bfloat16 on a GPU), else the scan; either way outputs and
-    gradients stay within the half dtype's rounding of the float32 layer's."""
+    float16 and bfloat16 on a GPU), else the scan (TensorFlow's hook takes
+    float32 and float64 only); either way outputs and gradients stay within
+    the half dtype's rounding of the float32 layer's."""
     import kfacade
 
     hook_name = "lstm" if cls is LSTM else "gru"
@@ -212,7 +217,8 @@ def test_mixed_precision_layers_fuse_where_torch_has_a_half_kernel(monkeypatch, 
     exact = run(full, x)
     half = run(layer, x)
     on_gpu = any(d.startswith("gpu") for d in B.list_devices())
-    assert (not scan_calls) == (compute == "bfloat16" or on_gpu), scan_calls
+    fuses = B.name == "torch" and (compute == "bfloat16" or on_gpu)
+    assert (not scan_calls) == fuses, scan_calls
     scan_calls.clear()
     monkeypatch.delattr(B, hook_name, raising=False)
     scanned = run(layer, x)

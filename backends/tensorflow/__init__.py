@@ -74,6 +74,7 @@ from .random import *  # noqa: E402,F401,F403
 from .device import *  # noqa: E402,F401,F403
 from .step import *  # noqa: E402,F401,F403
 from .distribute import *  # noqa: E402,F401,F403
+from .rnn import *  # noqa: E402,F401,F403  (optional hook: lstm)
 from .normalization import *  # noqa: E402,F401,F403  (optional hook: fused_batch_normalization)
 from .attention import *  # noqa: E402,F401,F403  (optional hook: fused_dot_product_attention)
 from .losses import *  # noqa: E402,F401,F403  (optional hook: fused_sparse_categorical_crossentropy)
