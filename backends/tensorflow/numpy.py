@@ -609,6 +609,7 @@ def matmul(x1, x2):
         return tf.squeeze(_raw.BatchMatMulV2(x=x1[None, :], y=x2), -2)
     if rank2 == 1:
         return tf.squeeze(_raw.BatchMatMulV2(x=x1, y=x2[:, None]), -1)
+    # k == 0: reshape cannot infer the flattened size of an empty tensor.
     if rank2 == 2 and x1.dtype in _FLAT_MATMUL_DTYPES and x1.shape[-1] != 0:
         return _flat_matmul(x1, x2)
     return _raw.BatchMatMulV2(x=x1, y=x2)  # broadcasts batch axes as NumPy
