@@ -220,3 +220,22 @@ def test_model_subclass_constructors_choose_functional_only_for_inputs_and_outpu
     assert not hasattr(plain, "_nodes")  # not functional
     with pytest.raises(ValueError, match="inputs and outputs"):
         _CountingModel(inputs)
+
+
+def test_keras1_input_and_output_names_build_a_functional_model_with_a_warning(rng):
+    """``Model(input=..., output=...)``: Keras 2 still took Keras 1's names, warning."""
+    inputs = keras.Input((3,))
+    outputs = layers.Dense(2)(inputs)
+    with pytest.warns(UserWarning, match=r"Model\(inputs=\.\.\., outputs=\.\.\.\)") as caught:
+        model = keras.Model(input=inputs, output=outputs, name="old_names")
+    assert len(caught) == 1 and caught[0].filename == __file__
+    assert model.name == "old_names" and [type(l).__name__ for l in model.layers] == [
+        "InputLayer", "Dense"]
+    x = rng.standard_normal((4, 3)).astype("float32")
+    kernel, bias = model.layers[1].get_weights()
+    assert_close(model.predict(x, verbose=0), x @ kernel + bias, atol=1e-5)
+    with pytest.warns(UserWarning):
+        subclassed = _CountingModel(input=inputs, output=outputs)
+    assert isinstance(subclassed, _CountingModel) and hasattr(subclassed, "_nodes")
+    with pytest.raises(TypeError, match="both `input`"):
+        keras.Model(input=inputs, inputs=inputs, output=outputs)

@@ -16,7 +16,7 @@ from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.layers.input_layer import InputLayer
 from kfacade.layers.layer import Layer
 from kfacade.layers.serialization import deserialize_layer, serialize_layer
-from kfacade.models.model import Model
+from kfacade.models.model import Model, keras1_names
 from kfacade.trainers.trainer import Trainer
 
 
@@ -80,7 +80,16 @@ def functional_form(cls):
 class Functional(Model):
     """A model defined by its inputs and outputs (see ``Model``)."""
 
-    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        if "input" in kwargs or "output" in kwargs:  # Model(input=..., output=...)
+            given = {key: value for key, value in (("inputs", inputs), ("outputs", outputs))
+                     if value is not None}
+            kwargs = keras1_names({**kwargs, **given})
+            inputs, outputs = kwargs.pop("inputs", None), kwargs.pop("outputs", None)
+        if inputs is None or outputs is None:
+            raise TypeError(
+                "A functional Model needs both `inputs` and `outputs`. Received: "
+                f"inputs={inputs!r}, outputs={outputs!r}.")
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         Trainer.__init__(self)
         self._inputs_struct = inputs

@@ -4,6 +4,8 @@
 with layers set in ``__init__`` and a ``call`` gives a subclassed one. The
 training API (compile, fit, evaluate, predict) comes from ``Trainer``.
 """
+import warnings
+
 from kfacade.layers.layer import Layer
 from kfacade.saving.saving_api import WeightsIOMixin, save_model
 from kfacade.trainers.trainer import Trainer
@@ -29,13 +31,14 @@ class Model(Trainer, WeightsIOMixin, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and _functional_arguments(args, kwargs):
+        if cls is Model and _functional_arguments(args, keras1_names(kwargs, warn=False)):
             from kfacade.models.functional import Functional
 
             return Functional.__new__(Functional)
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
+        kwargs = keras1_names(kwargs)
         if args or "inputs" in kwargs:
             if not _functional_arguments(args, kwargs):
                 raise ValueError(
@@ -179,6 +182,36 @@ class Model(Trainer, WeightsIOMixin, Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable,
                       layer_range=layer_range)
+
+
+#: Keras 1's names of a functional model's ends, which Keras 2 still took
+#: with a warning (``Model(input=..., output=...)``), and so do we.
+_KERAS1_NAMES = {"input": "inputs", "output": "outputs"}
+
+
+def keras1_names(kwargs, warn=True):
+    """`kwargs` of a Model constructor with Keras 1's ``input``/``output``
+    renamed ``inputs``/``outputs``, warning as Keras 2 did.
+
+    Raises:
+        TypeError: both an old and its new name are given.
+    """
+    old = [name for name in _KERAS1_NAMES if name in kwargs]
+    if not old:
+        return kwargs
+    kwargs = dict(kwargs)
+    for name in old:
+        new = _KERAS1_NAMES[name]
+        if new in kwargs:
+            raise TypeError(
+                f"Model received both `{name}` (Keras 1's name) and `{new}`; pass only "
+                f"`{new}`.")
+        kwargs[new] = kwargs.pop(name)
+    if warn:
+        warnings.warn(
+            "Update your `Model` call to the Keras 2 API: `Model(inputs=..., outputs=...)` "
+            f"(received {', '.join(f'`{name}`' for name in old)}).", UserWarning, stacklevel=3)
+    return kwargs
 
 
 def _functional_arguments(args, kwargs):
