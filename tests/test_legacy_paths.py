@@ -47,7 +47,6 @@ KNOWN_MISSING = {
     "keras.layers.wrappers": {"Wrapper"},
     "keras.layers.convolutional_recurrent": {"ConvRNN2D"},
     "keras.layers.local": {"LocallyConnected1D", "LocallyConnected2D"},
-    "keras.layers.cudnn_recurrent": {"CuDNNGRU", "CuDNNLSTM"},
     "keras.utils.generic_utils": {"CustomObjectScope", "custom_object_scope", "get_custom_objects",
                                   "serialize_keras_object", "deserialize_keras_object"},
     "keras.utils.data_utils": {"OrderedEnqueuer", "GeneratorEnqueuer"},

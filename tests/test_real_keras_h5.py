@@ -494,3 +494,46 @@ def test_keras2_training_config_compiles_a_loaded_model(tmp_path):
     assert float(schedule(2)) == pytest.approx(0.02 / (1 + 0.5 * 2))
     result = model.evaluate(xs[0], np.zeros((8, 3), "float32"), verbose=0, return_dict=True)
     assert set(result) == {"loss", "mae"}
+
+
+#: tf_keras writes a model of its cuDNN layers (which build, but cannot run, on a
+#: CPU) and predicts with GRU(reset_after=True)/LSTM given the same weights in
+#: their layouts: the biases reshaped and added, as Keras 2's converter did.
+_CUDNN_WRITER = """
+import sys
+import numpy as np
+import tf_keras as K
+from tf_keras.src.layers.rnn.cudnn_gru import CuDNNGRU
+from tf_keras.src.layers.rnn.cudnn_lstm import CuDNNLSTM
+out = sys.argv[1]
+K.utils.set_random_seed(0)
+model = K.Sequential([K.Input((5, 3)), CuDNNGRU(4, return_sequences=True, name="cu_gru"),
+                      CuDNNLSTM(2, go_backwards=True, name="cu_lstm"), K.layers.Dense(1)])
+model.compile(K.optimizers.Adam(0.01), "mse")
+rng = np.random.default_rng(0)
+weights = [w + rng.standard_normal(w.shape).astype("float32") * 0.3 for w in model.get_weights()]
+model.set_weights(weights)
+model.save(out + "/cudnn.h5")
+twin = K.Sequential([K.Input((5, 3)), K.layers.GRU(4, return_sequences=True, reset_after=True),
+                     K.layers.LSTM(2, go_backwards=True), K.layers.Dense(1)])
+gk, gr, gb, lk, lr, lb, dk, db = weights
+twin.set_weights([gk, gr, gb.reshape(2, -1), lk, lr, lb[:8] + lb[8:], dk, db])
+x = rng.standard_normal((6, 5, 3)).astype("float32")
+np.savez(out + "/cudnn.npz", x=x, y=twin.predict(x, verbose=0))
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tf_keras") is None, reason="tf_keras is not installed")
+def test_tf_keras_cudnn_layers_load_and_predict_as_their_plain_twins(tmp_path):
+    """A Keras 2 model of CuDNNGRU and CuDNNLSTM (tf_keras's) loads from .h5, predicts
+    what tf_keras's GRU/LSTM give with the same weights, and trains on."""
+    done = subprocess.run([sys.executable, "-c", _CUDNN_WRITER, str(tmp_path)],
+                          env=_real_keras_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = np.load(tmp_path / "cudnn.npz")
+    model = kfacade.models.load_model(str(tmp_path / "cudnn.h5"))
+    assert [type(layer).__name__ for layer in model.layers] == ["CuDNNGRU", "CuDNNLSTM", "Dense"]
+    assert [tuple(w.shape) for w in model.layers[1].get_weights()] == [(4, 8), (2, 8), (16,)]
+    assert_close(model.predict(data["x"], verbose=0), data["y"])
+    history = model.fit(data["x"], np.zeros((6, 1), "float32"), epochs=2, verbose=0)
+    assert history.history["loss"][1] < history.history["loss"][0]

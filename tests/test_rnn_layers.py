@@ -1,7 +1,10 @@
 """Recurrent layers against NumPy: SimpleRNN, LSTM (gates i, f, c, o), GRU
-(both ``reset_after`` layouts), stacked cells, masks, initial and stateful
+(both ``reset_after`` layouts), Keras 2's CuDNNLSTM and CuDNNGRU (cuDNN's
+bias layouts), stacked cells, masks, initial and stateful
 states, Bidirectional, TimeDistributed; Keras's weight layout, dropout masks
 drawn once per sequence, gradients, and a small fit."""
+import json
+
 import numpy as np
 import pytest
 
@@ -10,8 +13,8 @@ from kfacade import ops
 from kfacade.backend import adapter as B
 from kfacade.layers.core.dense import Dense
 from kfacade.layers.rnn import (
-    GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRUCell, LSTMCell,
-    SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed,
+    GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, CuDNNGRU, CuDNNLSTM,
+    GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed,
 )
 
 try:
@@ -96,8 +99,10 @@ def np_rnn(step, x, states, mask=None, go_backwards=False, zero_output_for_mask=
 
 
 def random_weights(rng, kind, features=FEATURES, units=UNITS):
-    gates = {"simple_rnn": 1, "lstm": 4, "gru": 3, "gru_before": 3}[kind]
-    bias_shape = (2, 3 * units) if kind == "gru" else (gates * units,)
+    gates = {"simple_rnn": 1, "lstm": 4, "gru": 3, "gru_before": 3, "cudnn_lstm": 4,
+             "cudnn_gru": 3}[kind]
+    bias_shape = {"gru": (2, 3 * units), "cudnn_lstm": (8 * units,),
+                  "cudnn_gru": (6 * units,)}.get(kind, (gates * units,))
     return [
         rng.standard_normal((features, gates * units)).astype("float32") * 0.5,
         rng.standard_normal((units, gates * units)).astype("float32") * 0.5,
@@ -110,6 +115,10 @@ def make_layer(kind, **kwargs):
         return SimpleRNN(UNITS, **kwargs)
     if kind == "lstm":
         return LSTM(UNITS, **kwargs)
+    if kind == "cudnn_lstm":
+        return CuDNNLSTM(UNITS, **kwargs)
+    if kind == "cudnn_gru":
+        return CuDNNGRU(UNITS, **kwargs)
     return GRU(UNITS, reset_after=(kind == "gru"), **kwargs)
 
 
@@ -119,11 +128,18 @@ def numpy_step(kind, weights):
         return lambda x, s: np_simple_rnn_step(x, s, w)
     if kind == "lstm":
         return lambda x, s: np_lstm_step(x, s, w)
+    if kind == "cudnn_lstm":  # an input and a recurrent bias, added
+        kernel, recurrent_kernel, bias = w
+        return lambda x, s: np_lstm_step(x, s, [kernel, recurrent_kernel, sum(np.split(bias, 2))])
+    if kind == "cudnn_gru":  # GRU(reset_after=True)'s two biases, flat
+        kernel, recurrent_kernel, bias = w
+        return lambda x, s: np_gru_step(x, s, [kernel, recurrent_kernel, bias.reshape(2, -1)],
+                                        reset_after=True)
     return lambda x, s: np_gru_step(x, s, w, reset_after=(kind == "gru"))
 
 
 def zero_states(kind, batch=BATCH, units=UNITS):
-    return [np.zeros((batch, units))] * (2 if kind == "lstm" else 1)
+    return [np.zeros((batch, units))] * (2 if kind.endswith("lstm") else 1)
 
 
 def padded_mask():
@@ -134,7 +150,7 @@ def padded_mask():
     return mask
 
 
-KINDS = ["simple_rnn", "lstm", "gru", "gru_before"]
+KINDS = ["simple_rnn", "lstm", "gru", "gru_before", "cudnn_lstm", "cudnn_gru"]
 
 
 # Every pair of options meets in some case (each eager call costs a JAX compile).
@@ -165,7 +181,8 @@ def test_layer_matches_numpy(kind, return_sequences, go_backwards, masked, rng):
 @pytest.mark.parametrize("kind", KINDS)
 def test_cell_step_matches_numpy(kind, rng):
     cell = {"simple_rnn": SimpleRNNCell(UNITS), "lstm": LSTMCell(UNITS),
-            "gru": GRUCell(UNITS), "gru_before": GRUCell(UNITS, reset_after=False)}[kind]
+            "gru": GRUCell(UNITS), "gru_before": GRUCell(UNITS, reset_after=False),
+            "cudnn_lstm": CuDNNLSTM(UNITS).cell, "cudnn_gru": CuDNNGRU(UNITS).cell}[kind]
     weights = random_weights(rng, kind)
     cell.build((BATCH, FEATURES))
     cell.set_weights(weights)
@@ -525,10 +542,12 @@ def test_gradients_match_finite_differences(rng):
     (LSTM, {"units": 3, "return_sequences": True}, 3),
     (GRU, {"units": 3, "return_state": True}, 3),
     (GRU, {"units": 3, "reset_after": False, "go_backwards": True}, 3),
+    (CuDNNLSTM, {"units": 3, "return_state": True, "go_backwards": True}, 3),
+    (CuDNNGRU, {"units": 3, "return_sequences": True}, 3),
     (Bidirectional, {"layer": LSTM(2, return_sequences=True), "merge_mode": "sum"}, 6),
     (TimeDistributed, {"layer": Dense(2)}, 2),
     (RNN, {"cell": [LSTMCell(2), GRUCell(3)], "return_state": True}, 6),
-], ids=["simple_rnn", "lstm", "gru", "gru_keras2", "bidirectional", "time_distributed", "rnn_stacked"])
+], ids=["simple_rnn", "lstm", "gru", "gru_keras2", "cudnn_lstm", "cudnn_gru", "bidirectional", "time_distributed", "rnn_stacked"])
 def test_run_layer_test(cls, kwargs, trainable):
     run_layer_test(cls, kwargs, input_shape=(2, 4, 3), expected_num_trainable_weights=trainable,
                    supports_masking=True, run_training_check=False)
@@ -547,6 +566,58 @@ def test_config_round_trip_keeps_cell_options():
     assert isinstance(rebuilt.cell, GRUCell) and rebuilt.cell.reset_after is False
     with pytest.raises(TypeError, match="bogus"):
         LSTM(2, bogus=1)
+
+
+def test_cudnn_layers_gradients_reach_both_biases(rng):
+    """CuDNNLSTM's two bias halves are added: each gets the gradient LSTM's bias gets."""
+    x = rng.standard_normal((2, 3, 2)).astype("float32")
+    layer = CuDNNLSTM(2, return_sequences=True)
+    layer.build((2, 3, 2))
+    layer.set_weights([w * 2 for w in random_weights(rng, "cudnn_lstm", features=2, units=2)])
+
+    def reference(weights):
+        return np_rnn(numpy_step("cudnn_lstm", weights), x, zero_states("cudnn_lstm", 2, 2))[1]
+
+    assert_gradients_match_numpy(layer, x, reference)
+    gru = CuDNNGRU(2, go_backwards=True)
+    gru.build((2, 3, 2))
+    gru.set_weights([w * 2 for w in random_weights(rng, "cudnn_gru", features=2, units=2)])
+    assert_gradients_match_numpy(gru, x, lambda weights: np_rnn(
+        numpy_step("cudnn_gru", weights), x, zero_states("cudnn_gru", 2, 2), go_backwards=True)[0])
+
+
+def test_cudnn_layers_take_keras2_arguments_and_config():
+    lstm = CuDNNLSTM(4, bias_initializer=kfacade.initializers.Constant(0.5))
+    lstm.build((None, 5, 3))
+    # unit_forget_bias: the recurrent half's forget gate, where Keras 2 put it.
+    expected = np.full(32, 0.5)
+    expected[20:24] = 1
+    assert_close(to_numpy(lstm.cell.bias.value), expected)
+    gru = CuDNNGRU(4)
+    gru.build((None, 5, 3))
+    assert [tuple(w.shape) for w in gru.get_weights()] == [(3, 12), (4, 12), (12 * 2,)]
+    for cls in (CuDNNLSTM, CuDNNGRU):
+        for fixed in ({"activation": "relu"}, {"dropout": 0.1}, {"reset_after": False}):
+            with pytest.raises(TypeError, match="Unrecognized keyword arguments"):
+                cls(4, **fixed)
+    # A config as Keras 2.2.4 wrote it (keras/layers/cudnn_recurrent.py) loads.
+    keras2 = {"name": "cu_dnnlstm_1", "trainable": True, "batch_input_shape": [None, 5, 3],
+              "dtype": "float32", "return_sequences": False, "return_state": False,
+              "go_backwards": False, "stateful": False, "units": 4,
+              "kernel_initializer": {"class_name": "VarianceScaling", "config": {
+                  "scale": 1.0, "mode": "fan_avg", "distribution": "uniform", "seed": None}},
+              "recurrent_initializer": {"class_name": "Orthogonal",
+                                        "config": {"gain": 1.0, "seed": None}},
+              "bias_initializer": {"class_name": "Zeros", "config": {}},
+              "unit_forget_bias": True, "kernel_regularizer": None, "recurrent_regularizer": None,
+              "bias_regularizer": None, "activity_regularizer": None, "kernel_constraint": None,
+              "recurrent_constraint": None, "bias_constraint": None}
+    model = kfacade.models.model_from_json(json.dumps({
+        "class_name": "Sequential", "keras_version": "2.2.4", "backend": "tensorflow",
+        "config": {"name": "sequential_1", "layers": [{"class_name": "CuDNNLSTM", "config": keras2}]}}))
+    layer = model.layers[0]
+    assert type(layer) is CuDNNLSTM and layer.name == "cu_dnnlstm_1"
+    assert [tuple(w.shape) for w in layer.get_weights()] == [(3, 16), (4, 16), (32,)]
 
 
 def test_errors_name_the_layer_and_the_shape():

@@ -28,6 +28,7 @@ REQUIRED_ARGUMENTS = {
     "Bidirectional": lambda: dict(layer=L.LSTM(2)), "CategoryEncoding": lambda: dict(num_tokens=4),
     "CenterCrop": lambda: dict(height=2, width=2), "Dense": lambda: dict(units=3),
     "Conv1D": lambda: dict(filters=2, kernel_size=3),
+    "CuDNNGRU": lambda: dict(units=2), "CuDNNLSTM": lambda: dict(units=2),
     "Conv1DTranspose": lambda: dict(filters=2, kernel_size=3),
     "Conv2D": lambda: dict(filters=2, kernel_size=3),
     "Conv2DTranspose": lambda: dict(filters=2, kernel_size=3),

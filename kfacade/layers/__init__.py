@@ -43,8 +43,8 @@ from kfacade.layers.regularization import (
     SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
 )
 from kfacade.layers.rnn import (
-    GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM2DCell, ConvLSTM3D, GRUCell,
-    LSTMCell,
+    GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM2DCell, ConvLSTM3D, CuDNNGRU,
+    CuDNNLSTM, GRUCell, LSTMCell,
     SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed,
 )
 from kfacade.layers.attention import AdditiveAttention, Attention, MultiHeadAttention

@@ -72,11 +72,12 @@ class GRUCell(DropoutRNNCell, Layer):
         units = self.units
         kernel, recurrent_kernel = self.kernel.value, self.recurrent_kernel.value
         input_bias = recurrent_bias = None
-        if self.bias is not None:
+        bias = self.gate_bias()
+        if bias is not None:
             if self.reset_after:
-                input_bias, recurrent_bias = (ops.squeeze(b, 0) for b in ops.split(self.bias.value, 2, axis=0))
+                input_bias, recurrent_bias = (ops.squeeze(b, 0) for b in ops.split(bias, 2, axis=0))
             else:
-                input_bias = self.bias.value
+                input_bias = bias
         matrix_x = ops.matmul(inputs, kernel)
         if input_bias is not None:
             matrix_x = ops.add(matrix_x, input_bias)
@@ -98,6 +99,11 @@ class GRUCell(DropoutRNNCell, Layer):
         candidate = self.activation(ops.add(x_h, recurrent_h))
         h = ops.add(ops.multiply(z, h_tm1), ops.multiply(ops.subtract(1.0, z), candidate))
         return h, states_like(h, states)
+
+    def gate_bias(self):
+        """The bias in this cell's layout, ``(2, 3u)`` with ``reset_after``
+        (input bias, recurrent bias) else ``(3u,)``; None without one."""
+        return None if self.bias is None else self.bias.value
 
     def get_config(self):
         return {
@@ -132,7 +138,7 @@ class GRU(CellLayerMixin, RNN):
         cell = self.cell
         return call_fused_hook(self, "gru", sequences, training, mask, lambda hook, inputs: hook(
             inputs, states[0], mask, cell.kernel.value, cell.recurrent_kernel.value,
-            None if cell.bias is None else cell.bias.value,
+            cell.gate_bias(),
             builtin_activation_name(cell.activation),
             builtin_activation_name(cell.recurrent_activation),
             return_sequences=self.return_sequences, go_backwards=self.go_backwards,

@@ -64,9 +64,14 @@ class LSTMCell(DropoutRNNCell, Layer):
         inputs, h_tm1 = self._dropped(inputs, h_tm1, training)
         z = ops.add(ops.matmul(inputs, self.kernel.value),
                     ops.matmul(h_tm1, self.recurrent_kernel.value))
-        if self.bias is not None:
-            z = ops.add(z, self.bias.value)
+        bias = self.gate_bias()
+        if bias is not None:
+            z = ops.add(z, bias)
         return lstm_step(self, z, c_tm1, axis=-1)
+
+    def gate_bias(self):
+        """The bias added to the gates' pre-activations, ``(4 * units,)``, or None."""
+        return None if self.bias is None else self.bias.value
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, **lstm_options_config(self)}
@@ -77,7 +82,7 @@ def build_lstm_weights(cell, kernel_head, recurrent_head, units):
     ``recurrent_kernel (*recurrent_head, 4 * units)`` and ``bias (4 * units,)``
     (gates i, f, c, o), the forget gate's bias 1 with `unit_forget_bias`."""
     bias_initializer = (
-        _ForgetBiasInitializer(cell.bias_initializer, units) if cell.unit_forget_bias else None
+        ForgetBiasInitializer(cell.bias_initializer, units) if cell.unit_forget_bias else None
     )
     build_cell_weights(cell, tuple(kernel_head) + (4 * units,),
                        tuple(recurrent_head) + (4 * units,), (4 * units,), bias_initializer)
@@ -108,17 +113,19 @@ def lstm_options_config(cell):
     }
 
 
-class _ForgetBiasInitializer(initializers.Initializer):
-    """The bias initializer's values with the forget gate's quarter set to 1."""
+class ForgetBiasInitializer(initializers.Initializer):
+    """The bias initializer's values with the forget gate's `units` entries,
+    from `start` (default `units`: gates i, f, c, o), set to 1."""
 
-    def __init__(self, base, units):
+    def __init__(self, base, units, start=None):
         self.base, self.units = base, units
+        self.start = units if start is None else start
 
     def __call__(self, shape, dtype="float32"):
         import numpy as np
 
         values = np.array(self.base(shape, dtype=dtype))
-        values[self.units:2 * self.units] = 1
+        values[self.start:self.start + self.units] = 1
         return values
 
 
@@ -150,7 +157,7 @@ class LSTM(CellLayerMixin, RNN):
         cell = self.cell
         return call_fused_hook(self, "lstm", sequences, training, mask, lambda hook, inputs: hook(
             inputs, states[0], states[1], mask, cell.kernel.value,
-            cell.recurrent_kernel.value, None if cell.bias is None else cell.bias.value,
+            cell.recurrent_kernel.value, cell.gate_bias(),
             builtin_activation_name(cell.activation),
             builtin_activation_name(cell.recurrent_activation),
             return_sequences=self.return_sequences, go_backwards=self.go_backwards,
