@@ -243,6 +243,26 @@ def test_history_records_each_epoch():
     assert model.history.epoch == [0, 1]
 
 
+def test_keras2_log_names_read_what_keras3_names_log(tmp_path):
+    """Keras 2.0-2.2 logged metrics=["accuracy"] as "acc" and the learning rate as "lr";
+    its programs monitor "val_acc" and read ``history["acc"]``: both find the new names."""
+    stopper = EarlyStopping(monitor="val_acc", patience=1)
+    checkpoint = ModelCheckpoint(str(tmp_path / "e{epoch}.h5"), monitor="val_acc",
+                                 save_best_only=True)
+    reduce = ReduceLROnPlateau(monitor="val_acc", factor=0.5, patience=1)
+    logs = [{"accuracy": a, "val_accuracy": v} for a, v in ((0.5, 0.5), (0.625, 0.75), (0.75, 0.625))]
+    model = run([stopper, checkpoint, reduce], logs, model=FakeModel(learning_rate=1.0))
+    assert stopper.best == 0.75 and model.stop_training and stopper.stopped_epoch == 2
+    assert [path for _, path in model.saves] == ["e1.h5", "e2.h5"]
+    history = model.history.history
+    assert sorted(history) == ["accuracy", "learning_rate", "val_accuracy"]  # keys as logged
+    assert history["acc"] == [0.5, 0.625, 0.75] and history["val_acc"] == [0.5, 0.75, 0.625]
+    np.testing.assert_allclose(history["lr"], [1.0, 1.0, 1.0])
+    assert "acc" not in history
+    with pytest.raises(KeyError):
+        history["val_loss"]
+
+
 # ------------------------------------------------------------ EarlyStopping
 def losses(*values, key="val_loss"):
     return [{key: v} for v in values]

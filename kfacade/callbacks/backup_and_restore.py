@@ -105,7 +105,8 @@ class BackupAndRestore(Callback):
         self._batches_since_save = 0
         history = getattr(model, "history", None)
         if history is not None and meta.get("history") is not None:
-            history.history = {k: list(v) for k, v in meta["history"]["history"]}
+            history.history.clear()  # its own dict type (Keras 2 names) stays
+            history.history.update((k, list(v)) for k, v in meta["history"]["history"])
             history.epoch = list(meta["history"]["epoch"])
         states = meta.get("callbacks", {})
         for key, callback in _keyed(self._callbacks):

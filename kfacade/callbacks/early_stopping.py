@@ -2,7 +2,9 @@
 import warnings
 
 from kfacade.callbacks.callback import Callback
-from kfacade.callbacks.monitor import check_mode, initial_best, is_improvement, resolve_mode
+from kfacade.callbacks.monitor import (
+    check_mode, initial_best, is_improvement, monitored_value, resolve_mode,
+)
 from kfacade.utils.progbar import _write
 
 
@@ -118,7 +120,7 @@ class EarlyStopping(Callback):
     def get_monitor_value(self, logs):
         """The monitored value from `logs`, or None with a warning listing the keys."""
         logs = logs or {}
-        value = logs.get(self.monitor)
+        value = monitored_value(logs, self.monitor)
         if value is None:
             warnings.warn(
                 f"Early stopping conditioned on metric `{self.monitor}` which is not "

@@ -1,5 +1,18 @@
 """``History``: records the logs of every epoch; ``fit`` returns it."""
 from kfacade.callbacks.callback import Callback
+from kfacade.callbacks.monitor import KERAS2_LOG_NAMES
+
+
+class _LogsByName(dict):
+    """``History.history``: a dict that also answers the names Keras 2.2
+    logged ("acc", "val_acc", "lr") with what kfacade logs under Keras 3's
+    ("accuracy", ...). Its keys stay those logged."""
+
+    def __missing__(self, key):
+        current = KERAS2_LOG_NAMES.get(key)
+        if current is None or current not in self:
+            raise KeyError(key)
+        return self[current]
 
 
 class History(Callback):
@@ -17,11 +30,15 @@ class History(Callback):
     Example:
         >>> history = model.fit(x, y, epochs=3, verbose=0)
         >>> history.history["loss"]  # three floats
+
+    A Keras 2.2 program's ``history.history["acc"]`` (or "val_acc", "lr")
+    reads "accuracy" ("val_accuracy", "learning_rate"), which Keras 2.3 and
+    later log instead.
     """
 
     def __init__(self):
         super().__init__()
-        self.history = {}
+        self.history = _LogsByName()
         self.epoch = []
 
     def on_train_begin(self, logs=None):

@@ -13,7 +13,9 @@ import numpy as np
 from kfacade import distribution
 from kfacade.callbacks.callback import Callback
 from kfacade.callbacks.logs import logs_to_float
-from kfacade.callbacks.monitor import check_mode, initial_best, is_improvement, resolve_mode
+from kfacade.callbacks.monitor import (
+    check_mode, initial_best, is_improvement, monitored_value, resolve_mode,
+)
 from kfacade.saving.atomic import atomic_write_path
 from kfacade.utils.progbar import _write
 
@@ -157,7 +159,7 @@ class ModelCheckpoint(Callback):
             return True
         if self._direction is None:
             self.on_train_begin()
-        current = logs.get(self.monitor)
+        current = monitored_value(logs, self.monitor)
         if current is None:
             warnings.warn(
                 f"Can save best model only with {self.monitor} available, skipping. "

@@ -16,6 +16,21 @@ _MAXIMIZED = frozenset({
 })
 
 
+#: Names Keras 2.0-2.2 logged where Keras 2.3+ (and kfacade) log another:
+#: ``metrics=["accuracy"]`` logged "acc", the learning-rate callbacks "lr".
+#: Programs of that time monitor and plot them ("val_acc", ``history["acc"]``).
+KERAS2_LOG_NAMES = {"acc": "accuracy", "val_acc": "val_accuracy", "lr": "learning_rate"}
+
+
+def monitored_value(logs, monitor):
+    """``logs[monitor]``, else the value of what Keras 2.2 called `monitor`
+    ("val_acc": "val_accuracy"), else None."""
+    value = logs.get(monitor)
+    if value is None and monitor in KERAS2_LOG_NAMES:
+        value = logs.get(KERAS2_LOG_NAMES[monitor])
+    return value
+
+
 def check_mode(mode, owner):
     """`mode`, or "auto" with a warning (as Keras) when it is not a known mode."""
     if mode not in _MODES:

@@ -9,6 +9,7 @@ from kfacade.callbacks.monitor import (
     get_learning_rate,
     initial_best,
     is_improvement,
+    monitored_value,
     optimizer_of,
     resolve_mode,
 )
@@ -91,7 +92,7 @@ class ReduceLROnPlateau(Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         logs["learning_rate"] = get_learning_rate(self.model, "ReduceLROnPlateau")
-        current = logs.get(self.monitor)
+        current = monitored_value(logs, self.monitor)
         if current is None:
             warnings.warn(
                 f"Learning rate reduction is conditioned on metric `{self.monitor}` which is "
