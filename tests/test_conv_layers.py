@@ -19,6 +19,8 @@ from kfacade.layers.convolutional import (
     Conv3DTranspose,
     DepthwiseConv1D,
     DepthwiseConv2D,
+    LocallyConnected1D,
+    LocallyConnected2D,
     SeparableConv1D,
     SeparableConv2D,
 )
@@ -311,6 +313,8 @@ LAYER_TEST_CASES = [  # (class, kwargs, input shape, output shape, trainable wei
     (DepthwiseConv2D, dict(kernel_size=2), (2, 3, 3, 2), (2, 2, 2, 2), 2, False),
     (SeparableConv1D, dict(filters=3, kernel_size=2), (2, 4, 2), (2, 3, 3), 3, False),
     (SeparableConv2D, dict(filters=3, kernel_size=2, depth_multiplier=2), (2, 3, 3, 2), (2, 2, 2, 3), 3, True),
+    (LocallyConnected1D, dict(filters=2, kernel_size=2, strides=2), (2, 5, 3), (2, 2, 2), 2, True),
+    (LocallyConnected2D, dict(filters=2, kernel_size=(2, 1), data_format=CF), (2, 3, 3, 2), (2, 2, 2, 2), 2, False),
 ]
 
 
@@ -411,3 +415,49 @@ def test_transpose_and_depthwise_validation():
         SeparableConv1D(2, 3, depth_multiplier=0)
     with pytest.raises(ValueError, match="filters=0"):
         SeparableConv2D(0, 3)
+
+
+# ------------------------------------------------------ LocallyConnected1D/2D
+def np_locally_connected(x, kernel, bias, kernel_size, strides, channels_first):
+    """Keras 2's ``local_conv`` and ``bias_add``, one output position at a time."""
+    if channels_first:
+        x = np.moveaxis(x, 1, -1)
+    spatial = [(n - k) // s + 1 for n, k, s in zip(x.shape[1:-1], kernel_size, strides)]
+    out = np.zeros((x.shape[0], *spatial, kernel.shape[-1]))
+    for position, index in enumerate(np.ndindex(*spatial)):
+        window = x[(slice(None),) + tuple(slice(i * s, i * s + k) for i, s, k in
+                                          zip(index, strides, kernel_size))]
+        if channels_first:  # flattened channels first
+            window = np.moveaxis(window, -1, 1)
+        out[(slice(None),) + index] = window.reshape(len(x), -1) @ kernel[position]
+    if channels_first:  # the bias (*spatial, filters) reshaped, as Keras 2's bias_add
+        return np.moveaxis(out, -1, 1) + bias.reshape(bias.shape[-1], *spatial)
+    return out + bias
+
+
+@pytest.mark.parametrize("cls, kernel_size, strides, data_format, input_shape", [
+    (LocallyConnected1D, (3,), (2,), None, (2, 9, 3)),
+    (LocallyConnected1D, (2,), (1,), CF, (2, 3, 6)),
+    (LocallyConnected2D, (3, 2), (2, 1), None, (2, 7, 6, 3)),
+    (LocallyConnected2D, (2, 2), (1, 2), CF, (2, 3, 5, 6)),
+])
+def test_locally_connected_matches_keras2_local_conv(cls, kernel_size, strides, data_format,
+                                                     input_shape, rng):
+    x = rng.uniform(-0.5, 0.5, input_shape).astype("float32")
+    layer = cls(4, kernel_size, strides=strides, data_format=data_format)
+    layer.build(input_shape)
+    kernel, bias = (rng.uniform(-0.5, 0.5, tuple(w.shape)).astype("float32")
+                    for w in layer.weights)
+    layer.set_weights([kernel, bias])
+    expected = np_locally_connected(x, kernel, bias, kernel_size, strides, data_format == CF)
+    assert_close(layer(x), expected)
+    assert tuple(layer.compute_output_shape(input_shape)) == expected.shape
+
+
+def test_locally_connected_errors_name_the_argument():
+    with pytest.raises(ValueError, match="Only 'valid'"):
+        LocallyConnected2D(2, 3, padding="same")
+    with pytest.raises(ValueError, match="implementation=2"):
+        LocallyConnected1D(2, 3, implementation=2)
+    with pytest.raises(ValueError, match="spatial sizes"):
+        LocallyConnected1D(2, 3).build((None, None, 4))

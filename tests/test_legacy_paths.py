@@ -46,7 +46,6 @@ KERAS2_IMPORTS = {
 KNOWN_MISSING = {
     "keras.layers.wrappers": {"Wrapper"},
     "keras.layers.convolutional_recurrent": {"ConvRNN2D"},
-    "keras.layers.local": {"LocallyConnected1D", "LocallyConnected2D"},
     "keras.utils.generic_utils": {"CustomObjectScope", "custom_object_scope", "get_custom_objects",
                                   "serialize_keras_object", "deserialize_keras_object"},
     "keras.utils.data_utils": {"OrderedEnqueuer", "GeneratorEnqueuer"},

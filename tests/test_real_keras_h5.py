@@ -537,3 +537,46 @@ def test_tf_keras_cudnn_layers_load_and_predict_as_their_plain_twins(tmp_path):
     assert_close(model.predict(data["x"], verbose=0), data["y"])
     history = model.fit(data["x"], np.zeros((6, 1), "float32"), epochs=2, verbose=0)
     assert history.history["loss"][1] < history.history["loss"][0]
+
+
+_LOCALLY_CONNECTED_WRITER = """
+import sys
+import numpy as np
+import tf_keras as K
+out = sys.argv[1]
+K.utils.set_random_seed(0)
+image = K.Input((7, 6, 3))
+a = K.layers.LocallyConnected2D(4, (3, 2), strides=(2, 1), activation="relu")(image)
+b = K.layers.Permute((3, 1, 2))(image)
+b = K.layers.LocallyConnected2D(2, 2, data_format="channels_first")(b)
+steps = K.Input((9, 3))
+c = K.layers.LocallyConnected1D(5, 3, strides=2)(steps)
+d = K.layers.LocallyConnected1D(2, 2, data_format="channels_first")(steps)
+merged = K.layers.Concatenate()([K.layers.Flatten()(a), K.layers.Flatten()(b), K.layers.Flatten()(c), K.layers.Flatten()(d)])
+model = K.Model([image, steps], K.layers.Dense(1)(merged))
+model.compile(K.optimizers.Adam(0.01), "mse")
+rng = np.random.default_rng(0)
+model.set_weights([w + rng.standard_normal(w.shape).astype("float32") * 0.3
+                   for w in model.get_weights()])
+model.save(out + "/local.h5")
+x0 = rng.standard_normal((4, 7, 6, 3)).astype("float32")
+x1 = rng.standard_normal((4, 9, 3)).astype("float32")
+np.savez(out + "/local.npz", x0=x0, x1=x1, y=model.predict([x0, x1], verbose=0))
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tf_keras") is None, reason="tf_keras is not installed")
+def test_tf_keras_locally_connected_layers_load_with_their_predictions(tmp_path):
+    """Keras 2's LocallyConnected1D/2D (both data formats, strides, an activation) from a
+    tf_keras .h5: the same weights layout and the same predictions, and they train on."""
+    done = subprocess.run([sys.executable, "-c", _LOCALLY_CONNECTED_WRITER, str(tmp_path)],
+                          env=_real_keras_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = np.load(tmp_path / "local.npz")
+    model = kfacade.models.load_model(str(tmp_path / "local.h5"))
+    names = [type(layer).__name__ for layer in model.layers]
+    assert names.count("LocallyConnected2D") == 2 and names.count("LocallyConnected1D") == 2
+    xs = [data["x0"], data["x1"]]
+    assert_close(model.predict(xs, verbose=0), data["y"])
+    history = model.fit(xs, np.zeros((4, 1), "float32"), epochs=2, verbose=0)
+    assert history.history["loss"][1] < history.history["loss"][0]

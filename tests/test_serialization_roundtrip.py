@@ -45,6 +45,8 @@ REQUIRED_ARGUMENTS = {
     "GaussianDropout": lambda: dict(rate=0.1), "GaussianNoise": lambda: dict(stddev=0.1),
     "Hashing": lambda: dict(num_bins=3), "InputLayer": lambda: dict(shape=(3,)),
     "LSTM": lambda: dict(units=2), "LSTMCell": lambda: dict(units=2),
+    "LocallyConnected1D": lambda: dict(filters=2, kernel_size=2),
+    "LocallyConnected2D": lambda: dict(filters=2, kernel_size=2),
     "Lambda": lambda: dict(function=kfacade.activations.relu),
     "MultiHeadAttention": lambda: dict(num_heads=2, key_dim=2),
     "Permute": lambda: dict(dims=(2, 1)), "RNN": lambda: dict(cell=L.SimpleRNNCell(2)),

@@ -14,7 +14,7 @@ from kfacade.layers.convolutional import (
     Conv1DTranspose, Conv2DTranspose, Conv3DTranspose, Convolution2DTranspose,
     Convolution3DTranspose, Deconvolution2D, Deconvolution3D,
     DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
-    SeparableConvolution1D, SeparableConvolution2D,
+    SeparableConvolution1D, SeparableConvolution2D, LocallyConnected1D, LocallyConnected2D,
 )
 from kfacade.layers.pooling import (
     MaxPooling1D, MaxPooling2D, MaxPooling3D, AveragePooling1D, AveragePooling2D, AveragePooling3D,

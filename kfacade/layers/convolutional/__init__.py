@@ -1,4 +1,5 @@
-"""Convolution layers: Conv1D/2D/3D, their transposes, depthwise and separable convolutions."""
+"""Convolution layers: Conv1D/2D/3D, their transposes, depthwise and separable convolutions,
+and Keras 2's locally-connected layers."""
 from kfacade.layers.convolutional.base_conv import BaseConv
 from kfacade.layers.convolutional.conv import (
     Conv1D,
@@ -18,6 +19,11 @@ from kfacade.layers.convolutional.conv_transpose import (
     Deconvolution2D,
     Deconvolution3D,
 )
+from kfacade.layers.convolutional.locally_connected import (
+    BaseLocallyConnected,
+    LocallyConnected1D,
+    LocallyConnected2D,
+)
 from kfacade.layers.convolutional.depthwise_conv import (
     BaseDepthwiseConv,
     DepthwiseConv1D,
@@ -36,6 +42,7 @@ __all__ = [
     "BaseConvTranspose", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
     "Convolution2DTranspose", "Convolution3DTranspose", "Deconvolution2D", "Deconvolution3D",
     "BaseDepthwiseConv", "DepthwiseConv1D", "DepthwiseConv2D",
+    "BaseLocallyConnected", "LocallyConnected1D", "LocallyConnected2D",
     "BaseSeparableConv", "SeparableConv1D", "SeparableConv2D",
     "SeparableConvolution1D", "SeparableConvolution2D",
 ]
