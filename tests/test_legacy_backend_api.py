@@ -428,6 +428,25 @@ def test_conv1d_causal(rng):
                  np_conv(x, kernel, padding="causal", dilation_rate=2), atol=1e-4)
 
 
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_local_conv1d_and_2d_are_the_locally_connected_layers_without_bias(rng, data_format):
+    first = data_format == "channels_first"
+    image = rng.standard_normal((2, 3, 6, 5) if first else (2, 6, 5, 3)).astype("float32")
+    layer = keras.layers.LocallyConnected2D(4, (3, 2), strides=(1, 2), data_format=data_format,
+                                            use_bias=False)
+    expected = layer(image)
+    kernel = layer.kernel.value
+    assert_close(K.local_conv2d(image, kernel, (3, 2), (1, 2), (4, 2), data_format), expected)
+    symbolic = K.local_conv2d(keras.Input(image.shape[1:]), kernel, (3, 2), (1, 2), (4, 2),
+                              data_format)
+    assert tuple(symbolic.shape) == (None,) + tuple(expected.shape[1:])
+    steps = rng.standard_normal((2, 3, 7) if first else (2, 7, 3)).astype("float32")
+    layer = keras.layers.LocallyConnected1D(2, 3, strides=2, data_format=data_format,
+                                            use_bias=False)
+    expected = layer(steps)
+    assert_close(K.local_conv1d(steps, layer.kernel.value, 3, 2, data_format), expected)
+
+
 def test_random_binomial_and_truncated_normal():
     draws = _np(K.random_binomial((4000,), p=0.3, seed=1))
     assert set(np.unique(draws)) <= {0.0, 1.0} and abs(draws.mean() - 0.3) < 0.03

@@ -26,8 +26,8 @@ from kfacade.legacy.backend_graph import (  # noqa: F401
     function, gradients, learning_phase, set_learning_phase,
 )
 from kfacade.legacy.backend_nn import (  # noqa: F401
-    bias_add, conv1d, conv2d, conv3d, depthwise_conv2d, in_top_k, pool2d, pool3d,
-    random_binomial, resize_volumes, separable_conv1d, separable_conv2d, spatial_3d_padding,
+    bias_add, conv1d, conv2d, conv3d, depthwise_conv2d, in_top_k, local_conv1d, local_conv2d,
+    pool2d, pool3d, random_binomial, resize_volumes, separable_conv1d, separable_conv2d, spatial_3d_padding,
     truncated_normal,
 )
 from kfacade.legacy.ctc import ctc_batch_cost, ctc_decode  # noqa: F401
@@ -42,7 +42,7 @@ __all__ = [
     "get_value", "get_variable_shape", "gradients", "greater", "greater_equal", "hard_sigmoid",
     "identity", "image_dim_ordering", "in_test_phase", "in_top_k", "in_train_phase", "int_shape",
     "is_keras_tensor", "is_placeholder", "is_sparse", "is_tensor", "l2_normalize",
-    "learning_phase", "less", "less_equal", "log", "logsumexp", "manual_variable_initialization",
+    "learning_phase", "less", "less_equal", "local_conv1d", "local_conv2d", "log", "logsumexp", "manual_variable_initialization",
     "map_fn", "max", "maximum", "mean", "min", "minimum", "moving_average_update", "name_scope",
     "ndim", "normalize_batch_in_training", "normalize_data_format", "not_equal", "one_hot", "ones", "ones_like",
     "permute_dimensions", "placeholder", "pool2d", "pool3d", "pow", "print_tensor", "prod",

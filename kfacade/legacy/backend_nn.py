@@ -7,6 +7,7 @@ the pool size). Each works on native tensors and on ``KerasTensor``s.
 from kfacade import ops
 from kfacade import random as _random
 from kfacade.backend.config import floatx, image_data_format
+from kfacade.layers.convolutional.locally_connected import local_conv
 from kfacade.ops.dispatch import symbolic_or
 
 
@@ -46,6 +47,28 @@ def bias_add(x, bias, data_format=None):
     else:
         shape = (1,) + bias_shape
     return ops.add(x, ops.reshape(bias, shape))
+
+
+def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):
+    """Keras 2's unshared 1-D convolution (``LocallyConnected1D``'s, no bias):
+    `kernel` ``(output_length, kernel_size * channels, filters)``."""
+    data_format = _data_format(data_format)
+    kernel_size, strides = _ints(kernel_size, 1), _ints(strides, 1)
+    steps = ops.shape(inputs)[1 if data_format == "channels_last" else 2]
+    output_length = (steps - kernel_size[0]) // strides[0] + 1
+    return local_conv(inputs, kernel, kernel_size, strides, (output_length,), data_format)
+
+
+def local_conv2d(inputs, kernel, kernel_size, strides, output_shape, data_format=None):
+    """Keras 2's unshared 2-D convolution (``LocallyConnected2D``'s, no bias):
+    `kernel` ``(rows * cols, kh * kw * channels, filters)`` for `output_shape`
+    ``(rows, cols)``."""
+    return local_conv(inputs, kernel, _ints(kernel_size, 2), _ints(strides, 2),
+                      tuple(int(n) for n in output_shape), _data_format(data_format))
+
+
+def _ints(value, rank):
+    return (int(value),) * rank if isinstance(value, int) else tuple(int(v) for v in value)
 
 
 def _convolution(x, kernel, strides, padding, data_format, dilation_rate, rank):

@@ -27,6 +27,32 @@ from kfacade.layers.convolutional.base_conv import (
 from kfacade.layers.layer import Layer
 
 
+def local_conv(inputs, kernel, kernel_size, strides, output_spatial, data_format):
+    """Keras 2's ``local_conv``: each output position's window of `inputs`
+    (``(batch, *spatial, channels)``, or channels first) times its own
+    kernel ``kernel[position]`` of ``(positions, window * channels, filters)``,
+    positions in row-major order. Returns ``(batch, *output_spatial,
+    filters)``, or ``(batch, filters, *output_spatial)`` for "channels_first".
+    """
+    rank = len(kernel_size)
+    channels_first = data_format == "channels_first"
+    if channels_first:  # windows are read channels-last, flattened channels first
+        inputs = ops.transpose(inputs, (0,) + tuple(range(2, rank + 2)) + (1,))
+    pieces = []
+    for offset in itertools.product(*(range(size) for size in kernel_size)):
+        pieces.append(ops.getitem(inputs, (slice(None),) + tuple(
+            slice(start, start + stride * (size - 1) + 1, stride)
+            for start, stride, size in zip(offset, strides, output_spatial))))
+    windows = ops.stack(pieces, axis=-1 if channels_first else -2)
+    filters = ops.shape(kernel)[-1]
+    windows = ops.reshape(windows, (-1, math.prod(output_spatial), ops.shape(kernel)[1]))
+    outputs = ops.einsum("bpk,pkf->bpf", windows, kernel)
+    outputs = ops.reshape(outputs, (-1,) + tuple(output_spatial) + (filters,))
+    if channels_first:
+        outputs = ops.transpose(outputs, (0, rank + 1) + tuple(range(1, rank + 1)))
+    return outputs
+
+
 class BaseLocallyConnected(Layer):
     """An N-D (1 or 2) locally-connected layer: ``activation(local_conv(inputs) + bias)``.
 
@@ -85,24 +111,11 @@ class BaseLocallyConnected(Layer):
         self.built = True
 
     def call(self, inputs):
-        channels_first = self.data_format == "channels_first"
-        if channels_first:  # windows are read channels-last, flattened channels first
-            inputs = ops.transpose(inputs, (0,) + tuple(range(2, self.rank + 2)) + (1,))
-        pieces = []
-        for offset in itertools.product(*(range(size) for size in self.kernel_size)):
-            pieces.append(ops.getitem(inputs, (slice(None),) + tuple(
-                slice(start, start + stride * (size - 1) + 1, stride)
-                for start, stride, size in zip(offset, self.strides, self.output_spatial))))
-        windows = ops.stack(pieces, axis=-1 if channels_first else -2)
-        positions = math.prod(self.output_spatial)
-        windows = ops.reshape(windows, (-1, positions, self.kernel.shape[1]))
-        outputs = ops.einsum("bpk,pkf->bpf", windows, self.kernel.value)
-        outputs = ops.reshape(outputs, (-1,) + self.output_spatial + (self.filters,))
-        if channels_first:
-            outputs = ops.transpose(outputs, (0, self.rank + 1) + tuple(range(1, self.rank + 1)))
+        outputs = local_conv(inputs, self.kernel.value, self.kernel_size, self.strides,
+                             self.output_spatial, self.data_format)
         if self.bias is not None:
             bias = self.bias.value
-            if channels_first:  # Keras 2's bias_add: a reshape, not a transpose
+            if self.data_format == "channels_first":  # Keras 2's bias_add: a reshape
                 bias = ops.reshape(bias, (self.filters,) + self.output_spatial)
             outputs = ops.add(outputs, bias)
         return self.activation(outputs)
