@@ -330,3 +330,36 @@ def test_input_check_runs_once_per_shape_and_still_refuses_a_wrong_one(monkeypat
     dense.input_spec = layers.InputSpec(min_ndim=3)
     with pytest.raises(ValueError, match=r"expected min_ndim=3, found ndim=2"):
         dense(np.ones((5, 4), "float32"))
+
+
+# ------------------------------------------------------------------ Wrapper
+class _Doubled(layers.Wrapper):
+    """A custom wrapper as Keras 2 and 3 programs write them: ``call`` over ``self.layer``."""
+
+    def call(self, inputs):
+        return ops.multiply(2.0, self.layer(inputs))
+
+
+def test_a_custom_wrapper_builds_trains_and_saves_its_layer(rng, tmp_path):
+    from layer_testing import run_layer_test
+
+    run_layer_test(_Doubled, {"layer": layers.Dense(3)}, input_shape=(2, 4),
+                   expected_output_shape=(2, 3), expected_num_trainable_weights=2)
+    wrapper = _Doubled(layers.Dense(3, name="inner"), name="doubled")
+    model = kfacade.Sequential([kfacade.Input((4,)), wrapper])
+    kernel, bias = wrapper.layer.get_weights()
+    x = rng.standard_normal((5, 4)).astype("float32")
+    assert_close(model.predict(x, verbose=0), 2.0 * (x @ kernel + bias))
+    assert [w.path for w in wrapper.weights] == ["doubled/inner/kernel", "doubled/inner/bias"]
+    assert wrapper.get_config()["layer"]["class_name"] == "Dense"
+    model.compile("sgd", "mse")
+    model.fit(x, np.zeros((5, 3), "float32"), verbose=0)
+    assert not np.allclose(wrapper.layer.get_weights()[0], kernel)  # the wrapped layer trains
+    for name in ("m.keras", "m.h5"):
+        model.save(tmp_path / name)
+        loaded = kfacade.models.load_model(tmp_path / name, custom_objects={"_Doubled": _Doubled})
+        assert type(loaded.layers[0]) is _Doubled
+        assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert isinstance(layers.TimeDistributed(layers.Dense(2)), layers.Wrapper)
+    with pytest.raises(ValueError, match="supplied to Wrapper"):
+        _Doubled("dense")

@@ -44,7 +44,6 @@ KERAS2_IMPORTS = {
 
 #: Keras 2 names of those paths that kfacade lacks; docs/compatibility.md says why.
 KNOWN_MISSING = {
-    "keras.layers.wrappers": {"Wrapper"},
     "keras.layers.convolutional_recurrent": {"ConvRNN2D"},
     "keras.utils.generic_utils": {"CustomObjectScope", "custom_object_scope", "get_custom_objects",
                                   "serialize_keras_object", "deserialize_keras_object"},

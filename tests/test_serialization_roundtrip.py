@@ -62,7 +62,7 @@ REQUIRED_ARGUMENTS = {
     "SpatialDropout1D": lambda: dict(rate=0.1), "SpatialDropout2D": lambda: dict(rate=0.1),
     "SpatialDropout3D": lambda: dict(rate=0.1),
     "StackedRNNCells": lambda: dict(cells=[L.SimpleRNNCell(2), L.SimpleRNNCell(3)]),
-    "TimeDistributed": lambda: dict(layer=L.Dense(2)),
+    "TimeDistributed": lambda: dict(layer=L.Dense(2)), "Wrapper": lambda: dict(layer=L.Dense(2)),
     "LossFunctionWrapper": lambda: dict(fn=kfacade.losses.mean_squared_error),
     "LossScaleOptimizer": lambda: dict(inner_optimizer=kfacade.optimizers.SGD()),
     "MeanMetricWrapper": lambda: dict(fn=kfacade.metrics.mean_absolute_error),

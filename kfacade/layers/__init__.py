@@ -4,6 +4,7 @@ from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.core.dense import Dense
 from kfacade.layers.core.identity import Identity
 from kfacade.layers.core.simple import Activation, Dropout, Flatten, Lambda, Reshape
+from kfacade.layers.core.wrapper import Wrapper
 from kfacade.layers.input_layer import Input, InputLayer
 from kfacade.layers.layer import Layer
 from kfacade.layers.normalization.batch_normalization import BatchNormalization

@@ -1,1 +1,1 @@
-"""Core layers: Dense, Identity, Activation, Dropout, Flatten, Reshape, Lambda."""
+"""Core layers: Dense, Identity, Activation, Dropout, Flatten, Reshape, Lambda; Wrapper."""

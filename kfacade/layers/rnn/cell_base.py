@@ -14,6 +14,7 @@ import numbers
 from kfacade import activations, ops
 from kfacade.backend.active import adapter as _B
 from kfacade.layers.convolutional import base_conv
+from kfacade.layers.core.wrapper import prefix_weight_paths  # noqa: F401 (the RNN modules' import)
 from kfacade.layers.serialization import deserialize_layer, serialize_layer
 from kfacade.random import SeedGenerator
 
@@ -123,15 +124,6 @@ def batch_zeros(reference, shape, dtype):
         column = ops.sum(column, axis=-1)
     column = ops.reshape(column, (-1,) + (1,) * len(shape))
     return ops.add(column, ops.zeros(tuple(shape), dtype=dtype))
-
-
-def prefix_weight_paths(layer, prefix):
-    """Puts `prefix` + "/" before the paths of the weights of `layer` (and its
-    sub-layers) that do not carry it yet: ``lstm_cell/kernel`` ->
-    ``lstm/lstm_cell/kernel``, as Keras 3 names the weights of wrapped layers."""
-    for weight in layer.weights:
-        if not weight.path.startswith(prefix + "/"):
-            weight.path = f"{prefix}/{weight.path}"
 
 
 def serialize(layer):

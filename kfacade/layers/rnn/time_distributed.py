@@ -3,11 +3,12 @@ from kfacade import ops
 from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
 from kfacade.engine.input_spec import InputSpec
+from kfacade.layers.core.wrapper import Wrapper
 from kfacade.layers.layer import Layer
-from kfacade.layers.rnn.cell_base import deserialize, prefix_weight_paths, serialize
+from kfacade.layers.rnn.cell_base import prefix_weight_paths
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies `layer` to each timestep of ``(batch, timesteps, ...)`` inputs.
 
     The timesteps share the layer's weights. The batch and time axes are
@@ -33,8 +34,7 @@ class TimeDistributed(Layer):
                 f"Please initialize `TimeDistributed` layer with a `kfacade.layers.Layer` "
                 f"instance. Received: {layer!r}"
             )
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
         self.input_spec = InputSpec(min_ndim=3)
 
@@ -82,12 +82,3 @@ class TimeDistributed(Layer):
 
     def compute_mask(self, inputs, previous_mask=None):
         return previous_mask
-
-    def get_config(self):
-        return {**super().get_config(), "layer": serialize(self.layer)}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        layer = deserialize(config.pop("layer"), custom_objects)
-        return cls(layer, **config)
