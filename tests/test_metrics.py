@@ -187,6 +187,82 @@ def test_regression_metrics(rng):
                  / (w.sum() + 4))
 
 
+def _np_sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _np_softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def _np_cosine(t, p):
+    return (t * p).sum(-1) / np.linalg.norm(t, axis=-1) / np.linalg.norm(p, axis=-1)
+
+
+#: (metric, its name, (y_true, y_pred) of a batch, per-sample NumPy value), each
+#: formula written from Keras's documentation, independently of kfacade's losses.
+_LOSS_METRIC_CASES = [
+    (lambda: metrics.MeanAbsolutePercentageError(), "mean_absolute_percentage_error",
+     lambda r: (r.uniform(1, 2, (4, 3)), r.uniform(0, 3, (4, 3))),
+     lambda t, p: 100 * np.abs((t - p) / t).mean(-1)),
+    (lambda: metrics.MeanSquaredLogarithmicError(), "mean_squared_logarithmic_error",
+     lambda r: (r.uniform(0, 2, (4, 3)), r.uniform(0, 2, (4, 3))),
+     lambda t, p: ((np.log1p(t) - np.log1p(p)) ** 2).mean(-1)),
+    (lambda: metrics.LogCoshError(), "logcosh",
+     lambda r: (r.normal(size=(4, 3)), r.normal(size=(4, 3))),
+     lambda t, p: np.log(np.cosh(p - t)).mean(-1)),
+    (lambda: metrics.CosineSimilarity(), "cosine_similarity",
+     lambda r: (r.normal(size=(4, 3)), r.normal(size=(4, 3))), _np_cosine),
+    (lambda: metrics.BinaryCrossentropy(from_logits=True), "binary_crossentropy",
+     lambda r: (r.integers(0, 2, (4, 3)).astype("float64"), r.normal(size=(4, 3))),
+     lambda t, p: -(t * np.log(_np_sigmoid(p)) + (1 - t) * np.log(1 - _np_sigmoid(p))).mean(-1)),
+    (lambda: metrics.CategoricalCrossentropy(), "categorical_crossentropy",
+     lambda r: (np.eye(3)[r.integers(0, 3, 4)], _np_softmax(r.normal(size=(4, 3)))),
+     lambda t, p: -(t * np.log(p)).sum(-1)),
+    (lambda: metrics.SparseCategoricalCrossentropy(from_logits=True),
+     "sparse_categorical_crossentropy",
+     lambda r: (r.integers(0, 3, 4), r.normal(size=(4, 3))),
+     lambda t, p: -np.log(_np_softmax(p)[np.arange(len(t)), t])),
+    (lambda: metrics.KLDivergence(), "kl_divergence",
+     lambda r: (_np_softmax(r.normal(size=(4, 3))), _np_softmax(r.normal(size=(4, 3)))),
+     lambda t, p: (t * np.log(t / p)).sum(-1)),
+    (lambda: metrics.Poisson(), "poisson",
+     lambda r: (r.uniform(0, 2, (4, 3)), r.uniform(0.5, 2, (4, 3))),
+     lambda t, p: (p - t * np.log(p + 1e-7)).mean(-1)),
+    (lambda: metrics.Hinge(), "hinge",
+     lambda r: (r.choice([-1.0, 1.0], (4, 3)), r.normal(size=(4, 3))),
+     lambda t, p: np.maximum(1 - t * p, 0).mean(-1)),
+    (lambda: metrics.SquaredHinge(), "squared_hinge",
+     lambda r: (r.choice([-1.0, 1.0], (4, 3)), r.normal(size=(4, 3))),
+     lambda t, p: (np.maximum(1 - t * p, 0) ** 2).mean(-1)),
+    (lambda: metrics.CategoricalHinge(), "categorical_hinge",
+     lambda r: (np.eye(3)[r.integers(0, 3, 4)], r.normal(size=(4, 3))),
+     lambda t, p: np.maximum(0, 1 + ((1 - t) * p).max(-1) - (t * p).sum(-1))),
+    (lambda: metrics.RootMeanSquaredError(), "root_mean_squared_error",
+     lambda r: (r.normal(size=(4, 3)), r.normal(size=(4, 3))),
+     lambda t, p: ((t - p) ** 2).mean(-1)),  # the root is taken of the mean, below
+]
+
+
+@pytest.mark.parametrize("make, name, data, per_sample", _LOSS_METRIC_CASES,
+                         ids=[case[1] for case in _LOSS_METRIC_CASES])
+def test_loss_metrics_are_weighted_means_over_batches(make, name, data, per_sample, rng):
+    metric = make()
+    assert metric.name == name
+    (t0, p0), (t1, p1) = data(rng), data(rng)
+    w = rng.random(4)
+    metric.update_state(t0, p0, sample_weight=w)
+    metric.update_state(t1, p1)
+    expected = ((per_sample(t0, p0) * w).sum() + per_sample(t1, p1).sum()) / (w.sum() + 4)
+    if name == "root_mean_squared_error":
+        expected = np.sqrt(expected)
+    assert_close(metric.result(), expected, rtol=1e-5, atol=1e-5)
+    clone = type(metric).from_config(metric.get_config())
+    assert clone.get_config() == metric.get_config()
+    assert type(metrics.get(type(metric).__name__)) is type(metric)
+
+
 # ------------------------------------------------------- precision, recall
 
 
@@ -495,6 +571,7 @@ def test_sub_metric_state_is_included():
     ("mse", metrics.MeanSquaredError), ("mean_squared_error", metrics.MeanSquaredError),
     ("mae", metrics.MeanAbsoluteError), ("mean_absolute_error", metrics.MeanAbsoluteError),
     ("precision", metrics.Precision), ("recall", metrics.Recall), ("auc", metrics.AUC),
+    ("root_mean_squared_error", metrics.RootMeanSquaredError),
 ])
 def test_get_names(name, cls):
     m = metrics.get(name)

@@ -28,7 +28,14 @@ from kfacade.metrics.confusion_metrics import (
 )
 from kfacade.metrics.metric import Metric
 from kfacade.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
-from kfacade.metrics.regression_metrics import MeanAbsoluteError, MeanSquaredError
+from kfacade.metrics.probabilistic_metrics import (
+    BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, Hinge, KLDivergence, Poisson,
+    SparseCategoricalCrossentropy, SquaredHinge,
+)
+from kfacade.metrics.regression_metrics import (
+    CosineSimilarity, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredError, MeanSquaredLogarithmicError, RootMeanSquaredError,
+)
 from kfacade.losses.losses import (  # noqa: F401  (Keras exports these as metrics too)
     binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge,
     huber, kl_divergence, kld, log_cosh, logcosh, mae, mape, mean_absolute_error,
@@ -41,6 +48,9 @@ _CLASSES = (
     SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
     MeanSquaredError, MeanAbsoluteError, Precision, Recall, AUC,
     TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
+    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity,
+    RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge,
 )
 _CLASS_BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 
@@ -56,6 +66,7 @@ _NAMED_INSTANCES = {
     "precision": Precision,
     "recall": Recall,
     "auc": AUC, "AUC": AUC,
+    "root_mean_squared_error": RootMeanSquaredError,
 }
 
 #: Per-sample functions: a name gives ``MeanMetricWrapper(fn, name=the name)``.
