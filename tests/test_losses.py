@@ -426,3 +426,83 @@ def test_losses_run_inside_a_compiled_step(rng):
     assert_close(logs["hinge"], np.maximum(1 - (2 * y_true - 1) * logits, 0).mean())
     valid = labels != -1
     assert_close(logs["scce"], np_scce(labels[valid], logits[valid].astype("float64"), True).sum() / 3)
+
+
+# ------------------------------------------- focal cross-entropies, Dice, Tversky
+def np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def np_binary_focal(t, p, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                    label_smoothing=0.0):
+    """Lin et al.'s focal loss as Keras 3 documents it: BCE times (1 - p_t) ** gamma."""
+    if label_smoothing:
+        t = t * (1 - label_smoothing) + 0.5 * label_smoothing
+    p = np_sigmoid(p) if from_logits else p
+    clipped = np.clip(p, EPS, 1 - EPS)
+    bce = -(t * np.log(clipped) + (1 - t) * np.log(1 - clipped))
+    p_t = t * p + (1 - t) * (1 - p)
+    focal = (1 - p_t) ** gamma * bce
+    if apply_class_balancing:
+        focal = (t * alpha + (1 - t) * (1 - alpha)) * focal
+    return focal.mean(-1)
+
+
+def np_categorical_focal(t, p, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0):
+    if label_smoothing:
+        t = t * (1 - label_smoothing) + label_smoothing / t.shape[-1]
+    p = np_softmax(p) if from_logits else p / p.sum(-1, keepdims=True)
+    p = np.clip(p, EPS, 1 - EPS)
+    return (alpha * (1 - p) ** gamma * -t * np.log(p)).sum(-1)
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(apply_class_balancing=True, alpha=0.4, gamma=1.5,
+                                             from_logits=True, label_smoothing=0.1)])
+def test_binary_focal_crossentropy(rng, kwargs):
+    t = (rng.random((6, 5)) > 0.5).astype("float32")
+    p = (rng.normal(size=(6, 5)) if kwargs else rng.random((6, 5))).astype("float32")
+    expected = np_binary_focal(t.astype("float64"), p.astype("float64"), **kwargs)
+    assert_close(losses.binary_focal_crossentropy(t, p, **kwargs), expected)
+    loss = losses.BinaryFocalCrossentropy(**kwargs)
+    assert loss.name == "binary_focal_crossentropy"
+    assert_close(loss(t, p), expected.mean())
+    assert losses.BinaryFocalCrossentropy.from_config(loss.get_config()).get_config() == \
+        loss.get_config()
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(alpha=0.5, gamma=1.0, from_logits=True,
+                                             label_smoothing=0.2)])
+def test_categorical_focal_crossentropy(rng, kwargs):
+    t = np.eye(5, dtype="float32")[rng.integers(0, 5, 6)]
+    p = (rng.normal(size=(6, 5)) if kwargs else rng.random((6, 5)) + 0.1).astype("float32")
+    expected = np_categorical_focal(t.astype("float64"), p.astype("float64"), **kwargs)
+    assert_close(losses.categorical_focal_crossentropy(t, p, **kwargs), expected)
+    loss = losses.CategoricalFocalCrossentropy(**kwargs)
+    assert loss.name == "categorical_focal_crossentropy"
+    assert_close(loss(t, p, sample_weight=np.arange(6.0)), (expected * np.arange(6.0)).mean())
+
+
+def test_dice_and_tversky_over_the_batch_or_an_axis(rng):
+    t = (rng.random((4, 6)) > 0.5).astype("float32")
+    p = rng.random((4, 6)).astype("float32")
+    t64, p64 = t.astype("float64"), p.astype("float64")
+
+    def np_dice(axis):
+        return 1 - 2 * (t64 * p64).sum(axis) / (t64.sum(axis) + p64.sum(axis) + EPS)
+
+    def np_tversky(alpha, beta, axis):  # Keras 3's: alpha on the missed positives
+        tp = (t64 * p64).sum(axis)
+        return 1 - tp / (tp + alpha * (t64 * (1 - p64)).sum(axis)
+                         + beta * ((1 - t64) * p64).sum(axis) + EPS)
+
+    assert_close(losses.Dice()(t, p), np_dice(None))
+    assert_close(losses.Dice(axis=-1)(t, p), np_dice(-1).mean())
+    assert_close(losses.dice(t, p, axis=1), np_dice(1))
+    assert_close(losses.Tversky(alpha=0.3, beta=0.7)(t, p), np_tversky(0.3, 0.7, None))
+    assert_close(losses.Tversky(axis=1)(t, p), np_tversky(0.5, 0.5, 1).mean())
+    assert_close(losses.tversky(t, p, 0.2, 0.8, axis=1), np_tversky(0.2, 0.8, 1))
+    for cls, name in ((losses.Dice, "dice"), (losses.Tversky, "tversky")):
+        loss = cls(axis=1)
+        assert loss.name == name and cls.from_config(loss.get_config()).get_config() == \
+            loss.get_config()
+        assert losses.get(name) is getattr(losses, name)  # the function, as for every name

@@ -24,6 +24,8 @@ from kfacade.losses.losses import (
     Huber, KLDivergence, LogCosh, LossFunctionWrapper, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
     SparseCategoricalCrossentropy, SquaredHinge,
+    BinaryFocalCrossentropy, CategoricalFocalCrossentropy, Dice, Tversky,
+    binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky,
     binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge,
     huber, kl_divergence, kld, kullback_leibler_divergence, log_cosh, logcosh, mae, mape,
     mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
@@ -35,13 +37,14 @@ _CLASSES = (
     Loss, LossFunctionWrapper, BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge,
     CosineSimilarity, Hinge, Huber, KLDivergence, LogCosh, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
-    SparseCategoricalCrossentropy, SquaredHinge,
+    SparseCategoricalCrossentropy, SquaredHinge, BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy, Dice, Tversky,
 )
 _FUNCTIONS = (
     binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge,
     huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
     mean_squared_error, mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
-    squared_hinge,
+    squared_hinge, binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky,
 )
 
 #: Every name ``get`` and ``deserialize`` know: functions, aliases, classes.

@@ -287,6 +287,70 @@ if ops.nn._fused_mean_binary_crossentropy is not None:
     binary_crossentropy._mean = _binary_crossentropy_mean
 
 
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
+                              from_logits=False, label_smoothing=0.0, axis=-1):
+    """Mean over `axis` of the binary cross-entropy scaled by ``(1 - p_t) ** gamma``
+    (Lin et al. 2017), ``p_t`` the probability given to the true label; with
+    `apply_class_balancing`, also by `alpha` for positives and ``1 - alpha``
+    for negatives. Other arguments as ``binary_crossentropy``'s."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    if label_smoothing:
+        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
+    if from_logits:
+        y_pred = ops.sigmoid(y_pred)
+    bce = ops.binary_crossentropy(y_true, y_pred, from_logits=False)
+    p_t = ops.add(ops.multiply(y_true, y_pred),
+                  ops.multiply(ops.subtract(1.0, y_true), ops.subtract(1.0, y_pred)))
+    focal = ops.multiply(ops.power(ops.subtract(1.0, p_t), gamma), bce)
+    if apply_class_balancing:
+        focal = ops.multiply(ops.add(ops.multiply(y_true, alpha),
+                                     ops.multiply(ops.subtract(1.0, y_true), 1.0 - alpha)), focal)
+    return ops.mean(focal, axis=axis)
+
+
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
+                                   label_smoothing=0.0, axis=-1):
+    """Sum over `axis` of ``-alpha * (1 - p) ** gamma * y_true * log(p)``, `p`
+    the predictions renormalised to sum to 1 and clipped to [epsilon, 1 -
+    epsilon]. Other arguments as ``categorical_crossentropy``'s."""
+    _check_axis(axis)
+    y_true, y_pred = _pair(y_true, y_pred)
+    if label_smoothing:
+        num_classes = float(ops.shape(y_true)[-1])
+        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing),
+                         label_smoothing / num_classes)
+    if from_logits:
+        y_pred = ops.softmax(y_pred, axis=axis)
+    output = ops.divide(y_pred, ops.sum(y_pred, axis=axis, keepdims=True))
+    output = ops.clip(output, epsilon(), 1.0 - epsilon())
+    cce = ops.multiply(ops.negative(y_true), ops.log(output))
+    weighting = ops.multiply(ops.power(ops.subtract(1.0, output), gamma), alpha)
+    return ops.sum(ops.multiply(weighting, cce), axis=axis)
+
+
+def dice(y_true, y_pred, axis=None):
+    """``1 - 2 * sum(y_true * y_pred) / (sum(y_true) + sum(y_pred) + epsilon)``
+    over `axis` (None: the whole batch, one value)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    intersection = ops.sum(ops.multiply(y_true, y_pred), axis=axis)
+    total = ops.add(ops.add(ops.sum(y_true, axis=axis), ops.sum(y_pred, axis=axis)), epsilon())
+    return ops.subtract(1.0, ops.divide(ops.multiply(2.0, intersection), total))
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """``1 - TP / (TP + alpha * sum(y_true * (1 - y_pred)) + beta * sum((1 -
+    y_true) * y_pred) + epsilon)`` over `axis` (None: the whole batch), TP =
+    ``sum(y_true * y_pred)``: Keras 3's weighting (`alpha` on the missed
+    positives, `beta` on the false ones)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    intersection = ops.sum(ops.multiply(y_true, y_pred), axis=axis)
+    missed = ops.sum(ops.multiply(ops.subtract(1.0, y_pred), y_true), axis=axis)
+    false = ops.sum(ops.multiply(y_pred, ops.subtract(1.0, y_true)), axis=axis)
+    denominator = ops.add(ops.add(ops.add(intersection, ops.multiply(missed, alpha)),
+                                  ops.multiply(false, beta)), epsilon())
+    return ops.subtract(1.0, ops.divide(intersection, denominator))
+
+
 # Keras's short names.
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -574,6 +638,74 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             **Loss.get_config(self), "from_logits": self.from_logits,
             "ignore_class": self.ignore_class,
         }
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    """``binary_focal_crossentropy`` per sample, weighted and reduced.
+
+    Args: apply_class_balancing, alpha, gamma, from_logits, label_smoothing,
+    axis (as the function's); reduction, name (default
+    "binary_focal_crossentropy"), dtype (as ``Loss``).
+    """
+
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+                 name="binary_focal_crossentropy", dtype=None):
+        super().__init__(
+            binary_focal_crossentropy, name=name, reduction=reduction, dtype=dtype,
+            apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
+            from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+    def get_config(self):
+        return {**Loss.get_config(self), **self._fn_kwargs}
+
+
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """``categorical_focal_crossentropy`` per sample, weighted and reduced.
+
+    Args: alpha, gamma, from_logits, label_smoothing, axis (as the
+    function's); reduction, name (default "categorical_focal_crossentropy"), dtype.
+    """
+
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy",
+                 dtype=None):
+        super().__init__(
+            categorical_focal_crossentropy, name=name, reduction=reduction, dtype=dtype,
+            alpha=alpha, gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing,
+            axis=axis)
+
+    def get_config(self):
+        return {**Loss.get_config(self), **self._fn_kwargs}
+
+
+class Dice(LossFunctionWrapper):
+    """The Dice loss, ``dice`` over `axis` (None: the whole batch, one value).
+
+    Args: reduction, name (default "dice"), axis, dtype.
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(dice, name=name, reduction=reduction, dtype=dtype, axis=axis)
+
+    def get_config(self):
+        return {**Loss.get_config(self), **self._fn_kwargs}
+
+
+class Tversky(LossFunctionWrapper):
+    """The Tversky loss, ``tversky`` over `axis` (None: the whole batch).
+
+    Args: alpha, beta (the function's), reduction, name (default
+    "tversky"), axis, dtype.
+    """
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky",
+                 axis=None, dtype=None):
+        super().__init__(tversky, name=name, reduction=reduction, dtype=dtype, alpha=alpha,
+                         beta=beta, axis=axis)
+
+    def get_config(self):
+        return {**Loss.get_config(self), **self._fn_kwargs}
 
 
 def _loss_function(name):

@@ -37,8 +37,8 @@ from kfacade.metrics.regression_metrics import (
     MeanSquaredError, MeanSquaredLogarithmicError, RootMeanSquaredError,
 )
 from kfacade.losses.losses import (  # noqa: F401  (Keras exports these as metrics too)
-    binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge,
-    huber, kl_divergence, kld, log_cosh, logcosh, mae, mape, mean_absolute_error,
+    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+    categorical_focal_crossentropy, categorical_hinge, cosine_similarity, hinge, huber, kl_divergence, kld, log_cosh, logcosh, mae, mape, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, mse,
     msle, poisson, sparse_categorical_crossentropy, squared_hinge,
 )
