@@ -239,6 +239,16 @@ _LOSS_METRIC_CASES = [
     (lambda: metrics.CategoricalHinge(), "categorical_hinge",
      lambda r: (np.eye(3)[r.integers(0, 3, 4)], r.normal(size=(4, 3))),
      lambda t, p: np.maximum(0, 1 + ((1 - t) * p).max(-1) - (t * p).sum(-1))),
+    (lambda: metrics.PearsonCorrelation(), "pearson_correlation",
+     lambda r: (r.normal(size=(4, 6)), r.normal(size=(4, 6))),
+     lambda t, p: np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(t, p)])),
+    (lambda: metrics.ConcordanceCorrelation(), "concordance_correlation",
+     lambda r: (r.normal(size=(4, 6)), r.normal(size=(4, 6))),
+     # Keras 3.15's formula: its covariance centres y_true on the mean of y_pred.
+     lambda t, p: (2 * (t - p.mean(-1, keepdims=True)) * (p - p.mean(-1, keepdims=True))
+                   / (t.var(-1, keepdims=True) + p.var(-1, keepdims=True)
+                      + (t.mean(-1, keepdims=True) - p.mean(-1, keepdims=True)) ** 2
+                      + 1e-7)).mean(-1)),
     (lambda: metrics.RootMeanSquaredError(), "root_mean_squared_error",
      lambda r: (r.normal(size=(4, 3)), r.normal(size=(4, 3))),
      lambda t, p: ((t - p) ** 2).mean(-1)),  # the root is taken of the mean, below

@@ -26,6 +26,9 @@ from kfacade.metrics.accuracy_metrics import (
 from kfacade.metrics.confusion_metrics import (
     AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives,
 )
+from kfacade.metrics.correlation_metrics import (
+    ConcordanceCorrelation, PearsonCorrelation, concordance_correlation, pearson_correlation,
+)
 from kfacade.metrics.metric import Metric
 from kfacade.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from kfacade.metrics.probabilistic_metrics import (
@@ -51,6 +54,7 @@ _CLASSES = (
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity,
     RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge,
+    PearsonCorrelation, ConcordanceCorrelation,
 )
 _CLASS_BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 
@@ -74,6 +78,7 @@ _FUNCTION_BY_NAME = {
     fn.__name__: fn for fn in (
         accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
         top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
+        pearson_correlation, concordance_correlation,
     )
 }
 _FUNCTION_BY_NAME.update(
