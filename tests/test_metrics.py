@@ -657,3 +657,65 @@ def test_resolve_accuracy_loss_objects_and_acc_name():
     for loss in (losses.SparseCategoricalCrossentropy(), losses.sparse_categorical_crossentropy):
         assert type(metrics.resolve_accuracy(loss, (4, 3), (4, 3))) is metrics.SparseCategoricalAccuracy
     assert metrics.resolve_accuracy("mse", (4, 3), (4, 3), name="acc").name == "acc"
+
+
+# ------------------------------------------------------------ F-beta scores
+def np_fbeta(batches, average, beta, threshold):
+    """Keras 3's F-beta: thresholded (or each row's top) predictions, weighted counts."""
+    tp = fp = fn = support = 0.0
+    for y_true, y_pred, weight in batches:
+        if threshold is None:
+            decided = (y_pred >= y_pred.max(-1, keepdims=True)) & (np.abs(y_pred) > 1e-9)
+        else:
+            decided = y_pred > threshold
+        decided = decided.astype("float64")
+        w = np.ones((len(y_true), 1)) if weight is None else weight[:, None]
+        axis = None if average == "micro" else 0
+        tp = tp + (w * decided * y_true).sum(axis)
+        fp = fp + (w * decided * (1 - y_true)).sum(axis)
+        fn = fn + (w * (1 - decided) * y_true).sum(axis)
+        support = support + (w * y_true).sum(axis)
+    eps = 1e-7
+    precision, recall = tp / (tp + fp + eps), tp / (tp + fn + eps)
+    score = (1 + beta ** 2) * precision * recall / (beta ** 2 * precision + recall + eps)
+    if average == "weighted":
+        return (score * support / (support.sum() + eps)).sum()
+    return score.mean() if average is not None else score
+
+
+@pytest.mark.parametrize("average, beta, threshold", [
+    (None, 1.0, None), ("micro", 1.0, None), ("macro", 0.5, 0.5), ("weighted", 2.0, 0.3)])
+def test_fbeta_score_matches_keras_definition(rng, average, beta, threshold):
+    batches = [(np.eye(4)[rng.integers(0, 4, 6)], rng.random((6, 4)), rng.random(6)),
+               ((rng.random((5, 4)) > 0.5).astype("float64"), rng.random((5, 4)), None)]
+    metric = (metrics.F1Score(average=average, threshold=threshold) if beta == 1.0 else
+              metrics.FBetaScore(average=average, beta=beta, threshold=threshold))
+    for y_true, y_pred, weight in batches:
+        metric.update_state(y_true, y_pred, sample_weight=weight)
+    assert_close(metric.result(), np_fbeta(batches, average, beta, threshold), atol=1e-6)
+    assert type(metric).from_config(metric.get_config()).get_config() == metric.get_config()
+    metric.reset_state()
+    assert_close(metric.result(), np.zeros(4) if average is None else 0.0)
+
+
+def test_f1_score_in_compile_is_built_from_the_output_shape(rng):
+    """Its state's size comes from the model's output, before the compiled step."""
+    x = rng.normal(size=(16, 3)).astype("float32")
+    y = np.eye(4, dtype="float32")[rng.integers(0, 4, 16)]
+    model = kfacade.Sequential([kfacade.Input((3,)), kfacade.layers.Dense(4, activation="softmax")])
+    model.compile("sgd", "categorical_crossentropy", metrics=[metrics.F1Score(average="macro")])
+    model.fit(x, y, batch_size=8, verbose=0)
+    result = model.evaluate(x, y, verbose=0, return_dict=True)
+    expected = np_fbeta([(y, model.predict(x, verbose=0), None)], "macro", 1.0, None)
+    assert_close(result["f1_score"], expected, atol=1e-5)
+
+
+def test_fbeta_score_argument_errors():
+    with pytest.raises(ValueError, match="average"):
+        metrics.F1Score(average="mean")
+    with pytest.raises(ValueError, match="beta"):
+        metrics.FBetaScore(beta=1)
+    with pytest.raises(ValueError, match="threshold"):
+        metrics.F1Score(threshold=1.5)
+    with pytest.raises(ValueError, match="2D inputs"):
+        metrics.F1Score().update_state(np.ones((2, 3, 4)), np.ones((2, 3, 4)))

@@ -29,6 +29,7 @@ from kfacade.metrics.confusion_metrics import (
 from kfacade.metrics.correlation_metrics import (
     ConcordanceCorrelation, PearsonCorrelation, concordance_correlation, pearson_correlation,
 )
+from kfacade.metrics.f_score_metrics import F1Score, FBetaScore
 from kfacade.metrics.metric import Metric
 from kfacade.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from kfacade.metrics.probabilistic_metrics import (
@@ -54,7 +55,7 @@ _CLASSES = (
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity,
     RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge,
-    PearsonCorrelation, ConcordanceCorrelation,
+    PearsonCorrelation, ConcordanceCorrelation, FBetaScore, F1Score,
 )
 _CLASS_BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 

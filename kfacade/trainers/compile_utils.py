@@ -235,7 +235,13 @@ class CompileMetrics:
                 loss_identifier, None if y_true is None else _shape(y_true), y_pred_shape)
             metric.name = identifier
             return metric
-        return metrics_module.get(identifier)
+        metric = metrics_module.get(identifier)
+        # A metric whose state's size depends on the outputs (FBetaScore's
+        # classes) makes it now, outside the compiled step.
+        build = getattr(metric, "build_for_shapes", None)
+        if build is not None:
+            build(None if y_true is None else _shape(y_true), tuple(y_pred_shape))
+        return metric
 
     def update_state(self, y_true_flat, y_pred_flat, sample_weight=None):
         for index, metric, weighted in self._per_output:
