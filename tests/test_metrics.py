@@ -719,3 +719,56 @@ def test_fbeta_score_argument_errors():
         metrics.F1Score(threshold=1.5)
     with pytest.raises(ValueError, match="2D inputs"):
         metrics.F1Score().update_state(np.ones((2, 3, 4)), np.ones((2, 3, 4)))
+
+
+# ---------------------------------------------------------------- R2Score
+def np_r2(batches, class_aggregation, num_regressors):
+    """sklearn-style R2 per column over every batch's (weighted) values."""
+    t = np.concatenate([b[0] for b in batches])
+    p = np.concatenate([b[1] for b in batches])
+    w = np.concatenate([np.ones(len(b[0])) if b[2] is None else b[2] for b in batches])[:, None]
+    mean = (w * t).sum(0) / w.sum()
+    total = (w * (t - mean) ** 2).sum(0)
+    raw = 1 - (w * (t - p) ** 2).sum(0) / total
+    if class_aggregation == "uniform_average":
+        score = raw.mean()
+    elif class_aggregation == "variance_weighted_average":
+        score = (total * raw).sum() / total.sum()
+    else:
+        score = raw
+    n = t.size
+    if num_regressors and num_regressors < n - 1:
+        score = 1 - (1 - score) * (n - 1) / (n - num_regressors - 1)
+    return score
+
+
+@pytest.mark.parametrize("class_aggregation, num_regressors", [
+    ("uniform_average", 0), (None, 0), ("variance_weighted_average", 0),
+    ("uniform_average", 3), ("uniform_average", 40)])  # 40 >= n - 1: the plain score
+def test_r2_score_matches_its_definition_over_weighted_batches(rng, class_aggregation,
+                                                                num_regressors):
+    t0, t1 = rng.normal(size=(6, 3)), rng.normal(size=(5, 3))
+    batches = [(t0, t0 * 0.7 + rng.normal(size=(6, 3)) * 0.4, rng.random(6)),
+               (t1, t1 + rng.normal(size=(5, 3)) * 0.2, None)]
+    metric = metrics.R2Score(class_aggregation=class_aggregation, num_regressors=num_regressors)
+    for y_true, y_pred, weight in batches:
+        metric.update_state(y_true, y_pred, sample_weight=weight)
+    assert_close(metric.result(), np_r2(batches, class_aggregation, num_regressors), atol=1e-5)
+    assert metrics.R2Score.from_config(metric.get_config()).get_config() == metric.get_config()
+
+
+def test_r2_score_in_compile_and_its_errors(rng):
+    x = rng.normal(size=(16, 3)).astype("float32")
+    y = rng.normal(size=(16, 2)).astype("float32")
+    model = kfacade.Sequential([kfacade.Input((3,)), kfacade.layers.Dense(2)])
+    model.compile("sgd", "mse", metrics=[metrics.R2Score()])
+    model.fit(x, y, batch_size=8, verbose=0)
+    result = model.evaluate(x, y, verbose=0, return_dict=True)
+    expected = np_r2([(y, model.predict(x, verbose=0), None)], "uniform_average", 0)
+    assert_close(result["r2_score"], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="class_aggregation"):
+        metrics.R2Score(class_aggregation="mean")
+    with pytest.raises(ValueError, match="num_regressors"):
+        metrics.R2Score(num_regressors=-1)
+    with pytest.raises(ValueError, match="2D inputs"):
+        metrics.R2Score().update_state(np.ones(4), np.ones(4))

@@ -38,7 +38,7 @@ from kfacade.metrics.probabilistic_metrics import (
 )
 from kfacade.metrics.regression_metrics import (
     CosineSimilarity, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredError, MeanSquaredLogarithmicError, RootMeanSquaredError,
+    MeanSquaredError, MeanSquaredLogarithmicError, R2Score, RootMeanSquaredError,
 )
 from kfacade.losses.losses import (  # noqa: F401  (Keras exports these as metrics too)
     binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
@@ -55,7 +55,7 @@ _CLASSES = (
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity,
     RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge,
-    PearsonCorrelation, ConcordanceCorrelation, FBetaScore, F1Score,
+    PearsonCorrelation, ConcordanceCorrelation, FBetaScore, F1Score, R2Score,
 )
 _CLASS_BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 
