@@ -2,7 +2,8 @@
 from kfacade import ops
 from kfacade.engine import tree
 from kfacade.layers.layer import Layer
-from kfacade.layers.rnn.cell_base import deserialize, prefix_weight_paths, serialize
+from kfacade.layers.core.wrapper import prefix_weight_paths
+from kfacade.layers.rnn.cell_base import deserialize, serialize
 
 _MERGE_MODES = ("sum", "mul", "concat", "ave", None)
 

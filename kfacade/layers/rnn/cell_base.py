@@ -14,7 +14,6 @@ import numbers
 from kfacade import activations, ops
 from kfacade.backend.active import adapter as _B
 from kfacade.layers.convolutional import base_conv
-from kfacade.layers.core.wrapper import prefix_weight_paths  # noqa: F401 (the RNN modules' import)
 from kfacade.layers.serialization import deserialize_layer, serialize_layer
 from kfacade.random import SeedGenerator
 

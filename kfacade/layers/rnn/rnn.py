@@ -21,10 +21,10 @@ from kfacade.backend.state import local as _local
 from kfacade.dtype_policies import autocast_in_use
 from kfacade.engine import tree
 from kfacade.engine.input_spec import InputSpec, assert_input_compatibility
+from kfacade.layers.core.wrapper import prefix_weight_paths
 from kfacade.layers.layer import Layer
 from kfacade.layers.rnn.cell_base import (
-    DropoutRNNCell, batch_zeros, deserialize, flat_state_shapes, output_shape_of,
-    prefix_weight_paths, serialize,
+    DropoutRNNCell, batch_zeros, deserialize, flat_state_shapes, output_shape_of, serialize,
 )
 from kfacade.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from kfacade.variables import Variable

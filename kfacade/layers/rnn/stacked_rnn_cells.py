@@ -1,6 +1,7 @@
 """StackedRNNCells: several cells run as one, each feeding the next."""
 from kfacade.layers.layer import Layer
-from kfacade.layers.rnn.cell_base import flat_state_shapes, output_shape_of, prefix_weight_paths
+from kfacade.layers.core.wrapper import prefix_weight_paths
+from kfacade.layers.rnn.cell_base import flat_state_shapes, output_shape_of
 
 
 class StackedRNNCells(Layer):

@@ -3,9 +3,8 @@ from kfacade import ops
 from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
 from kfacade.engine.input_spec import InputSpec
-from kfacade.layers.core.wrapper import Wrapper
+from kfacade.layers.core.wrapper import Wrapper, prefix_weight_paths
 from kfacade.layers.layer import Layer
-from kfacade.layers.rnn.cell_base import prefix_weight_paths
 
 
 class TimeDistributed(Wrapper):
