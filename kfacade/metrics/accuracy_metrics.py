@@ -2,7 +2,7 @@
 from kfacade import ops
 from kfacade.backend.config import floatx
 from kfacade.losses.loss import squeeze_or_expand_to_same_rank
-from kfacade.metrics.reduction_metrics import MeanMetricWrapper
+from kfacade.metrics.reduction_metrics import FunctionMean
 
 
 def accuracy(y_true, y_pred):
@@ -113,17 +113,14 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
     return matches
 
 
-class Accuracy(MeanMetricWrapper):
+class Accuracy(FunctionMean):
     """How often `y_pred` equals `y_true` exactly; name "accuracy"."""
 
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(fn=accuracy, name=name, dtype=dtype)
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
-
-class BinaryAccuracy(MeanMetricWrapper):
+class BinaryAccuracy(FunctionMean):
     """How often ``y_pred > threshold`` matches the 0/1 label.
 
     Args:
@@ -136,47 +133,33 @@ class BinaryAccuracy(MeanMetricWrapper):
         super().__init__(fn=binary_accuracy, name=name, dtype=dtype, threshold=threshold)
         self.threshold = threshold
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "threshold": self.threshold}
 
-
-class CategoricalAccuracy(MeanMetricWrapper):
+class CategoricalAccuracy(FunctionMean):
     """How often argmax(y_pred) matches argmax of the one-hot `y_true`."""
 
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(fn=categorical_accuracy, name=name, dtype=dtype)
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
-
-class SparseCategoricalAccuracy(MeanMetricWrapper):
+class SparseCategoricalAccuracy(FunctionMean):
     """How often argmax(y_pred) matches the integer label `y_true`."""
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(fn=sparse_categorical_accuracy, name=name, dtype=dtype)
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
-
-class TopKCategoricalAccuracy(MeanMetricWrapper):
+class TopKCategoricalAccuracy(FunctionMean):
     """How often the one-hot target is among the `k` (default 5) top predictions."""
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         super().__init__(fn=top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
         self.k = k
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "k": self.k}
 
-
-class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+class SparseTopKCategoricalAccuracy(FunctionMean):
     """How often the integer label is among the `k` (default 5) top predictions."""
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
         super().__init__(fn=sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
         self.k = k
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "k": self.k}

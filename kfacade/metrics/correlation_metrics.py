@@ -2,18 +2,13 @@
 from kfacade import ops
 from kfacade.backend.config import epsilon
 from kfacade.losses.loss import squeeze_or_expand_to_same_rank
-from kfacade.metrics.regression_metrics import _NamedLossMean
-
-
-def _pair(y_true, y_pred):
-    y_pred = ops.convert_to_tensor(y_pred)
-    y_true = ops.cast(ops.convert_to_tensor(y_true), ops.dtype(y_pred))
-    return squeeze_or_expand_to_same_rank(y_true, y_pred)
+from kfacade.losses.losses import _pair
+from kfacade.metrics.reduction_metrics import FunctionMean
 
 
 def pearson_correlation(y_true, y_pred, axis=-1):
     """Pearson's correlation of `y_true` and `y_pred` along `axis`, per sample."""
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_pair(y_true, y_pred))
     true_centred = ops.subtract(y_true, ops.mean(y_true, axis=axis, keepdims=True))
     pred_centred = ops.subtract(y_pred, ops.mean(y_pred, axis=axis, keepdims=True))
     true_centred = ops.divide(true_centred, ops.std(true_centred, axis=axis, keepdims=True))
@@ -25,7 +20,7 @@ def concordance_correlation(y_true, y_pred, axis=-1):
     """Lin's concordance correlation along `axis`, per sample, as Keras 3.15
     computes it: its covariance term centres `y_true` on the mean of
     `y_pred` (so that the same inputs give Keras's numbers)."""
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_pair(y_true, y_pred))
     true_mean = ops.mean(y_true, axis=axis, keepdims=True)
     pred_mean = ops.mean(y_pred, axis=axis, keepdims=True)
     true_var = ops.var(ops.subtract(y_true, true_mean), axis=axis, keepdims=True)
@@ -35,7 +30,7 @@ def concordance_correlation(y_true, y_pred, axis=-1):
     return ops.mean(ops.divide(ops.multiply(2.0, covariance), ops.add(norm, epsilon())), axis=axis)
 
 
-class PearsonCorrelation(_NamedLossMean):
+class PearsonCorrelation(FunctionMean):
     """The weighted mean over samples of ``pearson_correlation`` along `axis`
     (maximised by EarlyStopping's "auto" mode).
 
@@ -47,7 +42,7 @@ class PearsonCorrelation(_NamedLossMean):
         self._direction = "up"
 
 
-class ConcordanceCorrelation(_NamedLossMean):
+class ConcordanceCorrelation(FunctionMean):
     """The weighted mean over samples of ``concordance_correlation`` along `axis`.
 
     Args: name (default "concordance_correlation"), dtype, axis (default -1).

@@ -2,6 +2,7 @@
 from kfacade import ops
 from kfacade.backend.config import epsilon
 from kfacade.metrics.metric import Metric
+from kfacade.metrics.metrics_utils import check_two_dimensional
 
 _AVERAGES = (None, "micro", "macro", "weighted")
 
@@ -60,14 +61,8 @@ class FBetaScore(Metric):
         """Creates the state for predictions of `y_pred_shape` ``(batch, num_classes)``."""
         if self._state_built:
             return
-        shapes = (tuple(y_true_shape) if y_true_shape is not None else None, tuple(y_pred_shape))
-        if len(shapes[1]) != 2 or shapes[1][-1] is None or (
-                shapes[0] is not None and (len(shapes[0]) != 2 or shapes[0][-1] is None)):
-            raise ValueError(
-                f"{type(self).__name__} expects 2D inputs with shape (batch_size, output_dim), "
-                "with output_dim fully defined (not None). Received input shapes: "
-                f"y_pred.shape={shapes[1]} and y_true.shape={shapes[0]}.")
-        size = () if self.average == "micro" else (shapes[1][-1],)
+        check_two_dimensional(self, y_true_shape, y_pred_shape)
+        size = () if self.average == "micro" else (y_pred_shape[-1],)
         self.true_positives = self.add_variable(size, name="true_positives")
         self.false_positives = self.add_variable(size, name="false_positives")
         self.false_negatives = self.add_variable(size, name="false_negatives")

@@ -1,4 +1,5 @@
-"""Thresholded confusion-matrix counts, Keras's ``update_confusion_matrix_variables``.
+"""Thresholded confusion-matrix counts, Keras's ``update_confusion_matrix_variables``,
+and the input check of the metrics sized per output.
 
 Two paths give the counts, as in Keras:
 
@@ -24,6 +25,19 @@ FALSE_POSITIVES = "fp"
 TRUE_NEGATIVES = "tn"
 FALSE_NEGATIVES = "fn"
 CONFUSION_MATRIX_KEYS = (TRUE_POSITIVES, FALSE_POSITIVES, TRUE_NEGATIVES, FALSE_NEGATIVES)
+
+
+def check_two_dimensional(metric, y_true_shape, y_pred_shape):
+    """Raises Keras's ValueError unless the shapes are ``(batch, outputs)``
+    with `outputs` known (`y_true_shape` None: not checked), for metrics
+    whose state is sized per output (``FBetaScore``, ``R2Score``)."""
+    shapes = [tuple(y_pred_shape)] + ([] if y_true_shape is None else [tuple(y_true_shape)])
+    if any(len(shape) != 2 or shape[-1] is None for shape in shapes):
+        raise ValueError(
+            f"{type(metric).__name__} expects 2D inputs with shape (batch_size, output_dim), "
+            "with output_dim fully defined (not None). Received input shapes: "
+            f"y_pred.shape={tuple(y_pred_shape)} and y_true.shape="
+            f"{None if y_true_shape is None else tuple(y_true_shape)}.")
 
 
 def _to_list(x):

@@ -3,10 +3,10 @@ from kfacade.losses.losses import (
     binary_crossentropy, categorical_crossentropy, categorical_hinge, hinge, kl_divergence,
     poisson, sparse_categorical_crossentropy, squared_hinge,
 )
-from kfacade.metrics.regression_metrics import _NamedLossMean
+from kfacade.metrics.reduction_metrics import FunctionMean
 
 
-class BinaryCrossentropy(_NamedLossMean):
+class BinaryCrossentropy(FunctionMean):
     """The weighted mean of ``binary_crossentropy`` over samples.
 
     Args: name (default "binary_crossentropy"), dtype, from_logits,
@@ -19,7 +19,7 @@ class BinaryCrossentropy(_NamedLossMean):
                          label_smoothing=label_smoothing)
 
 
-class CategoricalCrossentropy(_NamedLossMean):
+class CategoricalCrossentropy(FunctionMean):
     """The weighted mean of ``categorical_crossentropy`` (one-hot targets) over samples.
 
     Args: name (default "categorical_crossentropy"), dtype, from_logits,
@@ -32,7 +32,7 @@ class CategoricalCrossentropy(_NamedLossMean):
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
 
 
-class SparseCategoricalCrossentropy(_NamedLossMean):
+class SparseCategoricalCrossentropy(FunctionMean):
     """The weighted mean of ``sparse_categorical_crossentropy`` (integer targets) over samples.
 
     Args: name (default "sparse_categorical_crossentropy"), dtype, from_logits, axis.
@@ -44,7 +44,7 @@ class SparseCategoricalCrossentropy(_NamedLossMean):
                          from_logits=from_logits, axis=axis)
 
 
-class KLDivergence(_NamedLossMean):
+class KLDivergence(FunctionMean):
     """The weighted mean of ``kl_divergence`` over samples. Args: name (default
     "kl_divergence"), dtype."""
 
@@ -52,14 +52,14 @@ class KLDivergence(_NamedLossMean):
         super().__init__(kl_divergence, name=name, dtype=dtype)
 
 
-class Poisson(_NamedLossMean):
+class Poisson(FunctionMean):
     """The weighted mean of ``poisson`` over samples. Args: name (default "poisson"), dtype."""
 
     def __init__(self, name="poisson", dtype=None):
         super().__init__(poisson, name=name, dtype=dtype)
 
 
-class Hinge(_NamedLossMean):
+class Hinge(FunctionMean):
     """The weighted mean of ``hinge`` (targets -1/1 or 0/1) over samples. Args:
     name (default "hinge"), dtype."""
 
@@ -67,7 +67,7 @@ class Hinge(_NamedLossMean):
         super().__init__(hinge, name=name, dtype=dtype)
 
 
-class SquaredHinge(_NamedLossMean):
+class SquaredHinge(FunctionMean):
     """The weighted mean of ``squared_hinge`` over samples. Args: name (default
     "squared_hinge"), dtype."""
 
@@ -75,7 +75,7 @@ class SquaredHinge(_NamedLossMean):
         super().__init__(squared_hinge, name=name, dtype=dtype)
 
 
-class CategoricalHinge(_NamedLossMean):
+class CategoricalHinge(FunctionMean):
     """The weighted mean of ``categorical_hinge`` over samples. Args: name
     (default "categorical_hinge"), dtype."""
 

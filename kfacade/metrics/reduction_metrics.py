@@ -149,6 +149,15 @@ class MeanMetricWrapper(Mean):
         return cls(fn, **config)
 
 
+class FunctionMean(MeanMetricWrapper):
+    """``MeanMetricWrapper`` of a function fixed by the subclass (``Accuracy``,
+    ``MeanSquaredError``, ``BinaryCrossentropy``, ...): its config is its
+    name, dtype and the function's arguments, as Keras's classes write it."""
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, **self._fn_kwargs}
+
+
 def _metric_function(name):
     """The per-sample function registered as `name` (``kfacade.metrics`` registers them)."""
     fn = object_registry.get("metric_functions", name)

@@ -7,10 +7,11 @@ from kfacade.losses.losses import (
     mean_squared_logarithmic_error,
 )
 from kfacade.metrics.metric import Metric
-from kfacade.metrics.reduction_metrics import Mean, MeanMetricWrapper
+from kfacade.metrics.metrics_utils import check_two_dimensional
+from kfacade.metrics.reduction_metrics import FunctionMean, Mean
 
 
-class MeanSquaredError(MeanMetricWrapper):
+class MeanSquaredError(FunctionMean):
     """The weighted mean of mean(square(y_true - y_pred), axis=-1) over samples.
 
     Args:
@@ -21,11 +22,8 @@ class MeanSquaredError(MeanMetricWrapper):
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(fn=mean_squared_error, name=name, dtype=dtype)
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
-
-class MeanAbsoluteError(MeanMetricWrapper):
+class MeanAbsoluteError(FunctionMean):
     """The weighted mean of mean(abs(y_true - y_pred), axis=-1) over samples.
 
     Args:
@@ -36,19 +34,8 @@ class MeanAbsoluteError(MeanMetricWrapper):
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(fn=mean_absolute_error, name=name, dtype=dtype)
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
-
-class _NamedLossMean(MeanMetricWrapper):
-    """The weighted mean of a per-sample function `_fn` fixed by the subclass;
-    its config is its name, dtype and the function's arguments (as Keras's)."""
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, **self._fn_kwargs}
-
-
-class MeanAbsolutePercentageError(_NamedLossMean):
+class MeanAbsolutePercentageError(FunctionMean):
     """The weighted mean of ``100 * mean(abs((y_true - y_pred) / y_true), axis=-1)``.
 
     Args: name (default "mean_absolute_percentage_error"), dtype.
@@ -58,7 +45,7 @@ class MeanAbsolutePercentageError(_NamedLossMean):
         super().__init__(fn=mean_absolute_percentage_error, name=name, dtype=dtype)
 
 
-class MeanSquaredLogarithmicError(_NamedLossMean):
+class MeanSquaredLogarithmicError(FunctionMean):
     """The weighted mean of ``mean(square(log(y_true + 1) - log(y_pred + 1)), axis=-1)``.
 
     Args: name (default "mean_squared_logarithmic_error"), dtype.
@@ -68,7 +55,7 @@ class MeanSquaredLogarithmicError(_NamedLossMean):
         super().__init__(fn=mean_squared_logarithmic_error, name=name, dtype=dtype)
 
 
-class LogCoshError(_NamedLossMean):
+class LogCoshError(FunctionMean):
     """The weighted mean of ``mean(log(cosh(y_pred - y_true)), axis=-1)``.
 
     Args: name (default "logcosh"), dtype.
@@ -84,7 +71,7 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     return ops.negative(losses.cosine_similarity(y_true, y_pred, axis=axis))
 
 
-class CosineSimilarity(_NamedLossMean):
+class CosineSimilarity(FunctionMean):
     """The weighted mean of the cosine similarity of `y_true` and `y_pred` along `axis`.
 
     Args: name (default "cosine_similarity"), dtype, axis (default -1).
@@ -165,14 +152,7 @@ class R2Score(Metric):
         """Creates the per-column state for ``(batch, outputs)`` inputs."""
         if self._state_built:
             return
-        y_pred_shape = tuple(y_pred_shape)
-        y_true_shape = y_pred_shape if y_true_shape is None else tuple(y_true_shape)
-        if len(y_pred_shape) != 2 or len(y_true_shape) != 2 or y_pred_shape[-1] is None \
-                or y_true_shape[-1] is None:
-            raise ValueError(
-                "R2Score expects 2D inputs with shape (batch_size, output_dim), with "
-                "output_dim fully defined (not None). Received input shapes: "
-                f"y_pred.shape={y_pred_shape} and y_true.shape={y_true_shape}.")
+        check_two_dimensional(self, y_true_shape, y_pred_shape)
         columns = (y_pred_shape[-1],)
         self.squared_sum = self.add_variable(columns, name="squared_sum")
         self.sum = self.add_variable(columns, name="sum")
