@@ -640,7 +640,15 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         }
 
 
-class BinaryFocalCrossentropy(LossFunctionWrapper):
+class _FunctionLoss(LossFunctionWrapper):
+    """``LossFunctionWrapper`` of a function fixed by the subclass: its config
+    is ``Loss``'s and the function's arguments, as Keras's classes write it."""
+
+    def get_config(self):
+        return {**Loss.get_config(self), **self._fn_kwargs}
+
+
+class BinaryFocalCrossentropy(_FunctionLoss):
     """``binary_focal_crossentropy`` per sample, weighted and reduced.
 
     Args: apply_class_balancing, alpha, gamma, from_logits, label_smoothing,
@@ -656,11 +664,8 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
             apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
             from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
 
-    def get_config(self):
-        return {**Loss.get_config(self), **self._fn_kwargs}
 
-
-class CategoricalFocalCrossentropy(LossFunctionWrapper):
+class CategoricalFocalCrossentropy(_FunctionLoss):
     """``categorical_focal_crossentropy`` per sample, weighted and reduced.
 
     Args: alpha, gamma, from_logits, label_smoothing, axis (as the
@@ -675,11 +680,8 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
             alpha=alpha, gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing,
             axis=axis)
 
-    def get_config(self):
-        return {**Loss.get_config(self), **self._fn_kwargs}
 
-
-class Dice(LossFunctionWrapper):
+class Dice(_FunctionLoss):
     """The Dice loss, ``dice`` over `axis` (None: the whole batch, one value).
 
     Args: reduction, name (default "dice"), axis, dtype.
@@ -688,11 +690,8 @@ class Dice(LossFunctionWrapper):
     def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
         super().__init__(dice, name=name, reduction=reduction, dtype=dtype, axis=axis)
 
-    def get_config(self):
-        return {**Loss.get_config(self), **self._fn_kwargs}
 
-
-class Tversky(LossFunctionWrapper):
+class Tversky(_FunctionLoss):
     """The Tversky loss, ``tversky`` over `axis` (None: the whole batch).
 
     Args: alpha, beta (the function's), reduction, name (default
@@ -703,9 +702,6 @@ class Tversky(LossFunctionWrapper):
                  axis=None, dtype=None):
         super().__init__(tversky, name=name, reduction=reduction, dtype=dtype, alpha=alpha,
                          beta=beta, axis=axis)
-
-    def get_config(self):
-        return {**Loss.get_config(self), **self._fn_kwargs}
 
 
 def _loss_function(name):

@@ -25,7 +25,14 @@ _FIXED = ("activation", "recurrent_activation", "use_bias", "dropout", "recurren
           "seed", "reset_after")
 
 
-class _CuDNNLSTMCell(LSTMCell):
+class _Keras2Config:
+    """The cell's config without the options a cuDNN layer fixes (``_FIXED``)."""
+
+    def get_config(self):
+        return {key: value for key, value in super().get_config().items() if key not in _FIXED}
+
+
+class _CuDNNLSTMCell(_Keras2Config, LSTMCell):
     """``LSTMCell`` with cuDNN's two biases; takes only Keras 2 CuDNNLSTM's arguments."""
 
     def __init__(self, units, kernel_initializer="glorot_uniform",
@@ -53,11 +60,8 @@ class _CuDNNLSTMCell(LSTMCell):
         input_bias, recurrent_bias = ops.split(self.bias.value, 2)
         return ops.add(input_bias, recurrent_bias)
 
-    def get_config(self):
-        return {key: value for key, value in super().get_config().items() if key not in _FIXED}
 
-
-class _CuDNNGRUCell(GRUCell):
+class _CuDNNGRUCell(_Keras2Config, GRUCell):
     """``GRUCell(reset_after=True)`` with a flat bias; takes only Keras 2 CuDNNGRU's arguments."""
 
     def __init__(self, units, kernel_initializer="glorot_uniform",
@@ -80,9 +84,6 @@ class _CuDNNGRUCell(GRUCell):
 
     def gate_bias(self):
         return ops.reshape(self.bias.value, (2, 3 * self.units))
-
-    def get_config(self):
-        return {key: value for key, value in super().get_config().items() if key not in _FIXED}
 
 
 class CuDNNLSTM(LSTM):
