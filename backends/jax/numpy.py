@@ -5,6 +5,7 @@ keep JAX's weak typing (see ``_helpers.py``).
 """
 import jax
 import jax.numpy as jnp
+import jax.scipy.special
 
 from kfacade.backend.contract import FAMILIES
 from kfacade.backend.dtypes import ALL_TYPES, reduction_result_type
@@ -124,6 +125,70 @@ def isfinite(x):
     return jnp.isfinite(_t(x))
 
 
+def isinf(x):
+    return jnp.isinf(_t(x))
+
+
+def tan(x):
+    return jnp.tan(_t(x))
+
+
+def arcsin(x):
+    return jnp.arcsin(_t(x))
+
+
+def arccos(x):
+    return jnp.arccos(_t(x))
+
+
+def arctan(x):
+    return jnp.arctan(_t(x))
+
+
+def sinh(x):
+    return jnp.sinh(_t(x))
+
+
+def cosh(x):
+    return jnp.cosh(_t(x))
+
+
+def arcsinh(x):
+    return jnp.arcsinh(_t(x))
+
+
+def arccosh(x):
+    return jnp.arccosh(_t(x))
+
+
+def arctanh(x):
+    return jnp.arctanh(_t(x))
+
+
+def log2(x):
+    return jnp.log2(_t(x))
+
+
+def log10(x):
+    return jnp.log10(_t(x))
+
+
+def erf(x):
+    return jax.scipy.special.erf(_t(x))
+
+
+def erfc(x):
+    return jax.scipy.special.erfc(_t(x))
+
+
+def erfinv(x):
+    return jax.scipy.special.erfinv(_t(x))
+
+
+def trunc(x):
+    return jnp.trunc(_t(x))
+
+
 # ----------------------------------------------------- elementwise, binary
 
 
@@ -195,6 +260,10 @@ def logical_or(x1, x2):
     return jnp.logical_or(_t(x1), _t(x2))
 
 
+def arctan2(x1, x2):
+    return jnp.arctan2(_t(x1), _t(x2))
+
+
 def where(condition, x1, x2):
     return jnp.where(_t(condition), _t(x1), _t(x2))
 
@@ -251,6 +320,12 @@ def cumsum(x, axis=None):
     x = _t(x)
     accumulated = _ACCUMULATED.get(x.dtype)
     return jnp.cumsum(x, axis=axis, dtype=accumulated)
+
+
+def cumprod(x, axis=None):
+    """Narrow integers multiply as ``cumsum`` accumulates."""
+    x = _t(x)
+    return jnp.cumprod(x, axis=axis, dtype=_ACCUMULATED.get(x.dtype))
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -352,6 +427,14 @@ def sort(x, axis=-1):
 
 def argsort(x, axis=-1):
     return jnp.argsort(_t(x), axis=axis)
+
+
+def searchsorted(sorted_sequence, values, side="left"):
+    sorted_sequence = _t(sorted_sequence)
+    if sorted_sequence.ndim != 1:
+        raise ValueError(
+            f"searchsorted takes a 1-D sorted_sequence; got shape {sorted_sequence.shape}")
+    return jnp.searchsorted(sorted_sequence, _t(values), side=side).astype(jnp.int32)
 
 
 def matmul(x1, x2):

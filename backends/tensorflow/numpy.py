@@ -198,6 +198,79 @@ def isfinite(x):
     return tf.ones_like(x, dtype=tf.bool)
 
 
+def isinf(x):
+    x = convert_to_tensor(x)
+    if x.dtype.is_floating:
+        return tf.math.is_inf(x)
+    return tf.zeros_like(x, dtype=tf.bool)
+
+
+def tan(x):
+    return tf.tan(_float(x))
+
+
+def arcsin(x):
+    return tf.asin(_float(x))
+
+
+def arccos(x):
+    return tf.acos(_float(x))
+
+
+def arctan(x):
+    return tf.atan(_float(x))
+
+
+def sinh(x):
+    return tf.sinh(_float(x))
+
+
+def cosh(x):
+    return tf.cosh(_float(x))
+
+
+def arcsinh(x):
+    return tf.asinh(_float(x))
+
+
+def arccosh(x):
+    return tf.acosh(_float(x))
+
+
+def arctanh(x):
+    return tf.atanh(_float(x))
+
+
+def log2(x):
+    """TF has no base-2 log kernel: ln(x) / ln(2), within float rounding of NumPy's."""
+    x = _float(x)
+    return tf.math.log(x) / tf.constant(np.log(2.0), x.dtype)
+
+
+def log10(x):
+    x = _float(x)
+    return tf.math.log(x) / tf.constant(np.log(10.0), x.dtype)
+
+
+def erf(x):
+    return tf.math.erf(_float(x))
+
+
+def erfc(x):
+    return tf.math.erfc(_float(x))
+
+
+def erfinv(x):
+    return tf.math.erfinv(_float(x))
+
+
+def trunc(x):
+    x = convert_to_tensor(x)
+    if not x.dtype.is_floating:
+        return x
+    return tf.where(x < 0, tf.math.ceil(x), tf.floor(x))
+
+
 # ----------------------------------------------------- elementwise, binary
 
 
@@ -304,6 +377,13 @@ def logical_or(x1, x2):
     return tf.logical_or(_bool(x1), _bool(x2))
 
 
+def arctan2(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    if not x1.dtype.is_floating:
+        x1, x2 = tf.cast(x1, _floatx()), tf.cast(x2, _floatx())
+    return tf.atan2(x1, x2)
+
+
 def where(condition, x1, x2):
     x1, x2 = _pair(x1, x2)
     return tf.where(_bool(condition), x1, x2)
@@ -387,6 +467,13 @@ def cumsum(x, axis=None):
     if axis is None:
         x, axis = tf.reshape(x, [-1]), 0
     return tf.cumsum(x, axis=axis)
+
+
+def cumprod(x, axis=None):
+    x = _sum_input(x)
+    if axis is None:
+        x, axis = tf.reshape(x, [-1]), 0
+    return tf.math.cumprod(x, axis=axis)
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -594,6 +681,15 @@ def argsort(x, axis=-1):
     if x.dtype == tf.bool:
         x = tf.cast(x, tf.int8)
     return tf.argsort(x, axis=axis, stable=True)
+
+
+def searchsorted(sorted_sequence, values, side="left"):
+    sorted_sequence, values = _pair(sorted_sequence, values)
+    if sorted_sequence.shape.rank != 1:
+        raise ValueError(
+            f"searchsorted takes a 1-D sorted_sequence; got shape {sorted_sequence.shape}")
+    flat = tf.searchsorted(sorted_sequence, tf.reshape(values, [-1]), side=side, out_type=tf.int32)
+    return tf.reshape(flat, tf.shape(values))
 
 
 def matmul(x1, x2):

@@ -319,6 +319,101 @@ def isfinite(x):
     return torch.isfinite(x)
 
 
+def isinf(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.isinf(x)
+
+
+def tan(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.tan(_float(x))
+
+
+def arcsin(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.asin(_float(x))
+
+
+def arccos(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.acos(_float(x))
+
+
+def arctan(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.atan(_float(x))
+
+
+def sinh(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.sinh(_float(x))
+
+
+def cosh(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.cosh(_float(x))
+
+
+def arcsinh(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.asinh(_float(x))
+
+
+def arccosh(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.acosh(_float(x))
+
+
+def arctanh(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.atanh(_float(x))
+
+
+def log2(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.log2(_float(x))
+
+
+def log10(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.log10(_float(x))
+
+
+def erf(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.erf(_float(x))
+
+
+def erfc(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.erfc(_float(x))
+
+
+def erfinv(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return torch.erfinv(_float(x))
+
+
+def trunc(x):
+    x = _t(x)
+    return torch.trunc(x) if x.dtype.is_floating_point else x
+
+
 # ------------------------------------------------------ elementwise, binary
 
 
@@ -481,6 +576,11 @@ def logical_or(x1, x2):
     return torch.logical_or(x1, x2)
 
 
+def arctan2(x1, x2):
+    x1, x2 = _tensors(x1, x2)
+    return torch.atan2(_float(x1), _float(x2))
+
+
 def where(condition, x1, x2):
     if type(condition) is not Tensor:
         condition = _t(condition)
@@ -629,6 +729,16 @@ def argmax(x, axis=None):
 
 def argmin(x, axis=None):
     return _arg_reduce(torch.argmin, x, axis)
+
+
+def cumprod(x, axis=None):
+    """Integers and bool multiply in the result table's dtype, as ``prod``."""
+    x = _t(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    compute, result = _ACCUMULATED.get(x.dtype, (x.dtype, x.dtype))
+    out = torch.cumprod(x, int(axis), dtype=compute)
+    return out if compute is result else out.to(dtype=result)
 
 
 def cumsum(x, axis=None):
@@ -841,6 +951,17 @@ def argsort(x, axis=-1):
     if axis is None:
         x, axis = x.reshape(-1), 0
     return torch.argsort(x, dim=axis, stable=True)
+
+
+def searchsorted(sorted_sequence, values, side="left"):
+    sorted_sequence, values = _tensors(sorted_sequence, values)
+    if sorted_sequence.ndim != 1:
+        raise ValueError(
+            f"searchsorted takes a 1-D sorted_sequence; got shape {tuple(sorted_sequence.shape)}")
+    if values.dtype != sorted_sequence.dtype:
+        common = torch.promote_types(values.dtype, sorted_sequence.dtype)
+        sorted_sequence, values = sorted_sequence.to(common), values.to(common)
+    return torch.searchsorted(sorted_sequence, values, side=side, out_int32=True)
 
 
 def matmul(x1, x2):

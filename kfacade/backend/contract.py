@@ -591,6 +591,74 @@ def isfinite(x):
     """Elementwise test for finite values."""
 
 
+def isinf(x):
+    """Elementwise test for +inf or -inf (False for every integer)."""
+
+
+def tan(x):
+    """Elementwise tangent."""
+
+
+def arcsin(x):
+    """Elementwise inverse sine."""
+
+
+def arccos(x):
+    """Elementwise inverse cosine."""
+
+
+def arctan(x):
+    """Elementwise inverse tangent."""
+
+
+def sinh(x):
+    """Elementwise hyperbolic sine."""
+
+
+def cosh(x):
+    """Elementwise hyperbolic cosine."""
+
+
+def arcsinh(x):
+    """Elementwise inverse hyperbolic sine."""
+
+
+def arccosh(x):
+    """Elementwise inverse hyperbolic cosine."""
+
+
+def arctanh(x):
+    """Elementwise inverse hyperbolic tangent."""
+
+
+def log2(x):
+    """Elementwise base-2 logarithm."""
+
+
+def log10(x):
+    """Elementwise base-10 logarithm."""
+
+
+def erf(x):
+    """Elementwise Gauss error function."""
+
+
+def erfc(x):
+    """Elementwise 1 - erf(x), accurate where erf(x) is near 1."""
+
+
+def erfinv(x):
+    """Elementwise inverse of ``erf`` on (-1, 1)."""
+
+
+def trunc(x):
+    """Elementwise rounding toward zero; integers are returned unchanged.
+
+    The float functions from ``tan`` to ``erfinv`` take integer or bool
+    input as floatx, as ``sin`` does.
+    """
+
+
 # --------------------------------------------------- elementwise, binary
 
 
@@ -662,6 +730,10 @@ def logical_or(x1, x2):
     """Elementwise boolean or."""
 
 
+def arctan2(x1, x2):
+    """Elementwise angle of the point (x2, x1), in radians, in [-pi, pi]."""
+
+
 def where(condition, x1, x2):
     """Elements of `x1` where `condition` holds, else of `x2`."""
 
@@ -715,6 +787,11 @@ def argmin(x, axis=None):
 
 def cumsum(x, axis=None):
     """Cumulative sum along `axis` (flattened when None)."""
+
+
+def cumprod(x, axis=None):
+    """Cumulative product along `axis` (flattened when None); the dtype
+    follows ``reduction_result_type("prod", ...)``."""
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -801,6 +878,12 @@ def sort(x, axis=-1):
 
 def argsort(x, axis=-1):
     """Indices that sort `x` ascending along `axis`."""
+
+
+def searchsorted(sorted_sequence, values, side="left"):
+    """Indices (int32) where `values` would be inserted into the ascending
+    1-D `sorted_sequence` to keep it sorted; `side` is "left" or "right"
+    (NumPy's ``searchsorted``). `values` may have any shape."""
 
 
 def matmul(x1, x2):
