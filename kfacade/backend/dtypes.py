@@ -40,6 +40,27 @@ def is_float_dtype(dtype):
     return standardize_dtype(dtype) in FLOAT_TYPES
 
 
+#: bfloat16's largest finite value (NumPy has no bfloat16 to ask).
+_BFLOAT16_MAX = 3.3895313892515355e38
+
+
+def dtype_range(dtype):
+    """(lowest, highest) finite value of `dtype`, as Python numbers.
+
+    What ``nan_to_num`` puts for infinities and where ``saturate_cast`` clips.
+    """
+    dtype = standardize_dtype(dtype)
+    if dtype == "bool":
+        return 0, 1
+    if dtype == "bfloat16":
+        return -_BFLOAT16_MAX, _BFLOAT16_MAX
+    if dtype in FLOAT_TYPES:
+        info = np.finfo(dtype)
+        return float(info.min), float(info.max)
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
+
+
 # ------------------------------------------------------------ result dtypes
 # The one table of result dtypes every adapter follows (Keras 3's rules,
 # which adapt JAX's type promotion lattice). The table states the 64-bit

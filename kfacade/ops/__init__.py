@@ -13,6 +13,10 @@ from kfacade.ops.core import cast, convert_to_numpy, convert_to_tensor, dtype, i
 from kfacade.ops.nn import *  # noqa: F401,F403
 from kfacade.ops.numpy import *  # noqa: F401,F403
 from kfacade.ops.numpy import _NAMES as _NUMPY_NAMES  # noqa: F401
+from kfacade.ops.elementwise import *  # noqa: F401,F403
+from kfacade.ops.reductions import *  # noqa: F401,F403
+from kfacade.ops.arrays import *  # noqa: F401,F403
+from kfacade.ops.products import *  # noqa: F401,F403
 from kfacade.ops import nn, numpy, core  # noqa: F401
 
 from kfacade.engine import keras_tensor as _keras_tensor  # noqa: E402

@@ -2,14 +2,16 @@
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.variables import Variable
 from kfacade.backend.active import adapter as _B
+from kfacade.ops.core import cast
 from kfacade.ops.dispatch import make_op, symbolic_or
 
 _NAMES = """
 zeros ones full arange eye
 abs negative exp log log1p expm1 sqrt square sign sin cos tanh floor ceil round
-logical_not isnan isfinite
+logical_not isnan isfinite isinf
+tan arcsin arccos arctan sinh cosh arcsinh arccosh arctanh log2 log10 erf erfc erfinv trunc
 add subtract multiply divide floor_divide mod power maximum minimum equal not_equal
-less less_equal greater greater_equal logical_and logical_or where clip
+less less_equal greater greater_equal logical_and logical_or arctan2 where clip
 sum mean max min prod var any all argmax argmin cumsum logsumexp
 reshape transpose expand_dims squeeze concatenate stack split tile repeat broadcast_to
 take take_along_axis slice pad flip one_hot top_k sort argsort
@@ -18,6 +20,9 @@ matmul tensordot einsum
 
 for _name in _NAMES:
     globals()[_name] = make_op(_name)
+
+_cumprod = make_op("cumprod")
+_searchsorted = make_op("searchsorted")
 
 absolute = abs
 true_divide = divide
@@ -29,6 +34,21 @@ amin = min
 def std(x, axis=None, keepdims=False):
     """Population standard deviation over `axis`."""
     return _B.sqrt(_B.var(x, axis=axis, keepdims=keepdims))
+
+
+def cumprod(x, axis=None, dtype=None):
+    """Cumulative product along `axis` (of the flattened `x` when None), in
+    `dtype` when given."""
+    if dtype is not None:
+        x = cast(x, dtype)
+    return _cumprod(x, axis=axis)
+
+
+def searchsorted(sorted_sequence, values, side="left"):
+    """Where `values` go in the ascending 1-D `sorted_sequence` (int32 indices)."""
+    if side not in ("left", "right"):
+        raise ValueError(f"`side` must be either 'left' or 'right'. Received: side={side!r}")
+    return _searchsorted(sorted_sequence, values, side=side)
 
 
 @symbolic_or

@@ -1,0 +1,25 @@
+"""Small helpers the composite ops share (not public ops)."""
+from kfacade.backend.active import adapter as _B
+from kfacade.backend.config import floatx
+from kfacade.backend.dtypes import is_float_dtype
+
+
+def tensor(x):
+    """`x` as a native tensor of the active adapter."""
+    return _B.convert_to_tensor(x)
+
+
+def floating(x):
+    """`x` as a tensor of a float dtype: floatx for integers and bool, as
+    Keras computes float functions of integers."""
+    x = _B.convert_to_tensor(x)
+    return x if is_float_dtype(_B.dtype(x)) else _B.cast(x, floatx())
+
+
+def slice_axis(x, axis, start, size):
+    """`size` entries of `x` from `start` along `axis`, every other axis whole."""
+    shape = list(_B.shape(x))
+    axis %= len(shape)
+    starts = [0] * len(shape)
+    starts[axis], shape[axis] = start, size
+    return _B.slice(x, starts, shape)
