@@ -78,14 +78,90 @@ def leaky_relu(x, negative_slope=0.2):
     return ops.leaky_relu(x, negative_slope=negative_slope)
 
 
+def celu(x, alpha=1.0):
+    """``max(x, 0) + alpha * (exp(min(x, 0) / alpha) - 1)``."""
+    return ops.celu(x, alpha=alpha)
+
+
+def glu(x, axis=-1):
+    """``a * sigmoid(b)`` for the two halves ``a, b`` of `x` along `axis`."""
+    return ops.glu(x, axis=axis)
+
+
+def hard_shrink(x, threshold=0.5):
+    """`x` where ``|x| > threshold``, else 0."""
+    return ops.hard_shrink(x, threshold=threshold)
+
+
+def hard_silu(x):
+    """``x * hard_sigmoid(x)``, also called hard swish."""
+    return ops.hard_silu(x)
+
+
+def hard_tanh(x):
+    """`x` clipped to [-1, 1]."""
+    return ops.hard_tanh(x)
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x))``, as ``-softplus(-x)``."""
+    return ops.log_sigmoid(x)
+
+
+def mish(x):
+    """``x * tanh(softplus(x))`` (Misra, 2019)."""
+    return ops.multiply(x, ops.tanh(ops.softplus(x)))
+
+
+def soft_shrink(x, threshold=0.5):
+    """``x - threshold`` above `threshold`, ``x + threshold`` below ``-threshold``, else 0."""
+    return ops.soft_shrink(x, threshold=threshold)
+
+
+def sparse_plus(x):
+    """0 for ``x <= -1``, ``(x + 1) ** 2 / 4`` on (-1, 1), `x` for ``x >= 1``."""
+    return ops.sparse_plus(x)
+
+
+def sparse_sigmoid(x):
+    """0 for ``x <= -1``, ``(x + 1) / 2`` on (-1, 1), 1 for ``x >= 1``."""
+    return ops.sparse_sigmoid(x)
+
+
+def sparsemax(x, axis=-1):
+    """The projection of `x` onto the probability simplex along `axis` (sums to 1, sparse)."""
+    return ops.sparsemax(x, axis=axis)
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x ** 2 + b)) / 2``."""
+    return ops.squareplus(x, b=b)
+
+
+def tanh_shrink(x):
+    """``x - tanh(x)``."""
+    return ops.tanh_shrink(x)
+
+
+def threshold(x, threshold, default_value):
+    """`x` where ``x > threshold``, else `default_value`."""
+    return ops.threshold(x, threshold, default_value)
+
+
 swish = silu
+hard_swish = hard_silu
 
 _BY_NAME = {
     fn.__name__: fn
     for fn in (relu, sigmoid, tanh, softmax, log_softmax, linear, elu, selu, softplus,
-               softsign, hard_sigmoid, exponential, gelu, silu, relu6, leaky_relu)
+               softsign, hard_sigmoid, exponential, gelu, silu, relu6, leaky_relu,
+               celu, glu, hard_shrink, hard_silu, hard_tanh, log_sigmoid, mish, soft_shrink,
+               sparse_plus, sparse_sigmoid, sparsemax, squareplus, tanh_shrink, threshold)
 }
+# Aliases after the functions' own names: ``serialize`` answers the first
+# name it finds, "silu" and "hard_silu", as Keras 3 does.
 _BY_NAME["swish"] = silu
+_BY_NAME["hard_swish"] = hard_silu
 
 
 def serialize(activation):

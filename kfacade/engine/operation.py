@@ -176,7 +176,14 @@ class Operation:
 
 
 class OpCall(Operation):
-    """A ``kfacade.ops`` function called on symbolic tensors, as a graph node."""
+    """A ``kfacade.ops`` function called on symbolic tensors, as a graph node.
+
+    The output spec comes from running the op on stand-ins, unless the op
+    function carries its own shape rule as an ``output_spec`` attribute
+    (called with the op's arguments, KerasTensors in place): the rule for an
+    op that needs a size divisible by something (``glu``, ``space_to_depth``),
+    which a stand-in of 2 or 3 for an unknown dim would fail.
+    """
 
     def __init__(self, fn, name):
         super().__init__(name=name)
@@ -184,6 +191,12 @@ class OpCall(Operation):
 
     def call(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
+
+    def compute_output_spec(self, *args, **kwargs):
+        rule = getattr(self.fn, "output_spec", None)
+        if rule is not None:
+            return rule(*args, **kwargs)
+        return super().compute_output_spec(*args, **kwargs)
 
     def __repr__(self):
         return f"<OpCall {self.name}>"

@@ -38,6 +38,7 @@ from kfacade.layers.merging import (
 )
 from kfacade.layers.normalization.group_normalization import GroupNormalization
 from kfacade.layers.normalization.layer_normalization import LayerNormalization
+from kfacade.layers.normalization.rms_normalization import RMSNormalization
 from kfacade.layers.normalization.unit_normalization import UnitNormalization
 from kfacade.layers.regularization import (
     ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
