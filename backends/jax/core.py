@@ -1,10 +1,13 @@
-"""The contract's ``core`` family over jax.lax: ``stop_gradient`` and ``scan``."""
+"""The contract's ``core`` family over jax.lax: ``stop_gradient``, ``scan``,
+scatters and segment reductions, and control flow."""
 import collections
 
 import jax
+import jax.numpy as jnp
 from jax.extend import core as jax_core
 
 from kfacade.backend.contract import FAMILIES
+from kfacade.backend.dtypes import dtype_range
 
 from ._helpers import _t
 from .variables import convert_to_tensor
@@ -90,3 +93,72 @@ def _has_array_literal(jaxpr):
             if isinstance(var, jax_core.Literal) and getattr(var.aval, "shape", ()) != ():
                 return True
     return any(_has_array_literal(sub) for sub in jax_core.subjaxprs(jaxpr))
+
+
+# ------------------------------------------------------- scatter, segments
+
+_SCATTER_METHODS = {"add": "add", "mul": "multiply", "max": "max", "min": "min"}
+
+
+def scatter_update(inputs, indices, updates, reduction=None):
+    inputs, indices = _t(inputs), _t(indices)
+    updates = _t(updates).astype(inputs.dtype)
+    at = inputs.at[tuple(indices[:, i] for i in range(indices.shape[-1]))]
+    if reduction is None:
+        return at.set(updates)
+    return getattr(at, _SCATTER_METHODS[reduction])(updates)
+
+
+_SEGMENT_FUNCTIONS = {"sum": jax.ops.segment_sum, "prod": jax.ops.segment_prod,
+                      "max": jax.ops.segment_max, "min": jax.ops.segment_min}
+
+
+def segment_reduce(data, segment_ids, num_segments, reduction):
+    """jax.ops' segment functions; an empty max/min segment gets the dtype's
+    finite bound (the contract's, TF's) instead of JAX's -inf/+inf."""
+    data, segment_ids = _t(data), _t(segment_ids)
+    result = _SEGMENT_FUNCTIONS[reduction](data, segment_ids, num_segments=num_segments)
+    if reduction in ("max", "min"):
+        counts = jax.ops.segment_sum(jnp.ones_like(segment_ids), segment_ids, num_segments=num_segments)
+        lowest, highest = dtype_range(str(data.dtype))
+        empty = (counts == 0).reshape((-1,) + (1,) * (data.ndim - 1))
+        result = jnp.where(empty, lowest if reduction == "max" else highest, result)
+    return result
+
+
+# ------------------------------------------------------------ control flow
+
+
+def _is_traced(value):
+    return isinstance(value, jax.core.Tracer)
+
+
+def cond(pred, true_fn, false_fn):
+    if _is_traced(pred):
+        return jax.lax.cond(pred, true_fn, false_fn)
+    return true_fn() if bool(pred) else false_fn()
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    container = type(loop_vars) if isinstance(loop_vars, (list, tuple)) else None
+    state = tuple(loop_vars) if container is not None else (loop_vars,)
+    state = tuple(convert_to_tensor(v) for v in state)
+
+    def as_tuple(outputs):
+        return tuple(outputs) if container is not None else (outputs,)
+
+    if maximum_iterations is None:
+        final = jax.lax.while_loop(lambda s: cond(*s), lambda s: as_tuple(body(*s)), state)
+    else:
+        def counted_cond(s):
+            return jnp.logical_and(cond(*s[:-1]), s[-1] < maximum_iterations)
+
+        def counted_body(s):
+            return as_tuple(body(*s[:-1])) + (s[-1] + 1,)
+
+        final = jax.lax.while_loop(counted_cond, counted_body, state + (jnp.asarray(0, jnp.int32),))[:-1]
+    return container(final) if container is not None else final[0]
+
+
+def vectorized_map(function, elements):
+    return jax.vmap(function)(elements)

@@ -264,6 +264,30 @@ def arctan2(x1, x2):
     return jnp.arctan2(_t(x1), _t(x2))
 
 
+def bitwise_and(x1, x2):
+    return jnp.bitwise_and(_t(x1), _t(x2))
+
+
+def bitwise_or(x1, x2):
+    return jnp.bitwise_or(_t(x1), _t(x2))
+
+
+def bitwise_xor(x1, x2):
+    return jnp.bitwise_xor(_t(x1), _t(x2))
+
+
+def bitwise_invert(x):
+    return jnp.invert(_t(x))
+
+
+def left_shift(x1, x2):
+    return jnp.left_shift(_t(x1), _t(x2))
+
+
+def right_shift(x1, x2):
+    return jnp.right_shift(_t(x1), _t(x2))
+
+
 def where(condition, x1, x2):
     return jnp.where(_t(condition), _t(x1), _t(x2))
 

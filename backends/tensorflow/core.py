@@ -1,4 +1,5 @@
-"""The contract's ``core`` family over ``tf``: ``stop_gradient`` and ``scan``."""
+"""The contract's ``core`` family over ``tf``: ``stop_gradient``, ``scan``,
+scatters and segment reductions, and control flow."""
 import tensorflow as tf
 
 from kfacade.backend.contract import FAMILIES
@@ -118,3 +119,56 @@ def _scan_while(f, init, xs, flat_xs, length, reverse, repack):
     carry = tf.nest.pack_sequence_as(init, flat_carry)
     ys = None if y is None else tf.nest.pack_sequence_as(y, [a.stack() for a in arrays])
     return repack(carry), ys
+
+
+# ------------------------------------------------------- scatter, segments
+
+_SCATTER = {None: tf.tensor_scatter_nd_update, "add": tf.tensor_scatter_nd_add,
+            "max": tf.tensor_scatter_nd_max, "min": tf.tensor_scatter_nd_min}
+
+
+def scatter_update(inputs, indices, updates, reduction=None):
+    """``tf.tensor_scatter_nd_*``; "mul", which TF lacks, multiplies by the
+    per-position product of the updates (``unsorted_segment_prod``)."""
+    inputs = convert_to_tensor(inputs)
+    indices = tf.cast(convert_to_tensor(indices), tf.int64)
+    updates = tf.cast(convert_to_tensor(updates), inputs.dtype)
+    if reduction != "mul":
+        return _SCATTER[reduction](inputs, indices, updates)
+    k = indices.shape[-1]
+    leading = tf.shape(inputs, out_type=tf.int64)[:k]
+    strides = tf.math.cumprod(leading, exclusive=True, reverse=True)
+    positions = tf.reduce_sum(indices * strides, axis=-1)
+    factors = tf.math.unsorted_segment_prod(updates, positions, tf.reduce_prod(leading))
+    return inputs * tf.reshape(factors, tf.shape(inputs))
+
+
+_SEGMENT = {"sum": tf.math.unsorted_segment_sum, "prod": tf.math.unsorted_segment_prod,
+            "max": tf.math.unsorted_segment_max, "min": tf.math.unsorted_segment_min}
+
+
+def segment_reduce(data, segment_ids, num_segments, reduction):
+    return _SEGMENT[reduction](convert_to_tensor(data), convert_to_tensor(segment_ids), num_segments)
+
+
+# ------------------------------------------------------------ control flow
+
+
+def cond(pred, true_fn, false_fn):
+    return tf.cond(convert_to_tensor(pred), true_fn, false_fn)
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    container = type(loop_vars) if isinstance(loop_vars, (list, tuple)) else None
+    state = tuple(convert_to_tensor(v) for v in (loop_vars if container is not None else (loop_vars,)))
+
+    def step(*values):
+        outputs = body(*values)
+        return tuple(outputs) if container is not None else (outputs,)
+
+    final = tf.while_loop(cond, step, state, maximum_iterations=maximum_iterations)
+    return container(final) if container is not None else final[0]
+
+
+def vectorized_map(function, elements):
+    return tf.vectorized_map(function, elements)

@@ -384,6 +384,43 @@ def arctan2(x1, x2):
     return tf.atan2(x1, x2)
 
 
+def _integers(x1, x2, name):
+    x1, x2 = _pair(x1, x2)
+    if x1.dtype.is_floating:
+        raise TypeError(f"{name} takes integers or bools; received {x1.dtype.name}")
+    return x1, x2
+
+
+def bitwise_and(x1, x2):
+    x1, x2 = _integers(x1, x2, "bitwise_and")
+    return tf.logical_and(x1, x2) if x1.dtype == tf.bool else tf.bitwise.bitwise_and(x1, x2)
+
+
+def bitwise_or(x1, x2):
+    x1, x2 = _integers(x1, x2, "bitwise_or")
+    return tf.logical_or(x1, x2) if x1.dtype == tf.bool else tf.bitwise.bitwise_or(x1, x2)
+
+
+def bitwise_xor(x1, x2):
+    x1, x2 = _integers(x1, x2, "bitwise_xor")
+    return tf.math.logical_xor(x1, x2) if x1.dtype == tf.bool else tf.bitwise.bitwise_xor(x1, x2)
+
+
+def bitwise_invert(x):
+    x = convert_to_tensor(x)
+    if x.dtype.is_floating:
+        raise TypeError(f"bitwise_invert takes integers or bools; received {x.dtype.name}")
+    return tf.logical_not(x) if x.dtype == tf.bool else tf.bitwise.invert(x)
+
+
+def left_shift(x1, x2):
+    return tf.bitwise.left_shift(*_integers(x1, x2, "left_shift"))
+
+
+def right_shift(x1, x2):
+    return tf.bitwise.right_shift(*_integers(x1, x2, "right_shift"))
+
+
 def where(condition, x1, x2):
     x1, x2 = _pair(x1, x2)
     return tf.where(_bool(condition), x1, x2)

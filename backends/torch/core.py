@@ -1,7 +1,9 @@
-"""The contract's ``core`` family on torch tensors: ``stop_gradient`` and ``scan``."""
+"""The contract's ``core`` family on torch tensors: ``stop_gradient``, ``scan``,
+scatters and segment reductions, and control flow."""
 import torch
 
 from kfacade.backend.contract import FAMILIES
+from kfacade.backend.dtypes import dtype_range
 
 from ._helpers import Tensor, _t
 
@@ -92,3 +94,79 @@ def _scan_empty(f, init, xs, xs_container):
     if isinstance(y, (list, tuple)):
         return init, type(y)(empty(v) for v in y)
     return init, empty(y)
+
+
+# ------------------------------------------------------- scatter, segments
+
+_SCATTER_REDUCE = {"mul": "prod", "max": "amax", "min": "amin"}
+
+
+def _flat_positions(indices, leading_shape):
+    """Row-major positions in the flattened `leading_shape` of each index row."""
+    strides, stride = [], 1
+    for length in reversed(leading_shape):
+        strides.append(stride)
+        stride *= length
+    strides = torch.tensor(strides[::-1], dtype=torch.int64, device=indices.device)
+    return (indices.to(torch.int64) * strides).sum(-1)
+
+
+def _along_rows(index, like):
+    """`index` (N,) broadcast over the trailing axes of `like` (N, ...)."""
+    return index.view((-1,) + (1,) * (like.ndim - 1)).expand_as(like)
+
+
+def scatter_update(inputs, indices, updates, reduction=None):
+    inputs, indices = _t(inputs), _t(indices)
+    updates = _t(updates).to(dtype=inputs.dtype, device=inputs.device)
+    k = indices.shape[-1]
+    trailing = tuple(inputs.shape[k:])
+    flat = inputs.reshape((-1,) + trailing)
+    rows = updates.reshape((-1,) + trailing)
+    positions = _flat_positions(indices.to(inputs.device), tuple(inputs.shape[:k]))
+    if reduction is None:
+        result = flat.index_put((positions,), rows)
+    elif reduction == "add":
+        result = flat.index_put((positions,), rows, accumulate=True)
+    else:
+        result = flat.scatter_reduce(0, _along_rows(positions, rows), rows,
+                                     reduce=_SCATTER_REDUCE[reduction], include_self=True)
+    return result.reshape(inputs.shape)
+
+
+def segment_reduce(data, segment_ids, num_segments, reduction):
+    """``index_add`` for sums; ``scatter_reduce`` without the initial values for
+    the others, which start from the contract's value of an empty segment."""
+    data = _t(data)
+    segment_ids = _t(segment_ids).to(device=data.device, dtype=torch.int64)
+    shape = (num_segments,) + tuple(data.shape[1:])
+    if reduction == "sum":
+        return torch.zeros(shape, dtype=data.dtype, device=data.device).index_add(0, segment_ids, data)
+    lowest, highest = dtype_range(str(data.dtype).replace("torch.", ""))
+    empty_value = {"prod": 1, "max": lowest, "min": highest}[reduction]
+    start = torch.full(shape, empty_value, dtype=data.dtype, device=data.device)
+    reduce = {"prod": "prod", "max": "amax", "min": "amin"}[reduction]
+    return start.scatter_reduce(0, _along_rows(segment_ids, data), data, reduce=reduce, include_self=False)
+
+
+# ------------------------------------------------------------ control flow
+
+
+def cond(pred, true_fn, false_fn):
+    return true_fn() if bool(pred) else false_fn()
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """A Python loop (torch runs eagerly)."""
+    container = type(loop_vars) if isinstance(loop_vars, (list, tuple)) else None
+    state = tuple(_t(v) for v in (loop_vars if container is not None else (loop_vars,)))
+    steps = 0
+    while (maximum_iterations is None or steps < maximum_iterations) and bool(cond(*state)):
+        outputs = body(*state)
+        state = tuple(outputs) if container is not None else (outputs,)
+        steps += 1
+    return container(state) if container is not None else state[0]
+
+
+def vectorized_map(function, elements):
+    return torch.vmap(function)(elements)

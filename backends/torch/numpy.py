@@ -581,6 +581,30 @@ def arctan2(x1, x2):
     return torch.atan2(_float(x1), _float(x2))
 
 
+def bitwise_and(x1, x2):
+    return torch.bitwise_and(*_tensors(x1, x2))
+
+
+def bitwise_or(x1, x2):
+    return torch.bitwise_or(*_tensors(x1, x2))
+
+
+def bitwise_xor(x1, x2):
+    return torch.bitwise_xor(*_tensors(x1, x2))
+
+
+def bitwise_invert(x):
+    return torch.bitwise_not(_t(x))
+
+
+def left_shift(x1, x2):
+    return torch.bitwise_left_shift(*_tensors(x1, x2))
+
+
+def right_shift(x1, x2):
+    return torch.bitwise_right_shift(*_tensors(x1, x2))
+
+
 def where(condition, x1, x2):
     if type(condition) is not Tensor:
         condition = _t(condition)

@@ -734,6 +734,30 @@ def arctan2(x1, x2):
     """Elementwise angle of the point (x2, x1), in radians, in [-pi, pi]."""
 
 
+def bitwise_and(x1, x2):
+    """Elementwise bitwise and of integers or bools."""
+
+
+def bitwise_or(x1, x2):
+    """Elementwise bitwise or of integers or bools."""
+
+
+def bitwise_xor(x1, x2):
+    """Elementwise bitwise exclusive or of integers or bools."""
+
+
+def bitwise_invert(x):
+    """Elementwise bitwise not (``~x``) of integers or bools."""
+
+
+def left_shift(x1, x2):
+    """Elementwise x1 << x2 of integers."""
+
+
+def right_shift(x1, x2):
+    """Elementwise x1 >> x2 of integers (arithmetic for signed ones)."""
+
+
 def where(condition, x1, x2):
     """Elements of `x1` where `condition` holds, else of `x2`."""
 
@@ -1025,6 +1049,110 @@ def scan(f, init, xs, length=None, reverse=False, unroll=1):
     adapter cannot know the shape of `ys` otherwise, and raising instead
     would make an empty sequence fail on one backend and not another.
     """
+
+
+def scatter_update(inputs, indices, updates, reduction=None):
+    """`inputs` with the entries at `indices` replaced or combined with `updates`.
+
+    `indices` is an int ``(N, k)`` tensor of positions in the first `k` axes
+    of `inputs`; `updates` has shape ``(N,) + inputs.shape[k:]``. `reduction`
+    None writes the updates (for repeated positions, one of them wins),
+    "add" adds, "mul" multiplies, "max"/"min" keep the larger/smaller of the
+    entry and every update. The result has `inputs`' shape and dtype.
+    """
+
+
+def segment_reduce(data, segment_ids, num_segments, reduction):
+    """The "sum", "prod", "max" or "min" of the rows of `data` per segment.
+
+    `segment_ids` is an int ``(data.shape[0],)`` tensor of values in
+    ``[0, num_segments)``, in any order (kfacade checks the range when the
+    ids are known); the result has shape ``(num_segments,) + data.shape[1:]``. An empty segment gives 0 for
+    "sum", 1 for "prod", and for "max" ("min") the lowest (highest) finite
+    value of the dtype, as ``tf.math.unsorted_segment_max`` does.
+    """
+
+
+def cond(pred, true_fn, false_fn):
+    """``true_fn()`` if the scalar bool `pred` holds, else ``false_fn()``.
+
+    Inside a traced step (``jax.jit``, ``tf.function``) `pred` may be a
+    tensor known only at run time: the adapter uses the framework's
+    conditional (``lax.cond``, ``tf.cond``), so both functions must return
+    the same structure, shapes and dtypes.
+    """
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """Runs ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``.
+
+    `loop_vars` is a tensor, or a tuple or list of tensors passed to `cond`
+    and `body` as separate arguments; `body` returns the same structure,
+    shapes and dtypes. Stops after `maximum_iterations` steps when given.
+    Returns the final loop variables in `loop_vars`' structure.
+    In a traced step it is the framework's loop (``lax.while_loop``,
+    ``tf.while_loop``), so the number of steps may depend on tensor values.
+    """
+
+
+def vectorized_map(function, elements):
+    """``function`` applied to each slice of `elements` (a tensor or a tuple or
+    list of tensors) along their leading axis, the results stacked: the
+    framework's vectorising map (``jax.vmap``, ``tf.vectorized_map``,
+    ``torch.vmap``).
+    """
+
+
+# ---------------------------------------------------------------- linalg
+
+_family("linalg")
+
+# Matrices are the last two axes; leading axes are a batch. Results follow
+# ``numpy.linalg`` (and ``keras.ops``' names and arguments); integer input
+# computes in floatx. A singular input gives whatever the framework's kernel
+# gives (NaN or inf); it is not checked (a check would sync a GPU).
+
+
+def cholesky(x, upper=False):
+    """The Cholesky factor of symmetric positive-definite `x`: lower
+    triangular L with ``x = L @ L^T`` (or upper U = L^T with `upper`); NaN
+    for a matrix that is not positive definite (as TF and JAX give)."""
+
+
+def det(x):
+    """The determinant of each square matrix."""
+
+
+def slogdet(x):
+    """``(sign, log|det|)`` of each square matrix, without overflow."""
+
+
+def eigh(x):
+    """``(eigenvalues ascending, eigenvectors as columns)`` of each symmetric matrix."""
+
+
+def inv(x):
+    """The inverse of each square matrix."""
+
+
+def qr(x, mode="reduced"):
+    """``(q, r)`` with ``x = q @ r``; `mode` "reduced" (q is (m, min(m, n)))
+    or "complete" (q is (m, m))."""
+
+
+def solve(a, b):
+    """`x` with ``a @ x = b`` for square `a`; `b` is a matrix, or a vector
+    when 1-D (NumPy 2's rule); batch axes broadcast."""
+
+
+def solve_triangular(a, b, lower=False):
+    """`x` with ``a @ x = b`` for triangular `a` (lower or upper: only that
+    triangle of `a` is read); `b` as in ``solve``."""
+
+
+def svd(x, full_matrices=True, compute_uv=True):
+    """``(u, s, vh)`` with ``x = u @ diag(s) @ vh`` and `s` descending; just
+    `s` when not `compute_uv`."""
 
 
 # --------------------------------------------------------------- random

@@ -4,6 +4,7 @@ from kfacade.variables import Variable
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.dtypes import standardize_dtype
 from kfacade.ops.dispatch import make_op
+from kfacade import tree
 
 scan = make_op("scan")
 stop_gradient = make_op("stop_gradient")
@@ -37,3 +38,72 @@ def dtype(x):
     if isinstance(x, (KerasTensor, Variable)):
         return x.dtype
     return _B.dtype(_B.convert_to_tensor(x))
+
+
+# ------------------------------------------------------------ control flow
+
+
+def cond(pred, true_fn, false_fn):
+    """``true_fn()`` if `pred` holds, else ``false_fn()``; inside a compiled
+    step `pred` may be a tensor, and both functions must then return the same
+    structure, shapes and dtypes."""
+    return _B.cond(pred, true_fn, false_fn)
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``, at most
+    `maximum_iterations` times; returns the final loop variables."""
+    return _B.while_loop(cond, body, loop_vars, maximum_iterations=maximum_iterations)
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """``val = body_fun(i, val)`` for i from `lower` to `upper` - 1; returns `val`.
+
+    With Python-int bounds the loop is a ``scan`` of known length, which
+    every framework differentiates (``jax.lax.while_loop`` cannot be);
+    tensor bounds give a ``while_loop``.
+    """
+    counter = _B.convert_to_tensor(lower, "int32")
+    if isinstance(lower, int) and isinstance(upper, int):
+        flat = tree.flatten(init_val)
+
+        def step(carry, _):
+            i, values = carry[0], tree.pack_sequence_as(init_val, list(carry[1:]))
+            return [_B.add(i, 1)] + tree.flatten(body_fun(i, values)), i
+
+        carry, _ = _B.scan(step, [counter] + [_B.convert_to_tensor(v) for v in flat], None,
+                           length=max(upper - lower, 0))
+        return tree.pack_sequence_as(init_val, list(carry[1:]))
+    _, value = _B.while_loop(
+        lambda i, value: _B.less(i, upper),
+        lambda i, value: (_B.add(i, 1), body_fun(i, value)),
+        (counter, init_val))
+    return value
+
+
+def switch(index, branches, *operands):
+    """``branches[index](*operands)``, `index` clamped to the branches' range
+    (as ``jax.lax.switch``); a traced `index` chooses at run time."""
+    if not branches:
+        raise ValueError("switch needs at least one branch")
+    last = len(branches) - 1
+
+    def choose(i):
+        if i == last:
+            return branches[i](*operands)
+        return _B.cond(_B.less_equal(index, i), lambda: branches[i](*operands), lambda: choose(i + 1))
+
+    return choose(0)
+
+
+def map(f, xs):
+    """``f`` over the leading axis of `xs` (a tensor or a list of tensors),
+    the results stacked: one step at a time (``scan``), not vectorised."""
+    _, ys = _B.scan(lambda carry, x: (carry, f(x)), [_B.zeros((), "int32")], xs)
+    return ys
+
+
+def vectorized_map(function, elements):
+    """``function`` over the leading axis of `elements`, vectorised by the
+    framework (``jax.vmap``, ``tf.vectorized_map``, ``torch.vmap``)."""
+    return _B.vectorized_map(function, tree.map_structure(_B.convert_to_tensor, elements))

@@ -12,6 +12,7 @@ logical_not isnan isfinite isinf
 tan arcsin arccos arctan sinh cosh arcsinh arccosh arctanh log2 log10 erf erfc erfinv trunc
 add subtract multiply divide floor_divide mod power maximum minimum equal not_equal
 less less_equal greater greater_equal logical_and logical_or arctan2 where clip
+bitwise_and bitwise_or bitwise_xor bitwise_invert left_shift right_shift
 sum mean max min prod var any all argmax argmin cumsum logsumexp
 reshape transpose expand_dims squeeze concatenate stack split tile repeat broadcast_to
 take take_along_axis slice pad flip one_hot top_k sort argsort
@@ -25,6 +26,9 @@ _cumprod = make_op("cumprod")
 _searchsorted = make_op("searchsorted")
 
 absolute = abs
+bitwise_not = bitwise_invert
+bitwise_left_shift = left_shift
+bitwise_right_shift = right_shift
 true_divide = divide
 amax = max
 amin = min
