@@ -20,6 +20,10 @@ import warnings
 
 from kfacade.backend.config import epsilon, floatx, image_data_format
 from kfacade.backend.config import set_epsilon, set_floatx, set_image_data_format
+from kfacade.backend.config import (disable_flash_attention, enable_flash_attention,
+                                    is_flash_attention_enabled)
+from kfacade.backend.config import (max_epochs, max_steps_per_epoch, set_max_epochs,
+                                    set_max_steps_per_epoch)
 from kfacade.backend.active import backend
 from kfacade.dtype_policies import dtype_policy, set_dtype_policy
 from kfacade.engine.object_registry import enable_unsafe_deserialization
@@ -27,11 +31,13 @@ from kfacade.utils.io_utils import (disable_interactive_logging, enable_interact
                                     is_interactive_logging_enabled)
 
 __all__ = [
-    "backend", "disable_interactive_logging", "disable_traceback_filtering", "dtype_policy",
+    "backend", "disable_flash_attention", "disable_interactive_logging",
+    "disable_traceback_filtering", "dtype_policy", "enable_flash_attention",
     "enable_interactive_logging", "enable_traceback_filtering", "enable_unsafe_deserialization",
-    "epsilon", "floatx", "image_data_format", "is_interactive_logging_enabled",
-    "is_nnx_enabled", "is_traceback_filtering_enabled", "set_dtype_policy", "set_epsilon",
-    "set_floatx", "set_image_data_format",
+    "epsilon", "floatx", "image_data_format", "is_flash_attention_enabled",
+    "is_interactive_logging_enabled", "is_nnx_enabled", "is_traceback_filtering_enabled",
+    "max_epochs", "max_steps_per_epoch", "set_dtype_policy", "set_epsilon", "set_floatx",
+    "set_image_data_format", "set_max_epochs", "set_max_steps_per_epoch",
 ]
 
 

@@ -45,6 +45,44 @@ def test_config_numeric_settings_round_trip():
         config.set_image_data_format("channels_middle")
 
 
+def test_max_epochs_and_steps_cap_every_loop():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((40, 2), np.float32), np.ones((40, 1), np.float32)
+
+    class CountBatches(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.train, self.test, self.predict = 0, 0, 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.train += 1
+
+        def on_test_batch_end(self, batch, logs=None):
+            self.test += 1
+
+        def on_predict_batch_end(self, batch, logs=None):
+            self.predict += 1
+
+    assert (config.max_epochs(), config.max_steps_per_epoch()) == (None, None)
+    counter = CountBatches()
+    config.set_max_epochs(2)
+    config.set_max_steps_per_epoch(3)
+    try:
+        with pytest.warns(UserWarning, match="Limiting epochs to 2"):
+            history = model.fit(x, y, batch_size=4, epochs=5, verbose=0, callbacks=[counter])
+        with pytest.warns(UserWarning, match="Limiting steps_per_epoch to 3"):
+            model.evaluate(x, y, batch_size=4, verbose=0, callbacks=[counter])
+            predictions = model.predict(x, batch_size=4, verbose=0, callbacks=[counter])
+    finally:
+        config.set_max_epochs(None)
+        config.set_max_steps_per_epoch(None)
+    assert len(history.history["loss"]) == 2
+    assert (counter.train, counter.test, counter.predict) == (6, 3, 3)
+    assert predictions.shape == (12, 1)
+    assert len(model.fit(x, y, batch_size=4, epochs=3, verbose=0).history["loss"]) == 3
+
+
 def test_dtype_policy_is_the_global_policy():
     assert config.dtype_policy().name == "float32"
     config.set_dtype_policy("mixed_bfloat16")

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from kfacade.backend.active import adapter as _B
+from kfacade.backend.config import max_steps_per_epoch
 from kfacade.engine import tree
 
 
@@ -223,6 +224,10 @@ def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, 
         ValueError: `y` or `sample_weight` given with a generator/dataset `x`,
             or mismatched array lengths.
     """
+    cap = max_steps_per_epoch()
+    if cap and (not steps_per_epoch or cap < steps_per_epoch):
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        steps_per_epoch = cap
     if is_array_data(x):
         return ArrayBatches(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
                             steps_per_epoch=steps_per_epoch, class_weight=class_weight, rng=rng)

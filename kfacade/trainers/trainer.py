@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from kfacade.backend.active import adapter as _B
+from kfacade.backend.config import max_epochs
 from kfacade.backend.state import StatelessScope, in_compiled_step_trace
 from kfacade import distribution as distribution_module
 from kfacade.engine import tree
@@ -496,6 +497,9 @@ class Trainer:
         if kwargs:
             raise TypeError(f"Invalid keyword argument(s) in `fit()`: {sorted(kwargs)}")
         self._assert_compiled("training")
+        if max_epochs() and max_epochs() < epochs:
+            warnings.warn(f"Limiting epochs to {max_epochs()}", stacklevel=2)
+            epochs = max_epochs()
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = data_adapters.split_validation(
                 x, y, sample_weight, validation_split)
