@@ -17,8 +17,10 @@ import kfacade
 from kfacade import ops
 
 try:
+    from tests import numpy_reference as ref
     from tests.helpers import FLOAT32_ATOL, FLOAT32_RTOL
 except ImportError:  # plain `pytest` puts tests/ itself on sys.path
+    import numpy_reference as ref
     from helpers import FLOAT32_ATOL, FLOAT32_RTOL
 
 F32 = np.float32
@@ -164,6 +166,14 @@ CASES = [
     ("isin", "isin", (np.array([[1, 2], [3, 4]], np.int32), np.array([2, 4, 6], np.int32)), {}),
     ("isin_invert", "isin", (np.array([1, 2, 3], np.int32), np.array([2], np.int32)), {"invert": True}),
     ("unravel_index", "unravel_index", (np.array([0, 5, 11, 7], np.int32), (3, 4)), {}),
+    ("bincount", "bincount", (np.array([0, 3, 3, 1, 0, 3], np.int32),), {}),
+    ("bincount_weights_minlength", "bincount", (np.array([0, 3, 3, 1], np.int32),),
+     {"weights": np.array([0.5, 1.0, 2.0, -1.0], F32), "minlength": 6}),
+    ("bincount_rows", "bincount", (np.array([[0, 2, 2], [1, 1, 0]], np.int32),), {},
+     lambda x: np.stack([np.bincount(row, minlength=3) for row in x])),
+    ("histogram", "histogram", (u(50),), {"bins": 7}),
+    ("histogram_range", "histogram", (u(50),), {"bins": 4, "range": (-1.0, 1.5)}),
+    ("histogram_constant", "histogram", (np.full(5, 2.0, F32),), {"bins": 3}),
     ("meshgrid_xy", "meshgrid", (V3, V4), {}),
     ("meshgrid_ij", "meshgrid", (V3, V4, u(2)), {"indexing": "ij"}),
     ("unstack", "unstack", (T234,), {"axis": 1}, lambda x, axis: [np.take(x, i, axis=axis) for i in range(x.shape[axis])]),
@@ -271,10 +281,33 @@ def test_cumprod_takes_a_dtype():
     (lambda: ops.meshgrid(V3, indexing="yx"), "Valid values for `indexing`"),
     (lambda: ops.diag(T234), "1-D or 2-D"),
     (lambda: ops.array_split(M34, 0), "number of sections must be > 0"),
+    (lambda: ops.bincount(np.array([1, 2]), sparse=True), "sparse=True is not supported"),
+    (lambda: ops.bincount(T234), "1-D or 2-D"),
+    (lambda: ops.histogram(M34), "1-D tensor"),
+    (lambda: ops.argpartition(V4, 4), "kth=4 is out of bounds"),
 ])
 def test_bad_arguments_name_the_problem(call, message):
     with pytest.raises((ValueError, TypeError), match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+def test_argpartition_partitions():
+    x = u(4, 9)
+    for kth in (0, 4, 8, -2):
+        order = ops.convert_to_numpy(ops.argpartition(x, kth, axis=1))
+        parted = np.take_along_axis(x, order, axis=1)
+        pivot = np.sort(x, axis=1)[:, kth]
+        assert (np.sort(order, axis=1) == np.arange(9)).all()
+        np.testing.assert_array_equal(parted[:, kth], pivot)
+        assert (parted[:, :kth % 9] <= pivot[:, None]).all() and (parted[:, kth % 9:] >= pivot[:, None]).all()
+
+
+def test_separable_conv_is_depthwise_then_pointwise():
+    x = u(2, 7, 7, 3, low=-0.5, high=0.5)
+    depthwise, pointwise = u(3, 3, 3, 2, low=-0.5, high=0.5), u(1, 1, 6, 4, low=-0.5, high=0.5)
+    expected = ref.separable_conv(x.astype(np.float64), depthwise, pointwise, strides=2, padding="same")
+    result = ops.separable_conv(x, depthwise, pointwise, strides=2, padding="same")
+    np.testing.assert_allclose(ops.convert_to_numpy(result), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_ldexp_refuses_a_float_exponent():

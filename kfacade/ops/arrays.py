@@ -18,7 +18,7 @@ __all__ = [
     "logspace", "geomspace", "vander", "meshgrid", "ravel", "fliplr", "flipud", "roll", "rot90",
     "unstack", "hstack", "vstack", "dstack", "append", "array_split", "hsplit", "vsplit", "dsplit",
     "diff", "diagonal", "diag", "diagflat", "trace", "select", "digitize", "isin", "unravel_index",
-    "get_item",
+    "get_item", "argpartition",
 ]
 
 
@@ -429,6 +429,19 @@ def unravel_index(indices, shape):
         coordinates.append(_B.mod(indices, length))
         indices = _B.floor_divide(indices, length)
     return tuple(reversed(coordinates))
+
+
+@symbolic_or
+def argpartition(x, kth, axis=-1):
+    """Indices that put the `kth` smallest entry along `axis` in its sorted
+    place, smaller ones before it and larger ones after: a full stable sort,
+    which is one such order."""
+    x = _tensor(x)
+    length = _B.shape(x)[axis]
+    for k in (kth if isinstance(kth, (list, tuple)) else (kth,)):
+        if not -length <= k < length:
+            raise ValueError(f"argpartition: kth={k} is out of bounds for axis of length {length}")
+    return _B.argsort(x, axis=axis)
 
 
 get_item = getitem

@@ -60,6 +60,15 @@ def _conv_op(name, kernel_arg=True):
 conv = _conv_op("conv")
 depthwise_conv = _conv_op("depthwise_conv")
 conv_transpose = _conv_op("conv_transpose")
+
+
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
+                   data_format=None, dilation_rate=1):
+    """A depthwise convolution, then a 1x1 convolution mixing its channels."""
+    data_format = standardize_data_format(data_format)
+    depthwise = depthwise_conv(inputs, depthwise_kernel, strides=strides, padding=padding,
+                               data_format=data_format, dilation_rate=dilation_rate)
+    return conv(depthwise, pointwise_kernel, strides=1, padding="valid", data_format=data_format)
 max_pool = _conv_op("max_pool")
 average_pool = _conv_op("average_pool")
 

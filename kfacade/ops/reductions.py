@@ -15,7 +15,8 @@ from kfacade.ops.dispatch import symbolic_or
 __all__ = [
     "nansum", "nanprod", "nanmean", "nanvar", "nanstd", "nanmax", "nanmin", "nanargmax",
     "nanargmin", "nancumsum", "nancumprod", "ptp", "count_nonzero", "average", "quantile",
-    "percentile", "median", "nanquantile", "nanpercentile", "nanmedian",
+    "percentile", "median", "nanquantile", "nanpercentile", "nanmedian", "bincount",
+    "histogram",
 ]
 
 
@@ -268,3 +269,69 @@ def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
 def nanmedian(x, axis=None, keepdims=False):
     """The median of the non-NaN entries over `axis`."""
     return _quantile(x, 0.5, axis, "linear", keepdims, ignore_nan=True)
+
+
+# ---------------------------------------------------------------- counting
+
+
+def _known_int_max(x):
+    """max(x) as a Python int when `x` is concrete, else None (traced)."""
+    try:
+        values = _B.convert_to_numpy(x)
+    except Exception:  # a tracer or graph tensor: its values are not known yet
+        return None
+    return int(values.max()) if values.size else -1
+
+
+@symbolic_or
+def bincount(x, weights=None, minlength=0, sparse=False):
+    """How often each non-negative int of `x` occurs (summing `weights` instead
+    of ones when given): length max(max(x) + 1, `minlength`). A 2-D `x` counts
+    each row. Inside a traced step the values are unknown, so the length is
+    `minlength` and larger values are not counted."""
+    if sparse:
+        raise ValueError("bincount: sparse=True is not supported: kfacade has no sparse tensors")
+    x = _tensor(x)
+    if len(_B.shape(x)) not in (1, 2):
+        raise ValueError(f"bincount takes a 1-D or 2-D tensor; received shape {_B.shape(x)}")
+    largest = _known_int_max(x)
+    if largest is None and minlength <= 0:
+        raise ValueError("bincount inside a compiled step needs `minlength`: the counts' length "
+                         "cannot depend on the values there")
+    length = max(largest + 1 if largest is not None else 0, minlength)
+    counted = _B.ones(_B.shape(x), "int32") if weights is None else _tensor(weights)
+    inside = _B.logical_and(_B.greater_equal(x, 0), _B.less(x, length))
+    counted = _B.where(inside, counted, _B.zeros((), _B.dtype(counted)))
+    ids = _B.clip(_B.cast(x, "int32"), 0, max(length - 1, 0))
+    if len(_B.shape(x)) == 2:  # row r's ids shifted to their own block of the counts
+        rows = _B.shape(x)[0]
+        ids = _B.add(ids, _B.reshape(_B.multiply(_B.arange(rows, dtype="int32"), length), (rows, 1)))
+        flat = _B.segment_reduce(_B.reshape(counted, (-1,)), _B.reshape(ids, (-1,)), rows * length, "sum")
+        return _B.reshape(flat, (rows, length))
+    return _B.segment_reduce(counted, ids, length, "sum")
+
+
+@symbolic_or
+def histogram(x, bins=10, range=None):
+    """``(counts, bin_edges)`` of 1-D `x` over `bins` equal bins spanning
+    `range` (default: x's min and max); the last bin includes its right edge,
+    values outside `range` are not counted (NumPy's rule)."""
+    x = _floating(x)
+    if len(_B.shape(x)) != 1:
+        raise ValueError(f"histogram takes a 1-D tensor; received shape {_B.shape(x)}")
+    if not isinstance(bins, int) or bins <= 0:
+        raise ValueError(f"`bins` must be a positive int; received {bins!r}")
+    if range is not None:
+        low, high = (_B.convert_to_tensor(float(v), _B.dtype(x)) for v in range)
+    else:
+        low, high = _B.min(x), _B.max(x)
+    # An empty span widens by 0.5 on each side, as NumPy does.
+    same = _B.equal(low, high)
+    low, high = _B.where(same, _B.subtract(low, 0.5), low), _B.where(same, _B.add(high, 0.5), high)
+    edges = _B.add(low, _B.multiply(_B.subtract(high, low),
+                                   _B.divide(_B.arange(bins + 1, dtype=_B.dtype(x)), float(bins))))
+    position = _B.floor(_B.multiply(_B.divide(_B.subtract(x, low), _B.subtract(high, low)), float(bins)))
+    index = _B.clip(_B.cast(position, "int32"), 0, bins - 1)
+    inside = _B.logical_and(_B.greater_equal(x, low), _B.less_equal(x, high))
+    counts = _B.segment_reduce(_B.cast(inside, "int32"), index, bins, "sum")
+    return counts, edges
