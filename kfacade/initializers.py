@@ -123,9 +123,13 @@ class TruncatedNormal(RandomNormal):
         return self._cast(self.mean + _truncated_normal(self._rng(), shape, self.stddev), dtype)
 
 
-def compute_fans(shape):
-    """(fan_in, fan_out) of a kernel shape, Keras's rule (receptive field × channels)."""
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """(fan_in, fan_out) of a kernel shape: the products of `input_axes` and
+    `output_axes` when both are given (an einsum kernel's), else Keras's rule
+    (receptive field × channels)."""
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
     if len(shape) < 1:
         return 1, 1
     if len(shape) == 1:
@@ -139,8 +143,11 @@ def compute_fans(shape):
 class VarianceScaling(_Random):
     """Keras's VarianceScaling (the family of glorot_* / he_* / lecun_*)."""
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         super().__init__(seed)
+        self.input_axes = None if input_axes is None else list(input_axes)
+        self.output_axes = None if output_axes is None else list(output_axes)
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive. Received: scale={scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -158,7 +165,7 @@ class VarianceScaling(_Random):
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def __call__(self, shape, dtype="float32"):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, fan)
         rng = self._rng()
@@ -172,16 +179,26 @@ class VarianceScaling(_Random):
         return self._cast(values, dtype)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        config = {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                  "seed": self.seed}
+        return {**config, **self._axes_config()}
+
+    def _axes_config(self):
+        """The einsum axes (Keras 3.12+), written only when set so that files
+        for earlier Keras versions keep their keys."""
+        if self.input_axes is None and self.output_axes is None:
+            return {}
+        return {"input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 def _variance_scaling(name, scale, mode, distribution):
     class Named(VarianceScaling):
-        def __init__(self, seed=None):
-            super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed)
+        def __init__(self, seed=None, input_axes=None, output_axes=None):
+            super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed,
+                             input_axes=input_axes, output_axes=output_axes)
 
         def get_config(self):
-            return {"seed": self.seed}
+            return {"seed": self.seed, **self._axes_config()}
 
     Named.__name__ = Named.__qualname__ = name
     Named.__doc__ = f"VarianceScaling(scale={scale}, mode={mode!r}, distribution={distribution!r})."

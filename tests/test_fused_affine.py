@@ -20,6 +20,7 @@ import pytest
 from kfacade import layers, ops
 from kfacade.backend import adapter as B
 from kfacade.layers.attention import multi_head_attention as mha_module
+from kfacade.layers.core import einsum_dense as einsum_module
 from kfacade.layers.convolutional import base_conv as conv_module
 from kfacade.layers.core import dense as dense_module
 
@@ -227,12 +228,12 @@ def test_conv_declined_cases_run_the_generic_ops(conv_hook_calls, case):
     assert conv_hook_calls == []
 
 
-# MultiHeadAttention's einsum projections are Dense layers over their
-# flattened bound axes: they take the same hook.
+# EinsumDense, and MultiHeadAttention's projections built on it, are Dense
+# layers over their flattened bound axes: they take the same hook.
 
 @pytest.fixture
 def projection_hook_calls(monkeypatch):
-    return _spy(monkeypatch, HOOK, mha_module, "_fused_dense")
+    return _spy(monkeypatch, HOOK, einsum_module, "_fused_dense")
 
 
 @needs_hook
@@ -248,7 +249,7 @@ def test_mha_projection_hook_equals_einsum(monkeypatch, projection_hook_calls, e
     layer.build(input_shape)
     _set_random_weights(layer, "float32")
     inputs = np.random.default_rng(6).standard_normal(input_shape).astype("float32")
-    _assert_hook_equals_generic(monkeypatch, projection_hook_calls, mha_module, "_fused_dense",
+    _assert_hook_equals_generic(monkeypatch, projection_hook_calls, einsum_module, "_fused_dense",
                                 layer, inputs)
 
 
@@ -260,7 +261,7 @@ def test_mha_projection_hook_equals_einsum(monkeypatch, projection_hook_calls, e
     ("ab,cd->abcd", (2, 3), (None, None)),        # no bound axis
 ])
 def test_mha_projection_flat_form(equation, kernel_shape, expected):
-    assert mha_module._flat_dense_form(equation, kernel_shape) == expected
+    assert einsum_module._flat_dense_form(equation, kernel_shape) == expected
 
 
 @needs_hook

@@ -71,6 +71,7 @@ REQUIRED_ARGUMENTS = {
     "InverseTimeDecay": lambda: dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.9),
     "PiecewiseConstantDecay": lambda: dict(boundaries=[10], values=[0.1, 0.01]),
     "PolynomialDecay": lambda: dict(initial_learning_rate=0.1, decay_steps=10),
+    "EinsumDense": lambda: dict(equation="ab,bc->ac", output_shape=3),
 }
 
 #: Registered model classes: built from a graph, checked by the model tests below.

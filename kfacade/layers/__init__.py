@@ -2,6 +2,7 @@
 from kfacade.engine import object_registry as _object_registry
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.core.dense import Dense
+from kfacade.layers.core.einsum_dense import EinsumDense
 from kfacade.layers.core.identity import Identity
 from kfacade.layers.core.simple import Activation, Dropout, Flatten, Lambda, Reshape
 from kfacade.layers.core.wrapper import Wrapper
@@ -12,8 +13,8 @@ from kfacade.layers.serialization import deserialize_layer as deserialize
 from kfacade.layers.serialization import serialize_layer as serialize
 from kfacade.layers.convolutional import (
     Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D,
-    Conv1DTranspose, Conv2DTranspose, Conv3DTranspose, Convolution2DTranspose,
-    Convolution3DTranspose, Deconvolution2D, Deconvolution3D,
+    Conv1DTranspose, Conv2DTranspose, Conv3DTranspose, Convolution1DTranspose,
+    Convolution2DTranspose, Convolution3DTranspose, Deconvolution2D, Deconvolution3D,
     DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
     SeparableConvolution1D, SeparableConvolution2D, LocallyConnected1D, LocallyConnected2D,
 )

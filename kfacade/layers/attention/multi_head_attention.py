@@ -19,99 +19,36 @@ from kfacade.backend.active import adapter as _B
 from kfacade.backend.dtypes import standardize_dtype
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.layers.attention.attention import as_bool
+from kfacade.layers.core.einsum_dense import EinsumDense
 from kfacade.layers.layer import Layer
 from kfacade.random import SeedGenerator
-
-#: The adapter's ``fused_dense`` (contract.OPTIONAL_HOOKS), looked up once:
-#: the projections are Dense layers over their flattened axes.
-_fused_dense = getattr(_B, "fused_dense", None)
-
 
 def _large_negative_number(dtype):
     return -3e4 if standardize_dtype(dtype) in ("float16", "bfloat16") else -1e9
 
 
-class _EinsumProjection(Layer):
-    """``einsum(equation, inputs, kernel) + bias``: Keras's EinsumDense as MHA uses it.
+class _EinsumProjection(EinsumDense):
+    """An EinsumDense whose kernel and bias shapes MultiHeadAttention fixes
+    itself (Keras 3's layout), rather than deriving them from an output shape.
 
     Args:
         equation: e.g. "abc,cde->abde".
-        kernel_shape: the kernel's shape (fixed by the caller at build).
+        kernel_shape: the kernel's shape.
         bias_shape: the bias's shape, broadcast over the output's last axes; None: no bias.
         activation: None or "sigmoid" (the gate).
     """
 
-    def __init__(self, equation, kernel_shape, bias_shape, activation=None,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        self.equation = equation
+    def __init__(self, equation, kernel_shape, bias_shape, activation=None, **kwargs):
+        super().__init__(equation, output_shape=(), activation=activation, **kwargs)
         self.kernel_shape = tuple(kernel_shape)
         self.bias_shape = None if bias_shape is None else tuple(bias_shape)
-        self.activation = activation
-        self._flat_form = _flat_dense_form(self.equation, self.kernel_shape)
-        self._init = (kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                      kernel_constraint, bias_constraint)
 
     def build(self, input_shape):
-        k_init, b_init, k_reg, b_reg, k_con, b_con = self._init
-        self.kernel = self.add_weight(name="kernel", shape=self.kernel_shape, initializer=k_init,
-                                      regularizer=k_reg, constraint=k_con)
-        self.bias = None
-        if self.bias_shape is not None:
-            self.bias = self.add_weight(name="bias", shape=self.bias_shape, initializer=b_init,
-                                        regularizer=b_reg, constraint=b_con)
+        inputs, kernel = self.equation.split("->")[0].split(",")
+        input_axes = [i for i, letter in enumerate(kernel) if letter in inputs]
+        output_axes = [i for i, letter in enumerate(kernel) if letter not in inputs]
+        self._create_weights(self.kernel_shape, self.bias_shape, input_axes, output_axes)
         self.built = True
-
-    def call(self, inputs):
-        outputs = None
-        if self.bias is not None and _fused_dense is not None:
-            outputs = self._fused_call(inputs)
-        if outputs is None:
-            outputs = ops.einsum(self.equation, inputs, self.kernel.value)
-            if self.bias is not None:
-                outputs = ops.add(outputs, self.bias.value)
-        if self.activation == "sigmoid":
-            outputs = ops.sigmoid(outputs)
-        return outputs
-
-    def _fused_call(self, inputs):
-        """The projection as the adapter's ``fused_dense`` of the inputs with
-        their bound axes flattened, on the kernel and bias viewed as a Dense's
-        ``(bound, out)`` and ``(out,)``, reshaped to the output axes; None where
-        the hook declines. Every MHA equation (``_build_proj_equation``) has
-        this form: the bound axes end the inputs and start the kernel."""
-        bound, out_shape = self._flat_form
-        if bound is None:
-            return None
-        shape = tuple(ops.shape(inputs))
-        free = shape[:len(shape) - bound]
-        if any(dim is None for dim in free):
-            return None  # an unknown axis while tracing: the einsum handles it
-        flat = ops.reshape(inputs, free + (-1,)) if bound > 1 else inputs
-        units = math.prod(out_shape)
-        try:
-            outputs = _fused_dense(flat, ops.reshape(self.kernel.value, (-1, units)),
-                                   ops.reshape(self.bias.value, (units,)))
-        except NotImplementedError:
-            return None
-        return outputs if len(out_shape) == 1 else ops.reshape(outputs, free + out_shape)
-
-
-def _flat_dense_form(equation, kernel_shape):
-    """(number of bound axes, output axes' shape) when `equation` is
-    ``free+bound, bound+out -> free+out``; (None, None) otherwise."""
-    inputs_kernel, output = equation.split("->")
-    inputs, kernel = inputs_kernel.split(",")
-    bound = len(inputs) + len(kernel) - len(output)
-    if bound <= 0 or bound % 2:
-        return None, None
-    bound //= 2
-    if (inputs[len(inputs) - bound:] != kernel[:bound]
-            or output != inputs[:len(inputs) - bound] + kernel[bound:]):
-        return None, None
-    return bound, tuple(kernel_shape[bound:])
 
 
 class MultiHeadAttention(Layer):

@@ -14,6 +14,7 @@ from kfacade.layers.convolutional.conv_transpose import (
     Conv1DTranspose,
     Conv2DTranspose,
     Conv3DTranspose,
+    Convolution1DTranspose,
     Convolution2DTranspose,
     Convolution3DTranspose,
     Deconvolution2D,
@@ -40,7 +41,7 @@ from kfacade.layers.convolutional.separable_conv import (
 __all__ = [
     "BaseConv", "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",
     "BaseConvTranspose", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
-    "Convolution2DTranspose", "Convolution3DTranspose", "Deconvolution2D", "Deconvolution3D",
+    "Convolution1DTranspose", "Convolution2DTranspose", "Convolution3DTranspose", "Deconvolution2D", "Deconvolution3D",
     "BaseDepthwiseConv", "DepthwiseConv1D", "DepthwiseConv2D",
     "BaseLocallyConnected", "LocallyConnected1D", "LocallyConnected2D",
     "BaseSeparableConv", "SeparableConv1D", "SeparableConv2D",

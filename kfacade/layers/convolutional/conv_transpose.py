@@ -165,6 +165,7 @@ class Conv3DTranspose(BaseConvTranspose):
         )
 
 
+Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose
 Convolution3DTranspose = Conv3DTranspose
 Deconvolution2D = Conv2DTranspose
