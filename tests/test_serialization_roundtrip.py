@@ -72,6 +72,12 @@ REQUIRED_ARGUMENTS = {
     "PiecewiseConstantDecay": lambda: dict(boundaries=[10], values=[0.1, 0.01]),
     "PolynomialDecay": lambda: dict(initial_learning_rate=0.1, decay_steps=10),
     "EinsumDense": lambda: dict(equation="ab,bc->ac", output_shape=3),
+    "IoU": lambda: dict(num_classes=3, target_class_ids=[0]), "MeanIoU": lambda: dict(num_classes=3),
+    "OneHotIoU": lambda: dict(num_classes=3, target_class_ids=[0]),
+    "OneHotMeanIoU": lambda: dict(num_classes=3),
+    "PrecisionAtRecall": lambda: dict(recall=0.5), "RecallAtPrecision": lambda: dict(precision=0.5),
+    "SensitivityAtSpecificity": lambda: dict(specificity=0.5),
+    "SpecificityAtSensitivity": lambda: dict(sensitivity=0.5),
 }
 
 #: Registered model classes: built from a graph, checked by the model tests below.

@@ -30,6 +30,7 @@ from kfacade.metrics.correlation_metrics import (
     ConcordanceCorrelation, PearsonCorrelation, concordance_correlation, pearson_correlation,
 )
 from kfacade.metrics.f_score_metrics import F1Score, FBetaScore
+from kfacade.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from kfacade.metrics.metric import Metric
 from kfacade.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from kfacade.metrics.probabilistic_metrics import (
@@ -39,6 +40,9 @@ from kfacade.metrics.probabilistic_metrics import (
 from kfacade.metrics.regression_metrics import (
     CosineSimilarity, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredError, MeanSquaredLogarithmicError, R2Score, RootMeanSquaredError,
+)
+from kfacade.metrics.sensitivity_metrics import (
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
 )
 from kfacade.losses.losses import (  # noqa: F401  (Keras exports these as metrics too)
     binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
@@ -56,6 +60,8 @@ _CLASSES = (
     RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge,
     PearsonCorrelation, ConcordanceCorrelation, FBetaScore, F1Score, R2Score,
+    SensitivityAtSpecificity, SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision,
+    IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
 )
 _CLASS_BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 

@@ -127,6 +127,15 @@ def update_confusion_matrix_variables(variables_to_update, y_true, y_pred, thres
                 "When class_id is provided, y_pred must be a 2D array with shape "
                 f"(num_samples, num_classes), found shape: {ops.shape(y_pred)}"
             )
+        classes_true, classes_pred = ops.shape(y_true)[-1], ops.shape(y_pred)[-1]
+        if None not in (classes_true, classes_pred) and classes_true != classes_pred:
+            # Class ids against per-class scores: the slice below would take a
+            # column y_true lacks and count nonsense (negative fn) silently.
+            raise ValueError(
+                "When class_id is provided, y_true must have one column per class, as "
+                f"y_pred has (one-hot or multi-hot labels). Received: y_true.shape="
+                f"{ops.shape(y_true)}, y_pred.shape={ops.shape(y_pred)}, class_id={class_id}"
+            )
         y_true = y_true[..., class_id:class_id + 1]
         y_pred = y_pred[..., class_id:class_id + 1]
         if sample_weight is not None and ops.ndim(sample_weight) == ops.ndim(y_pred) \
@@ -186,3 +195,21 @@ def update_confusion_matrix_variables(variables_to_update, y_true, y_pred, thres
     if FALSE_NEGATIVES in variables_to_update:
         variables_to_update[FALSE_NEGATIVES].assign_add(
             ops.subtract(ops.sum(true_labels, axis=1), tp))
+
+
+def confusion_matrix(labels, predictions, num_classes, weights, dtype):
+    """The ``(num_classes, num_classes)`` matrix of summed `weights`: row =
+    label, column = prediction (Keras's ``metrics_utils.confusion_matrix``).
+
+    A scatter-add of the weights at ``(label, prediction)``: O(batch) work
+    and memory, all in tensor ops, so it runs inside a compiled step.
+
+    Args:
+        labels, predictions: 1-D ints in ``[0, num_classes)`` (a caller masks
+            others out by giving them weight 0 at a valid index).
+        num_classes: a Python int.
+        weights: 1-D, of `labels`' length.
+        dtype: the matrix's dtype.
+    """
+    indices = ops.stack([ops.cast(labels, "int32"), ops.cast(predictions, "int32")], axis=1)
+    return ops.scatter(indices, ops.cast(weights, dtype), (int(num_classes), int(num_classes)))
