@@ -72,6 +72,8 @@ REQUIRED_ARGUMENTS = {
     "PiecewiseConstantDecay": lambda: dict(boundaries=[10], values=[0.1, 0.01]),
     "PolynomialDecay": lambda: dict(initial_learning_rate=0.1, decay_steps=10),
     "EinsumDense": lambda: dict(equation="ab,bc->ac", output_shape=3),
+    **{f"Adaptive{kind}Pooling{rank}D": lambda: dict(output_size=2)
+       for kind in ("Average", "Max") for rank in (1, 2, 3)},
     "IoU": lambda: dict(num_classes=3, target_class_ids=[0]), "MeanIoU": lambda: dict(num_classes=3),
     "OneHotIoU": lambda: dict(num_classes=3, target_class_ids=[0]),
     "OneHotMeanIoU": lambda: dict(num_classes=3),

@@ -25,6 +25,8 @@ from kfacade.layers.pooling import (
     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
     GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D,
     GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D,
+    AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
 )
 from kfacade.layers.reshaping import (
     UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,

@@ -20,6 +20,7 @@ from kfacade.ops.products import *  # noqa: F401,F403
 from kfacade.ops.linalg import *  # noqa: F401,F403
 from kfacade.ops.scatter import *  # noqa: F401,F403
 from kfacade.ops.attention import *  # noqa: F401,F403
+from kfacade.ops.adaptive_pooling import *  # noqa: F401,F403
 from kfacade.ops import nn, numpy, core, linalg  # noqa: F401  (linalg: keras.ops.linalg)
 
 from kfacade.engine import keras_tensor as _keras_tensor  # noqa: E402

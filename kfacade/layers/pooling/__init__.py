@@ -1,4 +1,15 @@
-"""Pooling layers: windowed max/average pooling and global pooling, with Keras 2's aliases."""
+"""Pooling layers: windowed, global and adaptive max/average pooling, with Keras 2's aliases."""
+from kfacade.layers.pooling.adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+    BaseAdaptiveAveragePooling,
+    BaseAdaptiveMaxPooling,
+    BaseAdaptivePooling,
+)
 from kfacade.layers.pooling.global_pooling import (
     BaseGlobalPooling,
     GlobalAveragePooling1D,
@@ -38,4 +49,7 @@ __all__ = [
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
     "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
     "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
+    "BaseAdaptivePooling", "BaseAdaptiveAveragePooling", "BaseAdaptiveMaxPooling",
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
 ]
