@@ -23,3 +23,12 @@ def slice_axis(x, axis, start, size):
     starts = [0] * len(shape)
     starts[axis], shape[axis] = start, size
     return _B.slice(x, starts, shape)
+
+
+def known_values(x):
+    """The values of tensor `x` as NumPy, or None while it is traced (a
+    tracer or graph tensor, whose values are not known yet)."""
+    try:
+        return _B.convert_to_numpy(x)
+    except Exception:  # each framework raises its own error for a traced tensor
+        return None

@@ -213,22 +213,24 @@ def ldexp(x1, x2):
     return _B.multiply(x1, _two_to_the(_B.cast(x2, _B.dtype(x1))))
 
 
+def _ignoring_nan(combine, x1, x2):
+    """`combine` elementwise, a NaN operand giving way to the other (NaN only if both are)."""
+    x1, x2 = _tensor(x1), _tensor(x2)
+    if not (is_float_dtype(_B.dtype(x1)) or is_float_dtype(_B.dtype(x2))):
+        return combine(x1, x2)
+    return _B.where(_B.isnan(x1), x2, _B.where(_B.isnan(x2), x1, combine(x1, x2)))
+
+
 @symbolic_or
 def fmax(x1, x2):
     """Elementwise maximum that ignores a NaN operand (NaN only if both are)."""
-    x1, x2 = _tensor(x1), _tensor(x2)
-    if not (is_float_dtype(_B.dtype(x1)) or is_float_dtype(_B.dtype(x2))):
-        return _B.maximum(x1, x2)
-    return _B.where(_B.isnan(x1), x2, _B.where(_B.isnan(x2), x1, _B.maximum(x1, x2)))
+    return _ignoring_nan(_B.maximum, x1, x2)
 
 
 @symbolic_or
 def fmin(x1, x2):
     """Elementwise minimum that ignores a NaN operand (NaN only if both are)."""
-    x1, x2 = _tensor(x1), _tensor(x2)
-    if not (is_float_dtype(_B.dtype(x1)) or is_float_dtype(_B.dtype(x2))):
-        return _B.minimum(x1, x2)
-    return _B.where(_B.isnan(x1), x2, _B.where(_B.isnan(x2), x1, _B.minimum(x1, x2)))
+    return _ignoring_nan(_B.minimum, x1, x2)
 
 
 #: Explicit mantissa bits of each float dtype.

@@ -9,7 +9,7 @@ import math
 
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.dtypes import is_float_dtype
-from kfacade.ops._composite import floating as _floating, tensor as _tensor
+from kfacade.ops._composite import floating as _floating, known_values, tensor as _tensor
 from kfacade.ops.dispatch import symbolic_or
 
 __all__ = [
@@ -274,15 +274,6 @@ def nanmedian(x, axis=None, keepdims=False):
 # ---------------------------------------------------------------- counting
 
 
-def _known_int_max(x):
-    """max(x) as a Python int when `x` is concrete, else None (traced)."""
-    try:
-        values = _B.convert_to_numpy(x)
-    except Exception:  # a tracer or graph tensor: its values are not known yet
-        return None
-    return int(values.max()) if values.size else -1
-
-
 @symbolic_or
 def bincount(x, weights=None, minlength=0, sparse=False):
     """How often each non-negative int of `x` occurs (summing `weights` instead
@@ -294,7 +285,8 @@ def bincount(x, weights=None, minlength=0, sparse=False):
     x = _tensor(x)
     if len(_B.shape(x)) not in (1, 2):
         raise ValueError(f"bincount takes a 1-D or 2-D tensor; received shape {_B.shape(x)}")
-    largest = _known_int_max(x)
+    values = known_values(x)
+    largest = None if values is None else (int(values.max()) if values.size else -1)
     if largest is None and minlength <= 0:
         raise ValueError("bincount inside a compiled step needs `minlength`: the counts' length "
                          "cannot depend on the values there")

@@ -9,7 +9,7 @@ another.
 """
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.state import in_compiled_step_trace
-from kfacade.ops._composite import tensor as _tensor
+from kfacade.ops._composite import known_values, tensor as _tensor
 from kfacade.ops.dispatch import symbolic_or
 
 __all__ = ["scatter", "scatter_update", "slice_update", "segment_sum", "segment_prod",
@@ -97,7 +97,7 @@ def _segment(reduction, data, segment_ids, num_segments):
         raise ValueError(
             f"segment_ids must be 1-D with one id per row of data: received "
             f"segment_ids.shape={_B.shape(segment_ids)}, data.shape={_B.shape(data)}")
-    known = None if in_compiled_step_trace() else _known_values(segment_ids)
+    known = None if in_compiled_step_trace() else known_values(segment_ids)
     if num_segments is None:
         if known is None:
             raise ValueError("num_segments must be given when segment_ids are traced tensors")
@@ -107,14 +107,6 @@ def _segment(reduction, data, segment_ids, num_segments):
             f"segment_ids must lie in [0, num_segments={num_segments}); received ids from "
             f"{int(known.min())} to {int(known.max())}")
     return _B.segment_reduce(data, segment_ids, int(num_segments), reduction)
-
-
-def _known_values(tensor):
-    """The values of `tensor` as NumPy, or None when it is traced (not known yet)."""
-    try:
-        return _B.convert_to_numpy(tensor)
-    except Exception:  # a tracer or graph tensor: checked by nobody, as in Keras
-        return None
 
 
 @symbolic_or

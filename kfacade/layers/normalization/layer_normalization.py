@@ -13,6 +13,43 @@ from kfacade.layers.layer import Layer
 from kfacade.layers.normalization import precision
 
 
+def standardize_axis(axis):
+    """`axis` as an int or a list of ints (the normalization layers' argument)."""
+    if isinstance(axis, (list, tuple)):
+        return [int(a) for a in axis]
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise TypeError(
+            f"Expected an int or a list/tuple of ints for the argument 'axis', but "
+            f"received: {axis!r}"
+        )
+    return axis
+
+
+def resolve_axes(layer, input_shape):
+    """`layer.axis` as sorted non-negative axes of `input_shape`."""
+    axes = layer.axis if isinstance(layer.axis, list) else [layer.axis]
+    ndim = len(input_shape)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(
+                f"Axis {a} is out of bounds for input shape {tuple(input_shape)} in layer "
+                f"{layer.name!r}. Received: axis={layer.axis}"
+            )
+    return sorted(a % ndim for a in axes)
+
+
+def normalized_axes_and_shape(layer, input_shape):
+    """(resolved axes, their sizes): the shape of the layer's per-feature weights."""
+    axes = resolve_axes(layer, input_shape)
+    shape = tuple(input_shape[a] for a in axes)
+    if any(d is None for d in shape):
+        raise ValueError(
+            f"{type(layer).__name__} {layer.name!r}: the normalized axes {axes} of the input "
+            f"must be known. Received: input_shape={tuple(input_shape)}"
+        )
+    return axes, shape
+
+
 class LayerNormalization(Layer):
     """Normalizes each sample to mean 0 and variance 1 over `axis`, then
     scales by ``gamma`` and shifts by ``beta``.
@@ -40,13 +77,7 @@ class LayerNormalization(Layer):
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
                  beta_constraint=None, gamma_constraint=None, rms_scaling=False, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, (list, tuple)):
-            axis = [int(a) for a in axis]
-        elif not isinstance(axis, int) or isinstance(axis, bool):
-            raise TypeError(
-                f"Expected an int or a list/tuple of ints for the argument 'axis', but "
-                f"received: {axis!r}"
-            )
+        axis = standardize_axis(axis)
         if rms_scaling:
             warnings.warn(
                 "You passed `rms_scaling=True`, which is deprecated (as in Keras 3): it scales "
@@ -67,25 +98,8 @@ class LayerNormalization(Layer):
         # (float32 inputs are normalized as they are; half ones in float32).
         self.autocast = False
 
-    def _resolve_axes(self, input_shape):
-        axes = self.axis if isinstance(self.axis, list) else [self.axis]
-        ndim = len(input_shape)
-        for a in axes:
-            if not -ndim <= a < ndim:
-                raise ValueError(
-                    f"Axis {a} is out of bounds for input shape {tuple(input_shape)} in layer "
-                    f"{self.name!r}. Received: axis={self.axis}"
-                )
-        return sorted(a % ndim for a in axes)
-
     def build(self, input_shape):
-        axes = self._resolve_axes(input_shape)
-        shape = tuple(input_shape[a] for a in axes)
-        if any(d is None for d in shape):
-            raise ValueError(
-                f"LayerNormalization {self.name!r}: the normalized axes {axes} of the input "
-                f"must be known. Received: input_shape={tuple(input_shape)}"
-            )
+        axes, shape = normalized_axes_and_shape(self, input_shape)
         # Read in their own dtype under a mixed policy (Keras's autocast=False):
         # the layer computes in float32 (``precision``).
         self.gamma = (
@@ -139,7 +153,7 @@ class LayerNormalization(Layer):
         return ops.add(ops.multiply(inputs, inv), shift)
 
     def compute_output_shape(self, input_shape):
-        self._resolve_axes(input_shape)
+        resolve_axes(self, input_shape)
         return tuple(input_shape)
 
     def get_config(self):

@@ -2,6 +2,11 @@
 feature axes (``ops.rms_normalization``), times a learned ``scale``."""
 from kfacade import ops
 from kfacade.layers.layer import Layer
+from kfacade.layers.normalization.layer_normalization import (
+    normalized_axes_and_shape,
+    resolve_axes,
+    standardize_axis,
+)
 
 
 class RMSNormalization(Layer):
@@ -27,35 +32,11 @@ class RMSNormalization(Layer):
 
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, (list, tuple)):
-            axis = [int(a) for a in axis]
-        elif not isinstance(axis, int) or isinstance(axis, bool):
-            raise TypeError(
-                f"Expected an int or a list/tuple of ints for the argument 'axis', but "
-                f"received: {axis!r}"
-            )
-        self.axis = axis
+        self.axis = standardize_axis(axis)
         self.epsilon = epsilon
 
-    def _resolve_axes(self, input_shape):
-        axes = self.axis if isinstance(self.axis, list) else [self.axis]
-        ndim = len(input_shape)
-        for a in axes:
-            if not -ndim <= a < ndim:
-                raise ValueError(
-                    f"Axis {a} is out of bounds for input shape {tuple(input_shape)} in layer "
-                    f"{self.name!r}. Received: axis={self.axis}"
-                )
-        return sorted(a % ndim for a in axes)
-
     def build(self, input_shape):
-        axes = self._resolve_axes(input_shape)
-        shape = tuple(input_shape[a] for a in axes)
-        if any(d is None for d in shape):
-            raise ValueError(
-                f"RMSNormalization {self.name!r}: the normalized axes {axes} of the input "
-                f"must be known. Received: input_shape={tuple(input_shape)}"
-            )
+        axes, shape = normalized_axes_and_shape(self, input_shape)
         self.scale = self.add_weight(name="scale", shape=shape, initializer="ones")
         # Resolved once here (Keras rewrites `self.axis` itself, which would
         # change get_config after building).
@@ -67,7 +48,7 @@ class RMSNormalization(Layer):
                                      epsilon=self.epsilon)
 
     def compute_output_shape(self, input_shape):
-        self._resolve_axes(input_shape)
+        resolve_axes(self, input_shape)
         return tuple(input_shape)
 
     def get_config(self):

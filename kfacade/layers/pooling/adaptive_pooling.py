@@ -51,8 +51,7 @@ class BaseAdaptivePooling(Layer):
     """Pools every spatial axis of a (pool_dimensions + 2)-D input to a fixed size.
 
     Args:
-        output_size: a tuple of one positive int per spatial axis (the
-            subclasses check it and also take a single int).
+        output_size: an int, or a tuple of one positive int per spatial axis.
         data_format: "channels_last" or "channels_first"; None (default)
             means ``kfacade.config.image_data_format()``.
 
@@ -60,12 +59,14 @@ class BaseAdaptivePooling(Layer):
     ``(batch, channels, *output_size)`` (channels_first).
     """
 
-    #: "average" or "max", set by the subclasses.
+    #: "average" or "max", and the number of spatial axes: set by the subclasses.
     pool_mode = None
+    pool_dimensions = None
 
     def __init__(self, output_size, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.output_size = tuple(output_size)
+        self.output_size = _standardize_output_size(output_size, self.pool_dimensions,
+                                                    type(self).__name__)
         self.data_format = standardize_data_format(data_format)
         self.input_spec = InputSpec(ndim=len(self.output_size) + 2)
         self.built = True
@@ -112,9 +113,7 @@ class AdaptiveAveragePooling1D(BaseAdaptiveAveragePooling):
         >>> AdaptiveAveragePooling1D(4)(np.zeros((2, 10, 3))).shape  # (2, 4, 3)
     """
 
-    def __init__(self, output_size, data_format=None, **kwargs):
-        output_size = _standardize_output_size(output_size, 1, type(self).__name__)
-        super().__init__(output_size, data_format=data_format, **kwargs)
+    pool_dimensions = 1
 
 
 class AdaptiveAveragePooling2D(BaseAdaptiveAveragePooling):
@@ -130,9 +129,7 @@ class AdaptiveAveragePooling2D(BaseAdaptiveAveragePooling):
         >>> AdaptiveAveragePooling2D((7, 7))(np.zeros((1, 30, 20, 3))).shape  # (1, 7, 7, 3)
     """
 
-    def __init__(self, output_size, data_format=None, **kwargs):
-        output_size = _standardize_output_size(output_size, 2, type(self).__name__)
-        super().__init__(output_size, data_format=data_format, **kwargs)
+    pool_dimensions = 2
 
 
 class AdaptiveAveragePooling3D(BaseAdaptiveAveragePooling):
@@ -145,9 +142,7 @@ class AdaptiveAveragePooling3D(BaseAdaptiveAveragePooling):
             ``kfacade.config.image_data_format()``.
     """
 
-    def __init__(self, output_size, data_format=None, **kwargs):
-        output_size = _standardize_output_size(output_size, 3, type(self).__name__)
-        super().__init__(output_size, data_format=data_format, **kwargs)
+    pool_dimensions = 3
 
 
 class AdaptiveMaxPooling1D(BaseAdaptiveMaxPooling):
@@ -163,9 +158,7 @@ class AdaptiveMaxPooling1D(BaseAdaptiveMaxPooling):
         >>> AdaptiveMaxPooling1D(4)(np.zeros((2, 10, 3))).shape  # (2, 4, 3)
     """
 
-    def __init__(self, output_size, data_format=None, **kwargs):
-        output_size = _standardize_output_size(output_size, 1, type(self).__name__)
-        super().__init__(output_size, data_format=data_format, **kwargs)
+    pool_dimensions = 1
 
 
 class AdaptiveMaxPooling2D(BaseAdaptiveMaxPooling):
@@ -178,9 +171,7 @@ class AdaptiveMaxPooling2D(BaseAdaptiveMaxPooling):
             ``kfacade.config.image_data_format()``.
     """
 
-    def __init__(self, output_size, data_format=None, **kwargs):
-        output_size = _standardize_output_size(output_size, 2, type(self).__name__)
-        super().__init__(output_size, data_format=data_format, **kwargs)
+    pool_dimensions = 2
 
 
 class AdaptiveMaxPooling3D(BaseAdaptiveMaxPooling):
@@ -193,6 +184,4 @@ class AdaptiveMaxPooling3D(BaseAdaptiveMaxPooling):
             ``kfacade.config.image_data_format()``.
     """
 
-    def __init__(self, output_size, data_format=None, **kwargs):
-        output_size = _standardize_output_size(output_size, 3, type(self).__name__)
-        super().__init__(output_size, data_format=data_format, **kwargs)
+    pool_dimensions = 3
