@@ -11,6 +11,8 @@ kfacade draws every seed here and hands the adapter the drawn value
 (``kfacade.backend.contract``: "Seeds"); adapters never see a
 ``SeedGenerator``.
 """
+import math
+
 import numpy as np
 
 from kfacade.backend.active import adapter as _B
@@ -160,3 +162,53 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal random values."""
     return _B.random_normal(tuple(shape), mean, stddev, dtype or floatx(), draw_seed(seed))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal random values cut at two standard deviations, sampled exactly
+    by inverting the CDF on a uniform draw: a fixed amount of work, so it
+    traces, where redrawing the outliers would loop."""
+    dtype = dtype or floatx()
+    # u uniform on (Phi(-2), Phi(2)); z = sqrt(2) * erfinv(2u - 1) is then N(0, 1) cut at +-2.
+    low = 0.5 * (1.0 + math.erf(-2.0 / math.sqrt(2.0)))
+    u = _B.random_uniform(tuple(shape), low, 1.0 - low, "float32", draw_seed(seed))
+    z = _B.multiply(math.sqrt(2.0), _B.erfinv(_B.subtract(_B.multiply(u, 2.0), 1.0)))
+    z = _B.clip(z, -2.0, 2.0)  # rounding at the ends
+    return _B.cast(_B.add(_B.multiply(z, stddev), mean), dtype)
+
+
+def randint(shape, minval, maxval, dtype="int32", seed=None):
+    """Random integers in [minval, maxval), uniform (exact for ranges up to 2**24)."""
+    if maxval <= minval:
+        raise ValueError(f"randint needs maxval > minval; received minval={minval}, maxval={maxval}")
+    u = _B.random_uniform(tuple(shape), 0.0, 1.0, "float32", draw_seed(seed))
+    offsets = _B.clip(_B.floor(_B.multiply(u, float(maxval - minval))), 0.0, float(maxval - minval - 1))
+    return _B.add(_B.cast(offsets, dtype), _B.convert_to_tensor(minval, dtype))
+
+
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    """`num_samples` class indices per row of `logits` (batch, classes), drawn
+    with probabilities softmax(logits): (batch, num_samples). The Gumbel-max
+    trick: argmax of logits plus Gumbel noise, one draw per sample and class."""
+    logits = _B.convert_to_tensor(logits)
+    shape = _B.shape(logits)
+    if len(shape) != 2:
+        raise ValueError(f"`logits` should be a 2-D tensor with shape [batch_size, num_classes]. "
+                         f"Received: logits.shape={shape}")
+    tiny = float(np.finfo(np.float32).tiny)
+    u = _B.random_uniform((shape[0], num_samples, shape[1]), tiny, 1.0, "float32", draw_seed(seed))
+    gumbel = _B.negative(_B.log(_B.negative(_B.log(u))))
+    scores = _B.add(_B.expand_dims(_B.cast(logits, "float32"), 1), gumbel)
+    return _B.cast(_B.argmax(scores, axis=-1), dtype)
+
+
+def shuffle(x, axis=0, seed=None):
+    """`x` with its entries along `axis` in a random order."""
+    x = _B.convert_to_tensor(x)
+    keys = _B.random_uniform((_B.shape(x)[axis],), 0.0, 1.0, "float32", draw_seed(seed))
+    return _B.take(x, _B.argsort(keys, axis=0), axis=axis)
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """`inputs` with a `rate` fraction of entries zeroed, the rest scaled by 1 / (1 - rate)."""
+    return _B.dropout(inputs, rate, noise_shape, draw_seed(seed))
