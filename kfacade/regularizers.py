@@ -1,4 +1,6 @@
 """Weight and activity regularizers: penalties added to the training loss."""
+import math
+
 from kfacade import ops
 from kfacade.engine import object_registry
 
@@ -55,13 +57,57 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
+class OrthogonalRegularizer(Regularizer):
+    """Pushes the rows (or columns) of a 2-D kernel towards orthogonality:
+    ``factor * mean |cosine|`` over the pairs of distinct L2-normalized rows
+    (``mode="rows"``) or columns (``mode="columns"``)."""
+
+    def __init__(self, factor=0.01, mode="rows"):
+        if (not isinstance(factor, (int, float)) or isinstance(factor, bool)
+                or math.isinf(factor) or math.isnan(factor) or factor < 0):
+            raise ValueError(
+                f"Invalid value for argument factor: expected a non-negative float."
+                f"Received: factor={factor}")
+        if mode not in {"rows", "columns"}:
+            raise ValueError(
+                "Invalid value for argument `mode`. Expected one of "
+                f'{{"rows", "columns"}}. Received: mode={mode}')
+        self.factor, self.mode = float(factor), mode
+
+    def __call__(self, x):
+        if len(ops.shape(x)) != 2:
+            raise ValueError(
+                f"Inputs to OrthogonalRegularizer must have rank 2. Received: "
+                f"inputs.shape={tuple(ops.shape(x))}")
+        if self.mode == "rows":
+            x = ops.normalize(x, axis=1)
+            product, size = ops.matmul(x, ops.transpose(x)), ops.shape(x)[0]
+        else:
+            x = ops.normalize(x, axis=0)
+            product, size = ops.matmul(ops.transpose(x), x), ops.shape(x)[1]
+        off_diagonal = ops.multiply(product, ops.subtract(1.0, ops.eye(size, dtype=ops.dtype(x))))
+        pairs = size * (size - 1.0) / 2.0
+        if not pairs:  # one row (column): no pair to keep apart (Keras divides by zero)
+            return ops.multiply(0.0, ops.sum(off_diagonal))
+        # Each pair appears twice in the product: half the sum of |cos| over pairs.
+        return ops.multiply(self.factor * 0.5 / pairs, ops.sum(ops.abs(off_diagonal)))
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
+orthogonal_regularizer = OrthogonalRegularizer
+
+
 def l1_l2(l1=0.01, l2=0.01):
     """Keras 2's helper: both penalties, 0.01 each by default."""
     return L1L2(l1=l1, l2=l2)
 
 
 l1, l2 = L1, L2
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "L1": L1, "L2": L2, "L1L2": L1L2}
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "L1": L1, "L2": L2, "L1L2": L1L2,
+            "OrthogonalRegularizer": OrthogonalRegularizer,
+            "orthogonal_regularizer": OrthogonalRegularizer}
 
 
 def serialize(regularizer):

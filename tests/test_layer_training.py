@@ -94,3 +94,31 @@ def test_regularizers_enter_the_training_loss(regularizer, penalty):
     kernel = layer.get_weights()[0]
     mse = float(((x @ kernel - y) ** 2).mean())
     assert model.evaluate(x, y, verbose=0) == pytest.approx(mse + penalty(kernel), rel=1e-5)
+
+
+def _orthogonal_penalty(kernel, factor, mode):
+    """Keras's OrthogonalRegularizer in NumPy: factor * mean |cos| over pairs of rows (columns)."""
+    m = kernel if mode == "rows" else kernel.T
+    m = m / np.sqrt(np.maximum((m.astype(np.float64) ** 2).sum(axis=1, keepdims=True), 1e-12))
+    size = m.shape[0]
+    off_diagonal = (m @ m.T) * (1 - np.eye(size))
+    return factor * 0.5 * np.abs(off_diagonal).sum() / (size * (size - 1) / 2)
+
+
+@pytest.mark.parametrize("mode", ["rows", "columns"])
+def test_orthogonal_regularizer_enters_the_training_loss(mode):
+    x = np.linspace(-1, 1, 24, dtype="float32").reshape(8, 3)
+    y = np.zeros((8, 4), "float32")
+    regularizer = keras.regularizers.OrthogonalRegularizer(factor=0.3, mode=mode)
+    layer = layers.Dense(4, use_bias=False, kernel_regularizer=regularizer, input_shape=(3,))
+    model = keras.Sequential([layer])
+    model.compile(optimizer="sgd", loss="mse")
+    kernel = layer.get_weights()[0]
+    mse = float(((x @ kernel - y) ** 2).mean())
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(
+        mse + _orthogonal_penalty(kernel, 0.3, mode), rel=1e-5)
+    assert keras.regularizers.get("orthogonal_regularizer").get_config() == {"factor": 0.01, "mode": "rows"}
+    with pytest.raises(ValueError, match="Expected one of"):
+        keras.regularizers.OrthogonalRegularizer(mode="diagonal")
+    with pytest.raises(ValueError, match="must have rank 2"):
+        regularizer(np.ones((2, 2, 2), "float32"))
