@@ -7,11 +7,15 @@ Example:
 from kfacade.engine import object_registry as _object_registry
 from kfacade.optimizers import schedules
 from kfacade.optimizers.adadelta import Adadelta
+from kfacade.optimizers.adafactor import Adafactor
 from kfacade.optimizers.adagrad import Adagrad
 from kfacade.optimizers.adam import Adam
 from kfacade.optimizers.adamax import Adamax
 from kfacade.optimizers.adamw import AdamW
 from kfacade.optimizers.base_optimizer import Optimizer
+from kfacade.optimizers.ftrl import Ftrl
+from kfacade.optimizers.lamb import Lamb
+from kfacade.optimizers.lion import Lion
 from kfacade.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from kfacade.optimizers.nadam import Nadam
 from kfacade.optimizers.rmsprop import RMSprop
@@ -19,12 +23,12 @@ from kfacade.optimizers.sgd import SGD
 
 _BY_NAME = {cls.__name__.lower(): cls
             for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam,
-                        LossScaleOptimizer)}
+                        Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer)}
 
 _object_registry.register("optimizers", _BY_NAME)
 
 __all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
-           "Nadam", "get", "serialize", "deserialize", "schedules"]
+           "Nadam", "Adafactor", "Ftrl", "Lamb", "Lion", "get", "serialize", "deserialize", "schedules"]
 
 
 def serialize(optimizer):
