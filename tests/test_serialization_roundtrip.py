@@ -49,6 +49,8 @@ REQUIRED_ARGUMENTS = {
     "LocallyConnected2D": lambda: dict(filters=2, kernel_size=2),
     "Lambda": lambda: dict(function=kfacade.activations.relu),
     "MultiHeadAttention": lambda: dict(num_heads=2, key_dim=2),
+    "GroupedQueryAttention": lambda: dict(head_dim=2, num_query_heads=2, num_key_value_heads=1),
+    "ReversibleEmbedding": lambda: dict(input_dim=10, output_dim=3),
     "Permute": lambda: dict(dims=(2, 1)), "RNN": lambda: dict(cell=L.SimpleRNNCell(2)),
     "RandomBrightness": lambda: dict(factor=0.1), "RandomContrast": lambda: dict(factor=0.1),
     "RandomCrop": lambda: dict(height=2, width=2), "RandomRotation": lambda: dict(factor=0.1),

@@ -34,6 +34,7 @@ from kfacade.layers.reshaping import (
 )
 from kfacade.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from kfacade.layers.core.embedding import Embedding
+from kfacade.layers.core.reversible_embedding import ReversibleEmbedding
 from kfacade.layers.core.masking import Masking
 from kfacade.layers.merging import (
     Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
@@ -52,7 +53,9 @@ from kfacade.layers.rnn import (
     CuDNNLSTM, GRUCell, LSTMCell,
     SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed,
 )
-from kfacade.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from kfacade.layers.attention import (
+    AdditiveAttention, Attention, GroupedQueryAttention, GroupQueryAttention, MultiHeadAttention,
+)
 from kfacade.layers.preprocessing import (
     CategoryEncoding, Discretization, Hashing, IntegerLookup, Normalization, StringLookup,
     TextVectorization, CenterCrop, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
