@@ -29,6 +29,19 @@ def as_bool(mask):
     return mask
 
 
+def large_negative_number(dtype):
+    """What masked attention scores are set to before the softmax: far below
+    any score, and finite in half precision."""
+    return -3e4 if standardize_dtype(dtype) in ("float16", "bfloat16") else -1e9
+
+
+def first_mask(previous_mask):
+    """The mask an attention layer passes on: its query's (the first input's)."""
+    if isinstance(previous_mask, (list, tuple)):
+        return previous_mask[0] if previous_mask else None
+    return previous_mask
+
+
 class Attention(Layer):
     """Dot-product attention layer, a.k.a. Luong-style attention.
 

@@ -26,20 +26,15 @@ import numbers
 
 from kfacade import constraints, initializers, ops, regularizers
 from kfacade.backend.config import is_flash_attention_enabled
-from kfacade.backend.dtypes import standardize_dtype
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.masks import get_keras_mask
-from kfacade.layers.attention.attention import as_bool
+from kfacade.layers.attention.attention import as_bool, first_mask, large_negative_number
 from kfacade.layers.core.einsum_dense import EinsumDense
 from kfacade.layers.layer import Layer
 from kfacade.random import SeedGenerator
 
 _SCORES_EQUATION = "bquh,bkuh->buqk"
 _COMBINE_EQUATION = "buqk,bkuh->bquh"
-
-
-def _large_negative_number(dtype):
-    return -3e4 if standardize_dtype(dtype) in ("float16", "bfloat16") else -1e9
 
 
 def _positive_int(name, value):
@@ -254,7 +249,7 @@ class GroupedQueryAttention(Layer):
         if attention_mask is not None:
             for _ in range(len(ops.shape(scores)) - len(ops.shape(attention_mask))):
                 attention_mask = ops.expand_dims(attention_mask, -3)
-            scores = ops.where(attention_mask, scores, _large_negative_number(ops.dtype(scores)))
+            scores = ops.where(attention_mask, scores, large_negative_number(ops.dtype(scores)))
         weights = ops.softmax(scores, axis=-1)
         if attention_mask is not None:
             # A fully masked row would otherwise be uniform (Keras's Softmax zeroes it).
@@ -304,9 +299,7 @@ class GroupedQueryAttention(Layer):
 
     def compute_mask(self, inputs, previous_mask=None):
         """The query's mask (the first of a list of input masks)."""
-        if isinstance(previous_mask, (list, tuple)):
-            return previous_mask[0] if previous_mask else None
-        return previous_mask
+        return first_mask(previous_mask)
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         query_shape = tuple(query_shape)

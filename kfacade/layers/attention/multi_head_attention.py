@@ -16,16 +16,11 @@ import string
 
 from kfacade import constraints, initializers, ops, regularizers
 from kfacade.backend.active import adapter as _B
-from kfacade.backend.dtypes import standardize_dtype
 from kfacade.engine.keras_tensor import KerasTensor
-from kfacade.layers.attention.attention import as_bool
+from kfacade.layers.attention.attention import as_bool, first_mask, large_negative_number
 from kfacade.layers.core.einsum_dense import EinsumDense
 from kfacade.layers.layer import Layer
 from kfacade.random import SeedGenerator
-
-def _large_negative_number(dtype):
-    return -3e4 if standardize_dtype(dtype) in ("float16", "bfloat16") else -1e9
-
 
 class _EinsumProjection(EinsumDense):
     """An EinsumDense whose kernel and bias shapes MultiHeadAttention fixes
@@ -260,7 +255,7 @@ class MultiHeadAttention(Layer):
             expand_axis = -len(self._attention_axes) * 2 - 1
             for _ in range(len(ops.shape(scores)) - len(ops.shape(attention_mask))):
                 attention_mask = ops.expand_dims(attention_mask, expand_axis)
-            scores = ops.where(attention_mask, scores, _large_negative_number(ops.dtype(scores)))
+            scores = ops.where(attention_mask, scores, large_negative_number(ops.dtype(scores)))
         if len(self._norm_axes) > 1:
             weights = ops.exp(ops.subtract(
                 scores, ops.logsumexp(scores, axis=self._norm_axes, keepdims=True)))
@@ -353,9 +348,7 @@ class MultiHeadAttention(Layer):
 
     def compute_mask(self, inputs, previous_mask=None):
         """The query's mask (the first of a list of input masks)."""
-        if isinstance(previous_mask, (list, tuple)):
-            return previous_mask[0] if previous_mask else None
-        return previous_mask
+        return first_mask(previous_mask)
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         query_shape = tuple(query_shape)
