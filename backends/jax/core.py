@@ -162,3 +162,12 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
 
 def vectorized_map(function, elements):
     return jax.vmap(function)(elements)
+
+
+def custom_gradient(f):
+    @jax.custom_gradient
+    def with_gradient(*args):
+        outputs, grad = f(*args)
+        return outputs, lambda upstream: tuple(grad(upstream))
+
+    return with_gradient

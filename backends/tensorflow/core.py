@@ -172,3 +172,15 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
 
 def vectorized_map(function, elements):
     return tf.vectorized_map(function, elements)
+
+
+def custom_gradient(f):
+    @tf.custom_gradient
+    def with_gradient(*args):
+        outputs, grad = f(*args)
+        return outputs, lambda upstream: list(grad(upstream))
+
+    # A tf.Variable enters as a read of its value: tf.custom_gradient would
+    # otherwise ask `grad` for the variables' gradients apart.
+    return lambda *args: with_gradient(
+        *(tf.convert_to_tensor(a) if isinstance(a, tf.Variable) else a for a in args))

@@ -170,3 +170,20 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
 
 def vectorized_map(function, elements):
     return torch.vmap(function)(elements)
+
+
+def custom_gradient(f):
+    """A ``torch.autograd.Function`` per decorated function: `f` runs in its
+    forward (no graph recorded), its `grad` in the backward."""
+
+    class WithGradient(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, *args):
+            outputs, ctx.grad = f(*args)
+            return outputs
+
+        @staticmethod
+        def backward(ctx, upstream):
+            return tuple(ctx.grad(upstream))
+
+    return lambda *args: WithGradient.apply(*args)

@@ -1103,6 +1103,18 @@ def vectorized_map(function, elements):
     """
 
 
+def custom_gradient(f):
+    """`f` with the gradient it gives itself.
+
+    ``f(*args)`` returns ``(outputs, grad)``: one output tensor, and a
+    function ``grad(upstream)`` returning a tuple with one gradient per
+    positional argument of `f`. The result is a function of ``*args``
+    returning `outputs`, whose gradient under the framework's autodiff
+    (``tf.custom_gradient``, ``jax.custom_gradient``, a
+    ``torch.autograd.Function``) is what `grad` returns.
+    """
+
+
 # ---------------------------------------------------------------- linalg
 
 _family("linalg")

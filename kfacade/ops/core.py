@@ -1,4 +1,7 @@
 """Core ops (``keras.ops.core``): conversion, casting, loops, gradients stops."""
+import functools
+import inspect
+
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.variables import Variable
 from kfacade.backend.active import adapter as _B
@@ -107,3 +110,43 @@ def vectorized_map(function, elements):
     """``function`` over the leading axis of `elements`, vectorised by the
     framework (``jax.vmap``, ``tf.vectorized_map``, ``torch.vmap``)."""
     return _B.vectorized_map(function, tree.map_structure(_B.convert_to_tensor, elements))
+
+
+def custom_gradient(f):
+    """Decorates `f`, which returns ``(outputs, grad)``, so that its gradient is
+    ``grad``'s: Keras 3's ``ops.custom_gradient``.
+
+    ``grad`` receives the upstream gradient as Keras's documented form
+    ``def grad(*args, upstream=None)`` takes it on every backend: by keyword
+    when it has an ``upstream`` parameter (what Keras's torch backend passes),
+    else positionally (what its JAX and TensorFlow backends pass). It returns
+    one gradient, or a tuple with one per argument of `f`.
+
+    Example:
+        >>> @ops.custom_gradient
+        ... def log1pexp(x):
+        ...     e = ops.exp(x)
+        ...     def grad(*args, upstream=None):
+        ...         if upstream is None:
+        ...             (upstream,) = args
+        ...         return ops.multiply(upstream, 1.0 - 1.0 / ops.add(1, e))
+        ...     return ops.log(1 + e), grad
+    """
+    def uniform(*args):
+        outputs, grad = f(*args)
+        by_keyword = "upstream" in inspect.signature(grad).parameters
+
+        def grad_tuple(upstream):
+            grads = grad(upstream=upstream) if by_keyword else grad(upstream)
+            return tuple(grads) if isinstance(grads, (list, tuple)) else (grads,)
+
+        return outputs, grad_tuple
+
+    with_gradient = _B.custom_gradient(uniform)
+
+    @functools.wraps(f)
+    def call(*args):
+        # Variables enter as their values: the framework differentiates tensors.
+        return with_gradient(*(a.value if isinstance(a, Variable) else a for a in args))
+
+    return call
