@@ -506,3 +506,19 @@ def test_dice_and_tversky_over_the_batch_or_an_axis(rng):
         assert loss.name == name and cls.from_config(loss.get_config()).get_config() == \
             loss.get_config()
         assert losses.get(name) is getattr(losses, name)  # the function, as for every name
+
+
+def test_categorical_generalized_cross_entropy(rng):
+    p = rng.random((5, 4)).astype("float32") + 0.05
+    p /= p.sum(axis=1, keepdims=True)
+    labels = np.array([0, 3, 1, 1, 2])
+    expected = (1 - p[np.arange(5), labels].astype("float64") ** 0.7) / 0.7
+    assert_close(losses.categorical_generalized_cross_entropy(labels, p, 0.7), expected)
+    loss = losses.CategoricalGeneralizedCrossEntropy(q=0.7)
+    assert loss.name == "categorical_generalized_cross_entropy"
+    assert_close(loss(labels, p), expected.mean())
+    assert_close(loss(labels, p, sample_weight=np.arange(5.0)), (expected * np.arange(5.0)).mean())
+    assert losses.CategoricalGeneralizedCrossEntropy.from_config(loss.get_config()).get_config() == \
+        loss.get_config()
+    with pytest.raises(ValueError, match=r"q must be in the interval \(0, 1\)"):
+        losses.CategoricalGeneralizedCrossEntropy(q=1.0)

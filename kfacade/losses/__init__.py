@@ -26,6 +26,7 @@ from kfacade.losses.losses import (
     SparseCategoricalCrossentropy, SquaredHinge,
     BinaryFocalCrossentropy, CategoricalFocalCrossentropy, Dice, Tversky,
     binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky,
+    CategoricalGeneralizedCrossEntropy, categorical_generalized_cross_entropy,
     binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge,
     huber, kl_divergence, kld, kullback_leibler_divergence, log_cosh, logcosh, mae, mape,
     mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
@@ -38,13 +39,14 @@ _CLASSES = (
     CosineSimilarity, Hinge, Huber, KLDivergence, LogCosh, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
     SparseCategoricalCrossentropy, SquaredHinge, BinaryFocalCrossentropy,
-    CategoricalFocalCrossentropy, Dice, Tversky,
+    CategoricalFocalCrossentropy, Dice, Tversky, CategoricalGeneralizedCrossEntropy,
 )
 _FUNCTIONS = (
     binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge,
     huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
     mean_squared_error, mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
     squared_hinge, binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky,
+    categorical_generalized_cross_entropy,
 )
 
 #: Every name ``get`` and ``deserialize`` know: functions, aliases, classes.

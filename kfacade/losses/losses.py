@@ -351,6 +351,16 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     return ops.subtract(1.0, ops.divide(intersection, denominator))
 
 
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """``(1 - p ** q) / q`` with p the predicted probability of each sample's
+    integer label (Zhang & Sabuncu, 2018): cross-entropy as q -> 0, mean
+    absolute error at q = 1, robust to noisy labels in between."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    labels = ops.one_hot(ops.cast(y_true, "int32"), ops.shape(y_pred)[-1], dtype=ops.dtype(y_pred))
+    p = ops.sum(ops.multiply(y_pred, labels), axis=-1)
+    return ops.divide(ops.subtract(1.0, ops.power(p, q)), q)
+
+
 # Keras's short names.
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -702,6 +712,22 @@ class Tversky(_FunctionLoss):
                  axis=None, dtype=None):
         super().__init__(tversky, name=name, reduction=reduction, dtype=dtype, alpha=alpha,
                          beta=beta, axis=axis)
+
+
+class CategoricalGeneralizedCrossEntropy(_FunctionLoss):
+    """The generalized cross-entropy of integer labels and class probabilities
+    (``categorical_generalized_cross_entropy``).
+
+    Args: q in (0, 1) (default 0.5), reduction, name (default
+    "categorical_generalized_cross_entropy"), dtype.
+    """
+
+    def __init__(self, q=0.5, reduction="sum_over_batch_size",
+                 name="categorical_generalized_cross_entropy", dtype=None):
+        if not 0 < q < 1:
+            raise ValueError("q must be in the interval (0, 1)")
+        super().__init__(categorical_generalized_cross_entropy, name=name, reduction=reduction,
+                         dtype=dtype, q=q)
 
 
 def _loss_function(name):
