@@ -231,3 +231,28 @@ def test_custom_gradient_forward_and_finite_gradient():
     # exp(100) overflows float32; the custom gradient stays 1 and the step is finite.
     model.fit(np.full((1, 1), 100.0, F32), np.zeros((1, 1), F32), epochs=1, verbose=0)
     assert np.isfinite(model.get_weights()[0]).all()
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("length", [1, 6, 8])
+def test_associative_scan_matches_a_sequential_scan(reverse, length):
+    rng = np.random.default_rng(length)
+    x = rng.uniform(-1, 1, (3, length)).astype(F32)
+    expected = np.flip(np.cumsum(np.flip(x, 1), axis=1), 1) if reverse else np.cumsum(x, axis=1)
+    assert_close(ops.associative_scan(ops.add, x, reverse=reverse, axis=1), expected)
+    # A structure, and a combination that is not commutative: 2x2 matrix products, in order.
+    matrices = rng.uniform(-1, 1, (length, 2, 2)).astype(F32)
+    products, running = [], np.eye(2)
+    for m in (matrices[::-1] if reverse else matrices):
+        running = running @ m if not reverse else m @ running
+        products.append(running)
+    products = np.stack(products[::-1] if reverse else products)
+    result = ops.associative_scan(
+        lambda a, b: {"m": ops.matmul(b["m"], a["m"]) if reverse else ops.matmul(a["m"], b["m"])},
+        {"m": matrices}, reverse=reverse)
+    assert_close(result["m"], products, rtol=1e-5, atol=1e-5)
+
+
+def test_associative_scan_names_unequal_lengths():
+    with pytest.raises(ValueError, match="same length along axis 0"):
+        ops.associative_scan(lambda a, b: a, [np.ones(3, F32), np.ones(4, F32)])

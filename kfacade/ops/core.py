@@ -6,6 +6,7 @@ from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.variables import Variable
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.dtypes import standardize_dtype
+from kfacade.ops._composite import slice_axis
 from kfacade.ops.dispatch import make_op
 from kfacade import tree
 
@@ -150,3 +151,38 @@ def custom_gradient(f):
         return with_gradient(*(a.value if isinstance(a, Variable) else a for a in args))
 
     return call
+
+
+def associative_scan(f, elems, reverse=False, axis=0):
+    """The inclusive scan of `elems` (a tensor or a structure of tensors of
+    one length along `axis`) under the associative `f`: output i is
+    ``f(... f(elems[0], elems[1]) ..., elems[i])`` (from the end with
+    `reverse`), as ``jax.lax.associative_scan``.
+
+    `f(a, b)` combines whole slices (a earlier, b later) elementwise. The
+    scan takes log2(length) rounds of `f` over shifted slices (Hillis and
+    Steele), a fixed amount of work that traces in a compiled step.
+    """
+    leaves = [_B.convert_to_tensor(leaf) for leaf in tree.flatten(elems)]
+    if not leaves:
+        raise ValueError("associative_scan needs at least one tensor in `elems`")
+    lengths = {_B.shape(leaf)[axis] for leaf in leaves}
+    if len(lengths) != 1:
+        raise ValueError(
+            f"Array inputs to associative_scan must have the same length along axis {axis}; "
+            f"received lengths {sorted(lengths)}")
+    (length,) = lengths
+    if reverse:
+        leaves = [_B.flip(leaf, axis=axis) for leaf in leaves]
+    offset = 1
+    while offset < length:
+        earlier = [slice_axis(leaf, axis, 0, length - offset) for leaf in leaves]
+        later = [slice_axis(leaf, axis, offset, length - offset) for leaf in leaves]
+        combined = tree.flatten(f(tree.pack_sequence_as(elems, earlier),
+                                  tree.pack_sequence_as(elems, later)))
+        leaves = [_B.concatenate([slice_axis(leaf, axis, 0, offset), new], axis=axis)
+                  for leaf, new in zip(leaves, combined)]
+        offset *= 2
+    if reverse:
+        leaves = [_B.flip(leaf, axis=axis) for leaf in leaves]
+    return tree.pack_sequence_as(elems, leaves)
