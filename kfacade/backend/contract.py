@@ -56,7 +56,9 @@ The functions are grouped into families, one adapter file each, named in
 ``FAMILIES`` (built below from this module's order): ``variables.py``
 (tensors and variables), ``numpy.py`` (creation, elementwise, reductions,
 shape and index, products), ``nn.py`` (activations, conv and pool, moments,
-dropout), ``core.py`` (``stop_gradient``, ``scan``), ``random.py``,
+dropout), ``core.py`` (``stop_gradient``, ``scan``, scatters and segment
+reductions, ``cond``/``while_loop``, ``vectorized_map``,
+``custom_gradient``), ``linalg.py`` (factorizations and solves), ``random.py``,
 ``device.py`` and ``step.py`` (autodiff and compiled steps). Every adapter
 uses the same file names, so adapters compare side by side; each family file
 sets ``__all__ = list(FAMILIES["<family>"])`` and the adapter's
