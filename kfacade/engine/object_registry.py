@@ -221,7 +221,11 @@ class SafeModeScope:
 
 
 def serialize_instance(instance):
-    """``{"class_name", "config"}`` of an object: its registered name and its config."""
+    """``{"class_name", "config"}`` of an object: its registered name and its
+    config; None for None (an unset regularizer or constraint, as Keras's
+    ``serialize_keras_object(None)``)."""
+    if instance is None:
+        return None
     return {"class_name": get_registered_name(type(instance)), "config": instance.get_config()}
 
 

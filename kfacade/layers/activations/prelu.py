@@ -75,12 +75,8 @@ class PReLU(Layer):
         config = super().get_config()
         config.update({
             "alpha_initializer": initializers.serialize(self.alpha_initializer),
-            "alpha_regularizer": _maybe(regularizers.serialize, self.alpha_regularizer),
-            "alpha_constraint": _maybe(constraints.serialize, self.alpha_constraint),
+            "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+            "alpha_constraint": constraints.serialize(self.alpha_constraint),
             "shared_axes": self.shared_axes,
         })
         return config
-
-
-def _maybe(serialize, value):
-    return None if value is None else serialize(value)

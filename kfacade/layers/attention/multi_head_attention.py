@@ -377,18 +377,14 @@ class MultiHeadAttention(Layer):
             "sliding_window": self._sliding_window,
             "kernel_initializer": initializers.serialize(self._kernel_initializer),
             "bias_initializer": initializers.serialize(self._bias_initializer),
-            "kernel_regularizer": _maybe(regularizers.serialize, self._kernel_regularizer),
-            "bias_regularizer": _maybe(regularizers.serialize, self._bias_regularizer),
-            "activity_regularizer": _maybe(regularizers.serialize, self._activity_regularizer),
-            "kernel_constraint": _maybe(constraints.serialize, self._kernel_constraint),
-            "bias_constraint": _maybe(constraints.serialize, self._bias_constraint),
+            "kernel_regularizer": regularizers.serialize(self._kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self._bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
+            "kernel_constraint": constraints.serialize(self._kernel_constraint),
+            "bias_constraint": constraints.serialize(self._bias_constraint),
             "seed": self.seed,
         })
         return config
-
-
-def _maybe(serialize, value):
-    return None if value is None else serialize(value)
 
 
 def _build_attention_equation(rank, attn_axes):

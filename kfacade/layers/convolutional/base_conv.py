@@ -8,11 +8,6 @@ from kfacade.layers.convolutional import conv_utils
 from kfacade.layers.layer import Layer
 
 
-def serialize_or_none(serialize, value):
-    """`serialize(value)`, or None for an unset regularizer/constraint."""
-    return None if value is None else serialize(value)
-
-
 #: The adapter's ``fused_conv`` (contract.OPTIONAL_HOOKS), looked up once: one
 #: adapter serves the whole process. None when it has none.
 _fused_conv = getattr(_B, "fused_conv", None)
@@ -41,10 +36,9 @@ def weight_options_config(layer, weights, activity_regularizer=False):
     for option, module in _WEIGHT_OPTIONS:
         for weight in weights:
             key = f"{weight}_{option}"
-            config[key] = serialize_or_none(module.serialize, getattr(layer, key))
+            config[key] = module.serialize(getattr(layer, key))
         if option == "regularizer" and activity_regularizer:
-            config["activity_regularizer"] = serialize_or_none(
-                regularizers.serialize, layer.activity_regularizer)
+            config["activity_regularizer"] = regularizers.serialize(layer.activity_regularizer)
     return config
 
 

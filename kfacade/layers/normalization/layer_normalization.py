@@ -166,13 +166,9 @@ class LayerNormalization(Layer):
             "rms_scaling": self.rms_scaling,
             "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": _maybe(regularizers.serialize, self.beta_regularizer),
-            "gamma_regularizer": _maybe(regularizers.serialize, self.gamma_regularizer),
-            "beta_constraint": _maybe(constraints.serialize, self.beta_constraint),
-            "gamma_constraint": _maybe(constraints.serialize, self.gamma_constraint),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         })
         return config
-
-
-def _maybe(serialize, value):
-    return None if value is None else serialize(value)
