@@ -7,6 +7,7 @@ positions left out, and a query mask zeroes the output rows it masks.
 """
 from kfacade import ops
 from kfacade.backend.dtypes import standardize_dtype
+from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.layers.layer import Layer
 from kfacade.random import SeedGenerator
 
@@ -15,9 +16,57 @@ _SCORE_MODES = ("dot", "concat")
 
 def causal_mask(query_length, key_length):
     """A ``(1, Tq, Tv)`` bool tensor, True where position ``i`` may attend to ``j <= i``."""
+    return position_mask(query_length, key_length, causal=True)
+
+
+def position_mask(query_length, key_length, causal=False, sliding_window=None):
+    """The ``(1, Tq, Tv)`` bool mask of the positions query ``i`` may attend:
+    ``j <= i`` when `causal`, ``|i - j| < sliding_window`` when given; None
+    when neither restricts."""
+    if not causal and sliding_window is None:
+        return None
     rows = ops.reshape(ops.arange(0, query_length, 1, dtype="int32"), (1, query_length, 1))
     cols = ops.reshape(ops.arange(0, key_length, 1, dtype="int32"), (1, 1, key_length))
-    return ops.greater_equal(rows, cols)
+    mask = ops.greater_equal(rows, cols) if causal else None
+    if sliding_window is not None:
+        band = ops.less(ops.abs(ops.subtract(rows, cols)), sliding_window)
+        mask = band if mask is None else ops.logical_and(mask, band)
+    return mask
+
+
+def merged_attention_mask(query, value, query_mask=None, value_mask=None, key_mask=None,
+                          attention_mask=None, use_causal_mask=False, sliding_window=None):
+    """The bool ``(B, T, S)`` (or ``(1, T, S)``) mask of the projected-attention
+    layers: `attention_mask` and the query, value and key masks, the causal and
+    the sliding-window masks, all combined; None when there is none."""
+    merged = None
+
+    def merge(current, new):
+        return new if current is None else ops.logical_and(current, new)
+
+    if query_mask is not None:
+        merged = ops.expand_dims(as_bool(query_mask), -1)
+    if value_mask is not None:
+        merged = merge(merged, ops.expand_dims(as_bool(value_mask), -2))
+    if key_mask is not None:
+        merged = merge(merged, ops.expand_dims(as_bool(key_mask), -2))
+    positions = position_mask(ops.shape(query)[1], ops.shape(value)[1], use_causal_mask,
+                              sliding_window)
+    if positions is not None:
+        merged = merge(merged, positions)
+    if attention_mask is not None:
+        attention_mask = as_bool(attention_mask)
+    if merged is not None:
+        attention_mask = merged if attention_mask is None else ops.logical_and(attention_mask, merged)
+    return attention_mask
+
+
+def check_value_and_key_shapes(value_shape, key_shape):
+    """Raises unless `value` and `key` agree in every dimension but the last."""
+    if tuple(value_shape)[1:-1] != tuple(key_shape)[1:-1]:
+        raise ValueError(
+            "All dimensions of `value` and `key`, except the last one, must be equal. "
+            f"Received: value_shape={tuple(value_shape)} and key_shape={tuple(key_shape)}")
 
 
 def as_bool(mask):
@@ -35,11 +84,31 @@ def large_negative_number(dtype):
     return -3e4 if standardize_dtype(dtype) in ("float16", "bfloat16") else -1e9
 
 
-def first_mask(previous_mask):
-    """The mask an attention layer passes on: its query's (the first input's)."""
-    if isinstance(previous_mask, (list, tuple)):
-        return previous_mask[0] if previous_mask else None
-    return previous_mask
+class QueryValueKeyLayer(Layer):
+    """The calling convention of MultiHeadAttention and GroupQueryAttention:
+    ``layer(query, value[, key], **kwargs)``, each input converted and the
+    layer built from all three shapes before ``Layer.__call__``; the query's
+    mask passes on."""
+
+    def __call__(self, query, value=None, key=None, **kwargs):
+        if value is None:
+            raise ValueError(
+                f"Layer {self.name!r} needs `query` and `value`: call it as "
+                "`layer(query, value)` or `layer(query, value, key)`. Received: value=None")
+        query, value, key = (
+            x if (x is None or type(x) is KerasTensor or ops.is_tensor(x)) else self._convert_input(x)
+            for x in (query, value, key)
+        )
+        if not self.built:
+            self.build(*(None if x is None else ops.shape(x) for x in (query, value, key)))
+        args = (query, value) if key is None else (query, value, key)
+        return super().__call__(*args, **kwargs)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The query's mask (the first of a list of input masks)."""
+        if isinstance(previous_mask, (list, tuple)):
+            return previous_mask[0] if previous_mask else None
+        return previous_mask
 
 
 class Attention(Layer):

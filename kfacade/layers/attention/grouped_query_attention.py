@@ -26,11 +26,15 @@ import numbers
 
 from kfacade import constraints, initializers, ops, regularizers
 from kfacade.backend.config import is_flash_attention_enabled
-from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.masks import get_keras_mask
-from kfacade.layers.attention.attention import as_bool, first_mask, large_negative_number
+from kfacade.layers.attention.attention import (
+    QueryValueKeyLayer,
+    causal_mask,
+    check_value_and_key_shapes,
+    large_negative_number,
+    merged_attention_mask,
+)
 from kfacade.layers.core.einsum_dense import EinsumDense
-from kfacade.layers.layer import Layer
 from kfacade.random import SeedGenerator
 
 _SCORES_EQUATION = "bquh,bkuh->buqk"
@@ -45,7 +49,7 @@ def _positive_int(name, value):
     return int(value)
 
 
-class GroupedQueryAttention(Layer):
+class GroupedQueryAttention(QueryValueKeyLayer):
     """Grouped-query attention; Keras's public name is ``GroupQueryAttention``.
 
     Args:
@@ -176,20 +180,6 @@ class GroupedQueryAttention(Layer):
             (None, None, heads, head_dim))
         self.built = True
 
-    def __call__(self, query, value=None, key=None, **kwargs):
-        if value is None:
-            raise ValueError(
-                f"Layer {self.name!r} needs `query` and `value`: call it as "
-                "`layer(query, value)` or `layer(query, value, key)`. Received: value=None")
-        query, value, key = (
-            x if (x is None or type(x) is KerasTensor or ops.is_tensor(x)) else self._convert_input(x)
-            for x in (query, value, key)
-        )
-        if not self.built:
-            self.build(*(None if x is None else ops.shape(x) for x in (query, value, key)))
-        args = (query, value) if key is None else (query, value, key)
-        return super().__call__(*args, **kwargs)
-
     # ------------------------------------------------------------- call
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
@@ -212,8 +202,9 @@ class GroupedQueryAttention(Layer):
                        and key_mask is None and attention_mask is None
                        and self.sliding_window is None)
         if not causal_only:
-            attention_mask = self._compute_attention_mask(
-                query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
+            attention_mask = merged_attention_mask(
+                query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
+                self.sliding_window)
         gate = self._gate_dense(query) if self.use_gate else None
         query = self._query_dense(query)
         key = self._key_dense(key)
@@ -239,7 +230,7 @@ class GroupedQueryAttention(Layer):
                            use_causal_mask=False):
         """(outputs ``(B, T, N, H)``, weights ``(B, N, T, S)``) computed explicitly."""
         if use_causal_mask:
-            causal = self._position_masks(query, value, causal=True, window=False)
+            causal = causal_mask(ops.shape(query)[1], ops.shape(value)[1])
             attention_mask = causal if attention_mask is None else ops.logical_and(
                 attention_mask, causal)
         key = ops.repeat(key, self.num_repeats, axis=2)
@@ -259,56 +250,11 @@ class GroupedQueryAttention(Layer):
             dropped = ops.dropout(weights, self.dropout, seed=self.seed_generator)
         return ops.einsum(_COMBINE_EQUATION, dropped, value), weights
 
-    def _position_masks(self, query, value, causal, window):
-        """The ``(1, T, S)`` causal and/or sliding-window mask, or None."""
-        query_length, value_length = ops.shape(query)[1], ops.shape(value)[1]
-        rows = ops.reshape(ops.arange(0, query_length, 1, dtype="int32"), (1, query_length, 1))
-        cols = ops.reshape(ops.arange(0, value_length, 1, dtype="int32"), (1, 1, value_length))
-        mask = None
-        if causal:
-            mask = ops.greater_equal(rows, cols)
-        if window and self.sliding_window is not None:
-            band = ops.less(ops.abs(ops.subtract(rows, cols)), self.sliding_window)
-            mask = band if mask is None else ops.logical_and(mask, band)
-        return mask
-
-    def _compute_attention_mask(self, query, value, query_mask=None, value_mask=None,
-                                key_mask=None, attention_mask=None, use_causal_mask=False):
-        """The bool mask ``(B, T, S)`` (or ``(1, T, S)``) merging the input masks,
-        the causal and sliding-window masks and `attention_mask`; None if none."""
-        merged = None
-
-        def merge(current, new):
-            return new if current is None else ops.logical_and(current, new)
-
-        if query_mask is not None:
-            merged = ops.expand_dims(as_bool(query_mask), -1)
-        if value_mask is not None:
-            merged = merge(merged, ops.expand_dims(as_bool(value_mask), -2))
-        if key_mask is not None:
-            merged = merge(merged, ops.expand_dims(as_bool(key_mask), -2))
-        positions = self._position_masks(query, value, causal=use_causal_mask, window=True)
-        if positions is not None:
-            merged = merge(merged, positions)
-        if attention_mask is not None:
-            attention_mask = as_bool(attention_mask)
-        if merged is not None:
-            attention_mask = merged if attention_mask is None else ops.logical_and(
-                attention_mask, merged)
-        return attention_mask
-
-    def compute_mask(self, inputs, previous_mask=None):
-        """The query's mask (the first of a list of input masks)."""
-        return first_mask(previous_mask)
-
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         query_shape = tuple(query_shape)
         value_shape = query_shape if value_shape is None else tuple(value_shape)
         key_shape = value_shape if key_shape is None else tuple(key_shape)
-        if value_shape[1:-1] != key_shape[1:-1]:
-            raise ValueError(
-                "All dimensions of `value` and `key`, except the last one, must be equal. "
-                f"Received: value_shape={value_shape} and key_shape={key_shape}")
+        check_value_and_key_shapes(value_shape, key_shape)
         return query_shape
 
     def get_config(self):

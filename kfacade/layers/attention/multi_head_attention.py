@@ -16,10 +16,13 @@ import string
 
 from kfacade import constraints, initializers, ops, regularizers
 from kfacade.backend.active import adapter as _B
-from kfacade.engine.keras_tensor import KerasTensor
-from kfacade.layers.attention.attention import as_bool, first_mask, large_negative_number
+from kfacade.layers.attention.attention import (
+    QueryValueKeyLayer,
+    check_value_and_key_shapes,
+    large_negative_number,
+    merged_attention_mask,
+)
 from kfacade.layers.core.einsum_dense import EinsumDense
-from kfacade.layers.layer import Layer
 from kfacade.random import SeedGenerator
 
 class _EinsumProjection(EinsumDense):
@@ -46,7 +49,7 @@ class _EinsumProjection(EinsumDense):
         self.built = True
 
 
-class MultiHeadAttention(Layer):
+class MultiHeadAttention(QueryValueKeyLayer):
     """Multi-head attention as in "Attention is all you Need" (Vaswani et al., 2017).
 
     Args:
@@ -200,11 +203,7 @@ class MultiHeadAttention(Layer):
             value_shape = query_shape
         query_shape, value_shape = tuple(query_shape), tuple(value_shape)
         key_shape = value_shape if key_shape is None else tuple(key_shape)
-        if value_shape[1:-1] != key_shape[1:-1]:
-            raise ValueError(
-                "All dimensions of `value` and `key`, except the last one, must be equal. "
-                f"Received: value_shape={value_shape} and key_shape={key_shape}"
-            )
+        check_value_and_key_shapes(value_shape, key_shape)
         heads, kd, vd = self._num_heads, self._key_dim, self._value_dim
         equation, _, rank = _build_proj_equation(len(query_shape) - 1, bound_dims=1, output_dims=2)
         self._query_dense = self._projection("query", equation, (query_shape[-1], heads, kd), (heads, kd))
@@ -232,21 +231,6 @@ class MultiHeadAttention(Layer):
         self._dot_product_equation, self._combine_equation, scores_rank = _build_attention_equation(
             rank, attn_axes=self._attention_axes)
         self._norm_axes = tuple(range(scores_rank - len(self._attention_axes), scores_rank))
-
-    def __call__(self, query, value=None, key=None, **kwargs):
-        if value is None:
-            raise ValueError(
-                f"Layer {self.name!r} needs `query` and `value`: call it as "
-                f"`layer(query, value)` or `layer(query, value, key)`. Received: value=None"
-            )
-        query, value, key = (
-            x if (x is None or type(x) is KerasTensor or ops.is_tensor(x)) else self._convert_input(x)
-            for x in (query, value, key)
-        )
-        if not self.built:
-            self.build(*(None if x is None else ops.shape(x) for x in (query, value, key)))
-        args = (query, value) if key is None else (query, value, key)
-        return super().__call__(*args, **kwargs)
 
     # ------------------------------------------------------------- call
     def _masked_softmax(self, scores, attention_mask=None):
@@ -320,45 +304,14 @@ class MultiHeadAttention(Layer):
     def _compute_attention_mask(self, query, value, query_mask=None, value_mask=None,
                                 key_mask=None, attention_mask=None, use_causal_mask=False):
         """The (B, T, S) bool mask merging the input masks, the causal and window masks."""
-        auto_mask = None
-
-        def merge(current, new):
-            return new if current is None else ops.logical_and(current, new)
-
-        if query_mask is not None:
-            auto_mask = ops.expand_dims(as_bool(query_mask), -1)
-        if value_mask is not None:
-            auto_mask = merge(auto_mask, ops.expand_dims(as_bool(value_mask), -2))
-        if key_mask is not None:
-            auto_mask = merge(auto_mask, ops.expand_dims(as_bool(key_mask), -2))
-        query_length, value_length = ops.shape(query)[1], ops.shape(value)[1]
-        rows = ops.reshape(ops.arange(0, query_length, 1, dtype="int32"), (1, query_length, 1))
-        cols = ops.reshape(ops.arange(0, value_length, 1, dtype="int32"), (1, 1, value_length))
-        if use_causal_mask:
-            auto_mask = merge(auto_mask, ops.greater_equal(rows, cols))
-        if self._sliding_window is not None:
-            auto_mask = merge(auto_mask, ops.less(ops.abs(ops.subtract(rows, cols)), self._sliding_window))
-        if attention_mask is not None:
-            attention_mask = as_bool(attention_mask)
-        if auto_mask is not None:
-            attention_mask = (
-                auto_mask if attention_mask is None else ops.logical_and(attention_mask, auto_mask)
-            )
-        return attention_mask
-
-    def compute_mask(self, inputs, previous_mask=None):
-        """The query's mask (the first of a list of input masks)."""
-        return first_mask(previous_mask)
+        return merged_attention_mask(query, value, query_mask, value_mask, key_mask,
+                                     attention_mask, use_causal_mask, self._sliding_window)
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         query_shape = tuple(query_shape)
         value_shape = query_shape if value_shape is None else tuple(value_shape)
         key_shape = value_shape if key_shape is None else tuple(key_shape)
-        if value_shape[1:-1] != key_shape[1:-1]:
-            raise ValueError(
-                "All dimensions of `value` and `key`, except the last one, must be equal. "
-                f"Received: value_shape={value_shape} and key_shape={key_shape}"
-            )
+        check_value_and_key_shapes(value_shape, key_shape)
         if self._output_shape:
             return query_shape[:-1] + tuple(self._output_shape)
         return query_shape
