@@ -32,3 +32,14 @@ def known_values(x):
         return _B.convert_to_numpy(x)
     except Exception:  # each framework raises its own error for a traced tensor
         return None
+
+
+def host_values(x):
+    """The values of tensor `x` as NumPy when reading them is free: `x` is
+    concrete and on the host. None for a traced tensor, and for one on an
+    accelerator, where the read would wait for the device."""
+    try:
+        on_host = _B.device_of(x).startswith("cpu")
+    except ValueError:  # a traced tensor has no device yet
+        return None
+    return known_values(x) if on_host else None

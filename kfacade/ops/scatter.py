@@ -9,7 +9,7 @@ another.
 """
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.state import in_compiled_step_trace
-from kfacade.ops._composite import known_values, tensor as _tensor
+from kfacade.ops._composite import host_values, known_values, tensor as _tensor
 from kfacade.ops.dispatch import symbolic_or
 
 __all__ = ["scatter", "scatter_update", "slice_update", "segment_sum", "segment_prod",
@@ -97,7 +97,14 @@ def _segment(reduction, data, segment_ids, num_segments):
         raise ValueError(
             f"segment_ids must be 1-D with one id per row of data: received "
             f"segment_ids.shape={_B.shape(segment_ids)}, data.shape={_B.shape(data)}")
-    known = None if in_compiled_step_trace() else known_values(segment_ids)
+    # The ids' range is checked where reading them is free (host_values); without
+    # num_segments the ids must be read, wherever they are.
+    if in_compiled_step_trace():
+        known = None
+    elif num_segments is None:
+        known = known_values(segment_ids)
+    else:
+        known = host_values(segment_ids)
     if num_segments is None:
         if known is None:
             raise ValueError("num_segments must be given when segment_ids are traced tensors")
