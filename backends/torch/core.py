@@ -102,13 +102,15 @@ _SCATTER_REDUCE = {"mul": "prod", "max": "amax", "min": "amin"}
 
 
 def _flat_positions(indices, leading_shape):
-    """Row-major positions in the flattened `leading_shape` of each index row."""
-    strides, stride = [], 1
-    for length in reversed(leading_shape):
-        strides.append(stride)
-        stride *= length
-    strides = torch.tensor(strides[::-1], dtype=torch.int64, device=indices.device)
-    return (indices.to(torch.int64) * strides).sum(-1)
+    """Row-major positions in the flattened `leading_shape` of each index row
+    (the strides are Python ints: no host-to-device copy per call)."""
+    indices = indices.to(torch.int64)
+    positions, stride = None, 1
+    for axis in reversed(range(len(leading_shape))):
+        term = indices[:, axis] * stride
+        positions = term if positions is None else positions + term
+        stride *= leading_shape[axis]
+    return positions if positions is not None else indices.new_zeros(indices.shape[:1])
 
 
 def _along_rows(index, like):
