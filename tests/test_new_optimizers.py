@@ -365,7 +365,7 @@ def test_lion_beta_1_range(beta_1):
 def test_common_argument_errors():
     with pytest.raises(ValueError, match="Only one of `clipnorm`"):
         optimizers.Lamb(clipnorm=1.0, clipvalue=1.0)
-    with pytest.raises(NotImplementedError, match="use_ema"):
-        optimizers.Adafactor(use_ema=True)
+    with pytest.raises(ValueError, match="ema_momentum"):
+        optimizers.Adafactor(use_ema=True, ema_momentum=-0.1)
     with pytest.raises(TypeError, match="Unexpected keyword argument"):
         optimizers.Lion(momentum=0.9)

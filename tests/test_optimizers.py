@@ -521,8 +521,8 @@ def test_loss_scale_factor_unscales_gradients():
 
 
 def test_unsupported_options():
-    with pytest.raises(NotImplementedError, match="use_ema"):
-        optimizers.Adam(use_ema=True)
+    with pytest.raises(ValueError, match="gradient_accumulation_steps"):
+        optimizers.Adam(gradient_accumulation_steps=1)
     with pytest.raises(ValueError, match="momentum"):
         optimizers.SGD(momentum=1.5)
 

@@ -16,6 +16,7 @@ from kfacade.callbacks.learning_rate_scheduler import LearningRateScheduler
 from kfacade.callbacks.model_checkpoint import ModelCheckpoint
 from kfacade.callbacks.progbar_logger import ProgbarLogger
 from kfacade.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from kfacade.callbacks.swap_ema_weights import SwapEMAWeights
 from kfacade.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -30,5 +31,6 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "SwapEMAWeights",
     "TerminateOnNaN",
 ]

@@ -83,7 +83,7 @@ class Adafactor(Optimizer):
             self._v.append(self.add_variable_from_reference(variable, "velocity"))
 
     def _step_scalars(self, learning_rate):
-        step = ops.cast(ops.add(self._iterations.value, 1), floatx())
+        step = ops.cast(ops.add(self._update_count(), 1), floatx())
         beta_2_t = ops.subtract(1.0, ops.power(step, float(self.beta_2_decay)))
         return {
             "rho": ops.minimum(learning_rate, ops.divide(1.0, ops.sqrt(step))),

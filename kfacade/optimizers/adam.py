@@ -5,9 +5,9 @@ from kfacade.backend.config import floatx
 from kfacade.optimizers.base_optimizer import DefaultLearningRate, Optimizer
 
 
-def step_powers(iterations, *bases):
-    """``base ** (iterations + 1)`` for each base, as floatx tensors."""
-    step = ops.cast(ops.add(iterations.value, 1), floatx())
+def step_powers(update_count, *bases):
+    """``base ** (update_count + 1)`` for each base, as floatx tensors."""
+    step = ops.cast(ops.add(update_count, 1), floatx())
     return [ops.power(ops.convert_to_tensor(float(base), dtype=floatx()), step) for base in bases]
 
 
@@ -61,7 +61,7 @@ class Adam(Optimizer):
             self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
 
     def _step_scalars(self, learning_rate):
-        beta_1_power, beta_2_power = step_powers(self._iterations, self.beta_1, self.beta_2)
+        beta_1_power, beta_2_power = step_powers(self._update_count(), self.beta_1, self.beta_2)
         alpha = ops.divide(ops.multiply(learning_rate, ops.sqrt(ops.subtract(1.0, beta_2_power))),
                            ops.subtract(1.0, beta_1_power))
         return {"alpha": alpha}

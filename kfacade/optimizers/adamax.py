@@ -47,7 +47,7 @@ class Adamax(Optimizer):
         self._m, self._u = self.add_optimizer_variables(var_list, ["momentum", "norm"])
 
     def _step_scalars(self, learning_rate):
-        (beta_1_power,) = step_powers(self._iterations, self.beta_1)
+        (beta_1_power,) = step_powers(self._update_count(), self.beta_1)
         return {"rate": ops.divide(learning_rate, ops.subtract(1.0, beta_1_power))}
 
     def _update_variable(self, gradient, variable, scalars):

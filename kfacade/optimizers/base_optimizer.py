@@ -60,13 +60,21 @@ class Optimizer:
         clipvalue: if set, each gradient is clipped to ``[-clipvalue, clipvalue]``.
         global_clipnorm: if set, all gradients are rescaled together so that
             their global L2 norm is at most this.
-        use_ema: exponential moving averages of the weights (not supported;
-            must be False).
-        ema_momentum: kept for configs; unused.
-        ema_overwrite_frequency: kept for configs; unused.
+        use_ema: keep an exponential moving average (EMA) of each trainable
+            variable ("Polyak averaging"); ``fit`` ends by writing the averages
+            into the variables (``finalize_variable_values``), and the
+            ``SwapEMAWeights`` callback evaluates with them.
+        ema_momentum: the average's momentum when `use_ema`:
+            ``average = ema_momentum * average + (1 - ema_momentum) * variable``
+            after each step (the first step copies the variable).
+        ema_overwrite_frequency: when `use_ema`, every this many steps the
+            variables are overwritten with their averages (None: never).
         loss_scale_factor: if set, gradients are divided by it
             (``scale_loss`` multiplies the loss by it).
-        gradient_accumulation_steps: not supported; must be None.
+        gradient_accumulation_steps: if set (an int >= 2), the variables are
+            updated every this many steps, with the mean of the gradients of
+            those steps; ``iterations`` then counts the updates. Schedules,
+            bias corrections and EMA follow the updates.
         name: the optimizer's name, the prefix of its variables' paths.
         **kwargs: Keras 2's ``lr`` (alias of `learning_rate`) and ``decay``
             (time-based decay: the step uses
@@ -104,14 +112,25 @@ class Optimizer:
         if self.decay < 0:
             raise ValueError(f"Argument `decay` must be >= 0. Received: decay={self.decay}")
         if use_ema:
-            raise NotImplementedError(
-                "kfacade optimizers do not support `use_ema=True` (moving averages of "
-                "the weights). Received: use_ema=True; pass use_ema=False."
-            )
-        if gradient_accumulation_steps:
-            raise NotImplementedError(
-                "kfacade optimizers do not support gradient accumulation. Received: "
-                f"gradient_accumulation_steps={gradient_accumulation_steps}; pass None."
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(
+                    f"`ema_momentum` must be in the range [0, 1]. Received: "
+                    f"ema_momentum={ema_momentum}"
+                )
+            if ema_overwrite_frequency and (
+                    not isinstance(ema_overwrite_frequency, int)
+                    or isinstance(ema_overwrite_frequency, bool) or ema_overwrite_frequency < 1):
+                raise ValueError(
+                    "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                    f"ema_overwrite_frequency={ema_overwrite_frequency}"
+                )
+        if gradient_accumulation_steps and (
+                not isinstance(gradient_accumulation_steps, int)
+                or isinstance(gradient_accumulation_steps, bool)
+                or gradient_accumulation_steps < 2):
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                f"gradient_accumulation_steps={gradient_accumulation_steps}"
             )
         if sum(arg is not None for arg in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
@@ -136,6 +155,8 @@ class Optimizer:
         self._exclude_ids = set()
         self._exclude_pattern = None
         self._weight_decay_mask = []  # per trainable variable, set at build
+        self._model_variables_moving_average = []  # one per trainable variable with use_ema
+        self._accumulated_gradients = []  # one per trainable variable with accumulation
         # Keras-style subclasses override update_step; built-ins _update_variable.
         self._uses_update_step = type(self).update_step is not Optimizer.update_step
         # Keras stores the step count as int64; JAX without x64 keeps int32.
@@ -152,8 +173,19 @@ class Optimizer:
 
     @property
     def iterations(self):
-        """The number of steps applied so far (an integer ``Variable``)."""
+        """The number of steps applied so far (an integer ``Variable``); with
+        `gradient_accumulation_steps`, the number of updates (a tensor)."""
+        if self.gradient_accumulation_steps:
+            return ops.floor_divide(self._iterations.value, self.gradient_accumulation_steps)
         return self._iterations
+
+    def _update_count(self):
+        """The updates made so far, as a tensor: the steps, or with gradient
+        accumulation the completed accumulations (what schedules, bias
+        corrections and EMA count)."""
+        if self.gradient_accumulation_steps:
+            return ops.floor_divide(self._iterations.value, self.gradient_accumulation_steps)
+        return self._iterations.value
 
     @property
     def variables(self):
@@ -226,6 +258,14 @@ class Optimizer:
         self._trainable_variables = variables
         self._trainable_variables_indices = {id(v): i for i, v in enumerate(variables)}
         self._weight_decay_mask = [self._use_weight_decay(v) for v in variables]
+        if self.use_ema:
+            # Before the subclass's slots, as Keras 3 creates them: the order
+            # `variables` (and so saved files) list them in.
+            self._model_variables_moving_average = self.add_optimizer_variables(
+                variables, "average")
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = self.add_optimizer_variables(
+                variables, "gradient_accumulator")
         self.built = True
 
     def _get_variable_index(self, variable):
@@ -270,8 +310,8 @@ class Optimizer:
         if isinstance(learning_rate, Variable):
             return learning_rate.value
         if isinstance(learning_rate, schedules.LearningRateSchedule):
-            return learning_rate(self._iterations.value)
-        value = learning_rate(self._iterations.value) if self._learning_rate_takes_step \
+            return learning_rate(self._update_count())
+        value = learning_rate(self._update_count()) if self._learning_rate_takes_step \
             else learning_rate()
         return ops.convert_to_tensor(value, dtype=floatx())
 
@@ -305,7 +345,7 @@ class Optimizer:
         """The rate one step uses: ``learning_rate`` with Keras 2's `decay`."""
         learning_rate = self.learning_rate
         if self.decay:
-            steps = ops.cast(self._iterations.value, floatx())
+            steps = ops.cast(self._update_count(), floatx())
             learning_rate = ops.divide(learning_rate, ops.add(1.0, ops.multiply(self.decay, steps)))
         return learning_rate
 
@@ -375,15 +415,49 @@ class Optimizer:
         grads = [_as_dtype(g, v.dtype) for g, v in zip(grads, trainable_variables)]
         if self.loss_scale_factor is not None:
             grads = [ops.divide(g, self.loss_scale_factor) for g in grads]
-        grads = self._clip_gradients(grads)
-        learning_rate = self._step_learning_rate()
-        self._apply_weight_decay(trainable_variables, learning_rate)
-        self._backend_update_step(grads, trainable_variables, learning_rate)
+        if self.gradient_accumulation_steps:
+            self._accumulate_then_update(grads, trainable_variables)
+        else:
+            self._update(grads, trainable_variables)
+        if self.use_ema:
+            self._update_moving_averages()
         self._iterations.assign_add(1)
         for variable in trainable_variables:
             constraint = getattr(variable, "constraint", None)
             if constraint is not None:
                 variable.assign(constraint(variable.value))
+
+    def _update(self, grads, trainable_variables):
+        """Clipping, weight decay and the update of one step."""
+        grads = self._clip_gradients(grads)
+        learning_rate = self._step_learning_rate()
+        self._apply_weight_decay(trainable_variables, learning_rate)
+        self._backend_update_step(grads, trainable_variables, learning_rate)
+
+    def _accumulate_then_update(self, grads, trainable_variables):
+        """Gradient accumulation without a branch, so that the same step
+        traces under ``jax.jit`` and ``tf.function``: every step adds its
+        gradients to the accumulators; the update runs on their mean each
+        step too, and its results are kept on the last step of each
+        accumulation only (elsewhere the variables and slots get back their
+        values from before it)."""
+        steps = self.gradient_accumulation_steps
+        is_update = ops.equal(ops.mod(ops.add(self._iterations.value, 1), steps), 0)
+        accumulators = [self._accumulated_gradients[self._get_variable_index(v)]
+                        for v in trainable_variables]
+        sums = [ops.add(g, a.value) for g, a in zip(grads, accumulators)]
+        unchanged = {id(self._iterations), id(self._learning_rate)}
+        unchanged.update(id(v) for v in self._accumulated_gradients)
+        unchanged.update(id(v) for v in self._model_variables_moving_average)
+        guarded = list(trainable_variables) + [v for v in self._variables
+                                               if id(v) not in unchanged]
+        # Copies: an adapter may update its variables' storage in place.
+        before = [ops.copy(v.value) for v in guarded]
+        self._update([ops.divide(s, steps) for s in sums], trainable_variables)
+        for variable, old in zip(guarded, before):
+            variable.assign(ops.where(is_update, variable.value, old))
+        for accumulator, total in zip(accumulators, sums):
+            accumulator.assign(ops.where(is_update, ops.zeros_like(total), total))
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         """Updates each variable: through the adapter's ``fused_optimizer_update``
@@ -563,8 +637,51 @@ class Optimizer:
             return ops.multiply(loss, self.loss_scale_factor)
         return loss
 
+    # ---------------------------------------------------------------- EMA
+    def _update_moving_averages(self):
+        """One EMA step over every trainable variable (Keras 3's order: after
+        the update, before the step count grows); then, every
+        ``ema_overwrite_frequency`` steps, the variables take their averages."""
+        updates = self._update_count()
+        # 0 on the first step: the average starts as the variable itself.
+        momentum = ops.multiply(ops.cast(ops.not_equal(updates, 0), floatx()),
+                                float(self.ema_momentum))
+        overwrite = None
+        if self.ema_overwrite_frequency:
+            overwrite = ops.equal(
+                ops.mod(ops.add(updates, 1), self.ema_overwrite_frequency), 0)
+        for variable, average in zip(self._trainable_variables,
+                                     self._model_variables_moving_average):
+            value = variable.value
+            decay = _as_dtype(momentum, variable.dtype)
+            new_average = ops.add(average.value, ops.multiply(
+                ops.subtract(value, average.value), ops.subtract(1.0, decay)))
+            average.assign(new_average)
+            if overwrite is not None:
+                variable.assign(ops.where(overwrite, new_average, value))
+
+    def _overwrite_model_variables_with_average_value(self, var_list):
+        """Assigns each variable of `var_list` its moving average.
+
+        Raises:
+            ValueError: `var_list` is not as long as the averages kept.
+        """
+        var_list = list(var_list)
+        if len(var_list) != len(self._model_variables_moving_average):
+            raise ValueError(
+                f"The length of model variables ({len(var_list)}) to override does not "
+                "match the length of model variables stored in the optimizer "
+                f"({len(self._model_variables_moving_average)}). Please check if the "
+                "optimizer was called on your model."
+            )
+        for variable, average in zip(var_list, self._model_variables_moving_average):
+            variable.assign(average.value)
+
     def finalize_variable_values(self, var_list):
-        """Called by ``fit`` at the end of training; nothing to do without EMA."""
+        """Called by ``fit`` at the end of training: with `use_ema`, the
+        variables of `var_list` take their moving averages (as in Keras)."""
+        if self.use_ema:
+            self._overwrite_model_variables_with_average_value(var_list)
 
     def get_weights(self):
         """The values of ``variables`` as NumPy arrays (Keras 2)."""

@@ -54,7 +54,7 @@ class Lamb(Optimizer):
             var_list, ["momentum", "velocity"])
 
     def _step_scalars(self, learning_rate):
-        beta_1_power, beta_2_power = step_powers(self._iterations, self.beta_1, self.beta_2)
+        beta_1_power, beta_2_power = step_powers(self._update_count(), self.beta_1, self.beta_2)
         return {"learning_rate": learning_rate,
                 "momentum_correction": ops.subtract(1.0, beta_1_power),
                 "velocity_correction": ops.subtract(1.0, beta_2_power)}

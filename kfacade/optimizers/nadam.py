@@ -58,7 +58,7 @@ class Nadam(Optimizer):
         # Runs once per step (before the variables' updates), so it also
         # advances the running product of the momentum schedule.
         beta_1 = float(self.beta_1)
-        decay_t, beta_2_power = step_powers(self._iterations, 0.96, self.beta_2)
+        decay_t, beta_2_power = step_powers(self._update_count(), 0.96, self.beta_2)
         decay_next = ops.multiply(decay_t, 0.96)  # 0.96 ** (t + 1)
         u_t = ops.multiply(beta_1, ops.subtract(1.0, ops.multiply(0.5, decay_t)))
         u_next = ops.multiply(beta_1, ops.subtract(1.0, ops.multiply(0.5, decay_next)))

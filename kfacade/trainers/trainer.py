@@ -568,12 +568,17 @@ class Trainer:
                 )
             epoch_logs = self._ordered(self._logs_to_float(logs))
             if val_batches is not None and _should_validate(epoch, validation_freq):
-                val_logs = self._evaluate_batches(val_batches, callbacks=None)
+                # The callbacks see the validation as an evaluation (as in
+                # Keras): on_test_begin/end and the test batch hooks.
+                val_logs = self._evaluate_batches(val_batches, callbacks=callbacks)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             training_logs = epoch_logs
             if self.stop_training:
                 break
+        if self.optimizer is not None and self.optimizer.built and epochs > initial_epoch:
+            # With `use_ema`, the variables take their moving averages.
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callbacks.on_train_end(training_logs)
         return self.history
 
