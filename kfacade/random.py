@@ -17,6 +17,7 @@ import numpy as np
 
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
+from kfacade.backend.dtypes import is_float_dtype, standardize_dtype
 from kfacade.backend.state import active_stateless_scope, in_compiled_step_trace
 from kfacade.variables import Variable
 
@@ -184,6 +185,88 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
     u = _B.random_uniform(tuple(shape), 0.0, 1.0, "float32", draw_seed(seed))
     offsets = _B.clip(_B.floor(_B.multiply(u, float(maxval - minval))), 0.0, float(maxval - minval - 1))
     return _B.add(_B.cast(offsets, dtype), _B.convert_to_tensor(minval, dtype))
+
+
+def _sampling_dtype(dtype, function):
+    """The float dtype `function` samples in: `dtype` (floatx when None), with
+    16-bit floats sampled in float32 and cast after (few kernels take them)."""
+    dtype = standardize_dtype(dtype or floatx())
+    if not is_float_dtype(dtype):
+        raise ValueError(f"`keras.random.{function}` only supports floating point dtypes. "
+                         f"Received: dtype={dtype}")
+    return dtype, ("float32" if dtype in ("float16", "bfloat16") else dtype)
+
+
+def _parameter(value, shape, dtype):
+    """A distribution parameter as a `dtype` tensor of exactly `shape`, so the
+    adapter draws each entry from its own value. (A number is broadcast too:
+    one signature per shape keeps JAX from compiling its sampler twice.)"""
+    try:
+        return _B.broadcast_to(_B.convert_to_tensor(value, dtype), shape)
+    except Exception as error:  # each framework words the mismatch its own way
+        raise ValueError(
+            f"A distribution parameter of shape {tuple(_B.shape(_B.convert_to_tensor(value)))} "
+            f"does not broadcast to shape={shape}."
+        ) from error
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Samples of the Gamma distribution with concentration `alpha` and scale 1.
+
+    Args:
+        shape: the output shape.
+        alpha: a positive number, or a tensor broadcastable to `shape`.
+        dtype: a float dtype (floatx when None).
+        seed: None, an int, or a ``SeedGenerator`` (see ``draw_seed``).
+
+    Mean and variance are both `alpha`.
+    """
+    shape = tuple(shape)
+    dtype, sample_dtype = _sampling_dtype(dtype, "gamma")
+    alpha = _parameter(alpha, shape, sample_dtype)
+    return _B.cast(_B.random_gamma(shape, alpha, sample_dtype, draw_seed(seed)), dtype)
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Samples of the Beta(alpha, beta) distribution, in [0, 1].
+
+    Drawn as X / (X + Y) with X ~ Gamma(alpha), Y ~ Gamma(beta): one gamma
+    draw of shape ``(2,) + shape`` (one seed) holds both.
+
+    Args:
+        shape: the output shape.
+        alpha, beta: positive numbers, or tensors broadcastable to `shape`.
+        dtype: a float dtype (floatx when None).
+        seed: None, an int, or a ``SeedGenerator`` (see ``draw_seed``).
+
+    Example:
+        >>> lam = kfacade.random.beta((batch,), 0.2, 0.2, seed=gen)  # MixUp weights
+    """
+    shape = tuple(shape)
+    dtype, sample_dtype = _sampling_dtype(dtype, "beta")
+    both = _B.stack([_parameter(alpha, shape, sample_dtype), _parameter(beta, shape, sample_dtype)])
+    both = _B.random_gamma((2,) + shape, both, sample_dtype, draw_seed(seed))
+    x, y = both[0], both[1]
+    return _B.cast(_B.divide(x, _B.add(x, y)), dtype)
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Samples of the Binomial distribution: successes in `counts` trials of
+    probability `probabilities`, as values of a float `dtype` (floatx when None).
+
+    Args:
+        shape: the output shape.
+        counts: a number or a tensor broadcastable to `shape`.
+        probabilities: a number in [0, 1] or a tensor broadcastable to `shape`.
+        dtype: a float dtype (floatx when None).
+        seed: None, an int, or a ``SeedGenerator`` (see ``draw_seed``).
+    """
+    shape = tuple(shape)
+    dtype, sample_dtype = _sampling_dtype(dtype, "binomial")
+    counts = _parameter(counts, shape, sample_dtype)
+    probabilities = _parameter(probabilities, shape, sample_dtype)
+    values = _B.random_binomial(shape, counts, probabilities, sample_dtype, draw_seed(seed))
+    return _B.cast(values, dtype)
 
 
 def categorical(logits, num_samples, dtype="int32", seed=None):

@@ -18,8 +18,8 @@ from kfacade.layers.preprocessing import (
     RandomTranslation,
     RandomZoom,
     Rescaling,
-    affine_transform,
 )
+from kfacade.ops.image import affine_transform
 
 try:
     from tests.helpers import assert_close

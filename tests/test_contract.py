@@ -157,7 +157,7 @@ def test_contract_families_partition_its_functions():
         f"repeats {sorted({n for n in assigned if assigned.count(n) > 1})}"
     )
     assert list(contract.FAMILIES) == [
-        "variables", "numpy", "nn", "core", "linalg", "random", "device", "distribute", "step"]
+        "variables", "numpy", "nn", "core", "linalg", "fft", "random", "device", "distribute", "step"]
     assert {"scan", "stop_gradient", "cond", "while_loop"} <= set(contract.FAMILIES["core"])
     assert {"svd", "solve", "cholesky"} <= set(contract.FAMILIES["linalg"])
     assert {"conv", "dropout", "relu"} <= set(contract.FAMILIES["nn"])

@@ -16,7 +16,7 @@ from kfacade import ops
 from kfacade.layers import (
     CenterCrop, RandomBrightness, RandomContrast, RandomCrop, Resizing, UpSampling2D,
 )
-from kfacade.layers.preprocessing import resize
+from kfacade.ops.image import resize
 
 try:
     from tests import numpy_reference as ref

@@ -288,6 +288,21 @@ def right_shift(x1, x2):
     return jnp.right_shift(_t(x1), _t(x2))
 
 
+def i0(x):
+    x = _t(x)
+    if x.dtype.itemsize >= 4:
+        return jax.scipy.special.i0(x)
+    return jax.scipy.special.i0(x.astype(jnp.float32)).astype(x.dtype)  # 16-bit: computed in float32
+
+
+def gcd(x1, x2):
+    return jnp.gcd(_t(x1), _t(x2))
+
+
+def nextafter(x1, x2):
+    return jnp.nextafter(_t(x1), _t(x2))
+
+
 def where(condition, x1, x2):
     return jnp.where(_t(condition), _t(x1), _t(x2))
 
@@ -443,6 +458,15 @@ def one_hot(x, num_classes, axis=-1, dtype="float32"):
 def top_k(x, k, sorted=True):
     # lax.top_k always returns the k entries sorted, which `sorted=False` allows.
     return jax.lax.top_k(_t(x), k)
+
+
+def bitcast(x, dtype):
+    x, dtype = _t(x), jax_dtype(dtype)
+    if x.dtype == jnp.bool_:
+        x = x.astype(jnp.uint8)  # bool is not a bitcast type; its bytes are 0 and 1
+    if dtype == jnp.bool_:
+        return jax.lax.bitcast_convert_type(x, jnp.uint8) != 0
+    return jax.lax.bitcast_convert_type(x, dtype)
 
 
 def sort(x, axis=-1):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .variables import convert_to_tensor, jax_dtype
 
-__all__ = ["random_uniform", "random_normal", "set_global_seed"]
+__all__ = ["random_uniform", "random_normal", "random_gamma", "random_binomial", "set_global_seed"]
 
 
 def seed_key(seed):
@@ -46,6 +46,21 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     dtype = _float_dtype(dtype, "random_normal")
     sample = jax.random.normal(seed_key(seed), tuple(shape), dtype)
     return sample * jnp.asarray(stddev, dtype) + jnp.asarray(mean, dtype)
+
+
+def random_gamma(shape, alpha, dtype="float32", seed=None):
+    dtype = _float_dtype(dtype, "random_gamma")
+    return jax.random.gamma(seed_key(seed), jnp.asarray(alpha, dtype), tuple(shape), dtype)
+
+
+def random_binomial(shape, counts, probabilities, dtype="float32", seed=None):
+    dtype = jax_dtype(dtype)
+    # Sampled in a float dtype, then cast: jax.random.binomial makes floats.
+    sample_dtype = dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.float32
+    counts = jnp.asarray(counts, sample_dtype)
+    probabilities = jnp.asarray(probabilities, sample_dtype)
+    values = jax.random.binomial(seed_key(seed), counts, probabilities, tuple(shape), sample_dtype)
+    return values.astype(dtype)
 
 
 def set_global_seed(seed):

@@ -71,6 +71,7 @@ from .numpy import *  # noqa: E402,F401,F403
 from .nn import *  # noqa: E402,F401,F403
 from .core import *  # noqa: E402,F401,F403
 from .linalg import *  # noqa: E402,F401,F403
+from .fft import *  # noqa: E402,F401,F403
 from .random import *  # noqa: E402,F401,F403
 from .device import *  # noqa: E402,F401,F403
 from .step import *  # noqa: E402,F401,F403

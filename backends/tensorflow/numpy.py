@@ -421,6 +421,34 @@ def right_shift(x1, x2):
     return tf.bitwise.right_shift(*_integers(x1, x2, "right_shift"))
 
 
+def i0(x):
+    x = convert_to_tensor(x)
+    if x.dtype in (tf.float32, tf.float64):
+        return tf.math.special.bessel_i0(x)
+    return tf.cast(tf.math.special.bessel_i0(tf.cast(x, tf.float32)), x.dtype)
+
+
+def gcd(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return tf.cast(tf.experimental.numpy.gcd(x1, x2), x1.dtype)
+
+
+def nextafter(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    if x1.dtype in (tf.float32, tf.float64):
+        return tf.math.nextafter(x1, x2)
+    # tf.math.nextafter has no 16-bit kernel: step the bits, read as int16
+    # (sign and magnitude, so +1 moves away from zero for either sign).
+    x1, x2 = tf.broadcast_to(x1, tf.shape(x1 + x2)), tf.broadcast_to(x2, tf.shape(x1 + x2))
+    bits = tf.bitcast(x1, tf.int16)
+    away = tf.equal(tf.greater(x2, x1), tf.greater(x1, tf.zeros_like(x1)))
+    stepped = tf.bitcast(tf.where(away, bits + 1, bits - 1), x1.dtype)
+    tiniest = tf.bitcast(tf.where(x2 > x1, tf.constant(1, tf.int16), tf.constant(-32767, tf.int16)), x1.dtype)
+    result = tf.where(tf.equal(x1, tf.zeros_like(x1)), tiniest, stepped)
+    result = tf.where(tf.equal(x1, x2), x2, result)
+    return tf.where(tf.math.is_nan(x1) | tf.math.is_nan(x2), tf.constant(float("nan"), x1.dtype), result)
+
+
 def where(condition, x1, x2):
     x1, x2 = _pair(x1, x2)
     return tf.where(_bool(condition), x1, x2)
@@ -703,6 +731,15 @@ def top_k(x, k, sorted=True):
     """(values, int32 indices); equal values keep their index order."""
     values, indices = tf.math.top_k(convert_to_tensor(x), k=k, sorted=sorted)
     return values, indices
+
+
+def bitcast(x, dtype):
+    x, dtype = convert_to_tensor(x), tf_dtype(dtype)
+    if x.dtype == tf.bool:
+        x = tf.cast(x, tf.uint8)  # bool is not a bitcast type; its bytes are 0 and 1
+    if dtype == tf.bool:
+        return tf.not_equal(tf.bitcast(x, tf.uint8), tf.constant(0, tf.uint8))
+    return tf.bitcast(x, dtype)
 
 
 def sort(x, axis=-1):

@@ -11,7 +11,7 @@ from kfacade.backend.config import floatx
 
 from .variables import tf_dtype
 
-__all__ = ["random_uniform", "random_normal", "set_global_seed"]
+__all__ = ["random_uniform", "random_normal", "random_gamma", "random_binomial", "set_global_seed"]
 
 
 def stateless_seed(seed):
@@ -42,6 +42,28 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     return tf.random.stateless_normal(
         shape, stateless_seed(seed), mean=mean, stddev=stddev, dtype=tf_dtype(dtype or floatx())
     )
+
+
+def random_gamma(shape, alpha, dtype="float32", seed=None):
+    dtype = tf_dtype(dtype or floatx())
+    if not dtype.is_floating:
+        raise ValueError(f"random_gamma makes floats. Received: dtype={dtype.name!r}")
+    # stateless_gamma has no bfloat16 kernel: sample in float32, then cast.
+    sample_dtype = tf.float32 if dtype == tf.bfloat16 else dtype
+    alpha = tf.cast(alpha, sample_dtype)
+    return tf.cast(tf.random.stateless_gamma(shape, stateless_seed(seed), alpha=alpha, dtype=sample_dtype), dtype)
+
+
+def random_binomial(shape, counts, probabilities, dtype="float32", seed=None):
+    dtype = tf_dtype(dtype or floatx())
+    # The sampler wants counts and probabilities of one float dtype; float32 is exact for counts < 2**24.
+    sample_dtype = tf.float64 if dtype == tf.float64 else tf.float32
+    counts = tf.cast(counts, sample_dtype)
+    probabilities = tf.cast(probabilities, sample_dtype)
+    values = tf.random.stateless_binomial(
+        shape, stateless_seed(seed), counts, probabilities, output_dtype=sample_dtype
+    )
+    return tf.cast(values, dtype)
 
 
 def set_global_seed(seed):

@@ -605,6 +605,21 @@ def right_shift(x1, x2):
     return torch.bitwise_right_shift(*_tensors(x1, x2))
 
 
+def i0(x):
+    x = _t(x)
+    if x.dtype in (torch.float32, torch.float64):
+        return torch.special.i0(x)
+    return torch.special.i0(x.float()).to(x.dtype)  # no 16-bit kernel on every device
+
+
+def gcd(x1, x2):
+    return torch.gcd(*torch.broadcast_tensors(*_tensors(x1, x2)))
+
+
+def nextafter(x1, x2):
+    return torch.nextafter(*_tensors(x1, x2))
+
+
 def where(condition, x1, x2):
     if type(condition) is not Tensor:
         condition = _t(condition)
@@ -961,6 +976,17 @@ def one_hot(x, num_classes, axis=-1, dtype="float32"):
 def top_k(x, k, sorted=True):
     values, indices = torch.topk(_t(x), int(k), dim=-1, largest=True, sorted=sorted)
     return values, indices
+
+
+def bitcast(x, dtype):
+    x, dtype = _t(x).contiguous(), _torch_dtype(dtype)
+    source, target = x.element_size(), torch.empty((), dtype=dtype).element_size()
+    # Tensor.view(dtype) rescales the last axis (NumPy's rule); the contract's rule adds or removes one.
+    if target < source:
+        return x.unsqueeze(-1).view(dtype)
+    if target > source:
+        return x.view(dtype).squeeze(-1)
+    return x.view(dtype)
 
 
 def sort(x, axis=-1):

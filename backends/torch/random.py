@@ -14,7 +14,7 @@ import torch
 from .device import _current
 from .variables import _convert, _torch_dtype
 
-__all__ = ["random_uniform", "random_normal", "set_global_seed"]
+__all__ = ["random_uniform", "random_normal", "random_gamma", "random_binomial", "set_global_seed"]
 
 
 def _generator(seed, device):
@@ -69,6 +69,33 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     mean, stddev = _convert(mean, torch_dtype), _convert(stddev, torch_dtype)
     out = torch.randn(shape, dtype=torch_dtype, device=device, generator=generator)
     return out * stddev + mean
+
+
+def _parameter(value, shape, device):
+    """`value` (a number or a tensor of `shape`) as a float tensor of `shape`
+    in the sampling dtype (float64 for float64 parameters, else float32)."""
+    value = _convert(value, None)
+    dtype = torch.float64 if value.dtype == torch.float64 else torch.float32
+    return value.to(device=device, dtype=dtype).expand(shape).contiguous()
+
+
+def random_gamma(shape, alpha, dtype="float32", seed=None):
+    device = _current[0]
+    torch_dtype = _float_dtype(dtype, "random_gamma")
+    # Sampled in float32 (float64 for float64 output), then cast: torch's
+    # gamma kernel lacks half and bfloat16 on some devices.
+    alpha = _parameter(alpha, tuple(shape), device)
+    alpha = alpha.double() if torch_dtype == torch.float64 else alpha.float()
+    return torch._standard_gamma(alpha, generator=_generator(seed, device)).to(torch_dtype)
+
+
+def random_binomial(shape, counts, probabilities, dtype="float32", seed=None):
+    device = _current[0]
+    torch_dtype = _torch_dtype(dtype)
+    counts = _parameter(counts, tuple(shape), device)
+    probabilities = _parameter(probabilities, tuple(shape), device).to(counts.dtype)
+    values = torch.binomial(counts, probabilities, generator=_generator(seed, device))
+    return values.to(torch_dtype)
 
 
 def set_global_seed(seed):

@@ -33,9 +33,10 @@ Conventions every adapter follows:
   device names are parsed by ``kfacade/backend/device_names.py``.
 - Seeds: kfacade draws every seed (``kfacade.random.draw_seed``) and
   passes the drawn value as ``seed`` to ``random_uniform``,
-  ``random_normal`` and ``dropout``; an adapter never sees a
-  ``SeedGenerator`` or None, and raises ValueError for anything but:
-  a ``(2,)`` uint32 native tensor ``[counter, seed]`` (a value of a
+  ``random_normal``, ``random_gamma``, ``random_binomial`` and
+  ``dropout``; an adapter never sees a ``SeedGenerator`` or None, and
+  raises ValueError for anything but: a ``(2,)`` uint32 native tensor
+  ``[counter, seed]`` (a value of a
   ``SeedGenerator``'s state variable: traced inside a compiled step, so the
   noise changes every step and restoring the variable rewinds the stream),
   or a Python int ``s`` (a constant seed: the same stream as ``[0, s]``,
@@ -58,7 +59,8 @@ The functions are grouped into families, one adapter file each, named in
 shape and index, products), ``nn.py`` (activations, conv and pool, moments,
 dropout), ``core.py`` (``stop_gradient``, ``scan``, scatters and segment
 reductions, ``cond``/``while_loop``, ``vectorized_map``,
-``custom_gradient``), ``linalg.py`` (factorizations and solves), ``random.py``,
+``custom_gradient``), ``linalg.py`` (factorizations and solves), ``fft.py``
+(Fourier transforms of ``(real, imag)`` pairs), ``random.py``,
 ``device.py`` and ``step.py`` (autodiff and compiled steps). Every adapter
 uses the same file names, so adapters compare side by side; each family file
 sets ``__all__ = list(FAMILIES["<family>"])`` and the adapter's
@@ -653,6 +655,11 @@ def erfinv(x):
     """Elementwise inverse of ``erf`` on (-1, 1)."""
 
 
+def i0(x):
+    """Elementwise modified Bessel function of the first kind, order 0, of a
+    float tensor (``numpy.i0``), in `x`'s dtype."""
+
+
 def trunc(x):
     """Elementwise rounding toward zero; integers are returned unchanged.
 
@@ -758,6 +765,17 @@ def left_shift(x1, x2):
 
 def right_shift(x1, x2):
     """Elementwise x1 >> x2 of integers (arithmetic for signed ones)."""
+
+
+def gcd(x1, x2):
+    """Elementwise greatest common divisor (non-negative) of two integer
+    tensors of one dtype (kfacade promotes them); gcd(0, 0) is 0."""
+
+
+def nextafter(x1, x2):
+    """Elementwise next representable value after `x1` toward `x2`, for two
+    float tensors of one dtype (kfacade promotes them): NumPy's ``nextafter``,
+    subnormals included; `x2` where the two are equal, NaN where either is."""
 
 
 def where(condition, x1, x2):
@@ -896,6 +914,16 @@ def one_hot(x, num_classes, axis=-1, dtype="float32"):
 
 def top_k(x, k, sorted=True):
     """(values, indices) of the `k` largest entries along the last axis."""
+
+
+def bitcast(x, dtype):
+    """The bits of `x` reinterpreted as `dtype` (no conversion), with the
+    shape rule of ``tf.bitcast`` and ``lax.bitcast_convert_type``: same
+    item size, same shape; to an item size r times smaller, a trailing axis
+    of length r is added; to one r times larger, the last axis must have
+    length r and is removed. "bool" is a 1-byte type (bytes other than 0 or 1
+    read as bool give True). kfacade's ``view`` builds NumPy's rule on it.
+    """
 
 
 def sort(x, axis=-1):
@@ -1169,6 +1197,45 @@ def svd(x, full_matrices=True, compute_uv=True):
     `s` when not `compute_uv`."""
 
 
+# ------------------------------------------------------------------ fft
+
+_family("fft")
+
+# kfacade has no complex dtypes: a complex tensor is a pair ``(real, imag)``
+# of float tensors of one shape and dtype, as ``keras.ops`` passes it. The
+# transforms run on the last axis (``fft2``/``ifft2``: the last two), follow
+# ``numpy.fft`` with ``norm="backward"`` (no scaling forward, 1/n inverse),
+# keep the input's float dtype (kfacade casts integers to floatx first) and
+# carry gradients. stft, istft and the windows are composites over these.
+
+
+def fft(real, imag):
+    """``(real, imag)`` of the discrete Fourier transform of ``real + i*imag``
+    along the last axis (``numpy.fft.fft``)."""
+
+
+def fft2(real, imag):
+    """``(real, imag)`` of the 2-D discrete Fourier transform over the last two
+    axes (``numpy.fft.fft2``)."""
+
+
+def ifft2(real, imag):
+    """``(real, imag)`` of the inverse 2-D transform over the last two axes,
+    scaled by ``1 / (m * n)`` (``numpy.fft.ifft2``)."""
+
+
+def rfft(x, fft_length=None):
+    """``(real, imag)`` of the transform of real `x` along its last axis, only
+    the ``fft_length // 2 + 1`` non-negative frequencies; `x` is cropped or
+    zero-padded to `fft_length` (None: its length) first (``numpy.fft.rfft``)."""
+
+
+def irfft(real, imag, fft_length=None):
+    """The real signal of length `fft_length` (None: ``2 * (n - 1)``) whose
+    ``rfft`` is ``real + i*imag`` (``n`` bins on the last axis), cropping or
+    zero-padding the bins to ``fft_length // 2 + 1`` (``numpy.fft.irfft``)."""
+
+
 # --------------------------------------------------------------- random
 
 _family("random")
@@ -1180,6 +1247,19 @@ def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     """Normal samples; `seed` as drawn by kfacade ("Seeds" above)."""
+
+
+def random_gamma(shape, alpha, dtype="float32", seed=None):
+    """Gamma(alpha, 1) samples of `shape` (a float `dtype`); `alpha` is a
+    `dtype` tensor of exactly `shape` (kfacade broadcasts it), so one call
+    draws each entry from its own concentration. `seed` as drawn by kfacade
+    ("Seeds" above)."""
+
+
+def random_binomial(shape, counts, probabilities, dtype="float32", seed=None):
+    """Binomial(counts, probabilities) samples of `shape`, as values of the
+    float `dtype`; `counts` and `probabilities` are float tensors of exactly
+    `shape` (kfacade broadcasts them). `seed` as drawn by kfacade ("Seeds" above)."""
 
 
 def set_global_seed(seed):

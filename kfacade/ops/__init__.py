@@ -18,10 +18,16 @@ from kfacade.ops.reductions import *  # noqa: F401,F403
 from kfacade.ops.arrays import *  # noqa: F401,F403
 from kfacade.ops.products import *  # noqa: F401,F403
 from kfacade.ops.linalg import *  # noqa: F401,F403
+from kfacade.ops.fft import *  # noqa: F401,F403
+from kfacade.ops.signal import *  # noqa: F401,F403
 from kfacade.ops.scatter import *  # noqa: F401,F403
 from kfacade.ops.attention import *  # noqa: F401,F403
 from kfacade.ops.adaptive_pooling import *  # noqa: F401,F403
-from kfacade.ops import nn, numpy, core, linalg  # noqa: F401  (linalg: keras.ops.linalg)
+from kfacade.ops.bitcast import *  # noqa: F401,F403
+from kfacade.ops.folding import *  # noqa: F401,F403
+from kfacade.ops.einops import *  # noqa: F401,F403
+from kfacade.ops.ctc import *  # noqa: F401,F403
+from kfacade.ops import nn, numpy, core, linalg, image  # noqa: F401  (linalg: keras.ops.linalg)
 
 from kfacade.engine import keras_tensor as _keras_tensor  # noqa: E402
 

@@ -8,8 +8,10 @@ import math
 
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.dtypes import (
+    INT_TYPES,
     dtype_range,
     is_float_dtype,
+    result_type,
     standardize_dtype,
     true_divide_result_type,
 )
@@ -20,6 +22,7 @@ __all__ = [
     "exp2", "rsqrt", "cbrt", "deg2rad", "rad2deg", "fabs", "hypot", "heaviside", "signbit", "sinc",
     "isneginf", "isposinf", "logaddexp", "logaddexp2", "logical_xor", "divide_no_nan",
     "nan_to_num", "isclose", "allclose", "fmod", "ldexp", "fmax", "fmin", "saturate_cast",
+    "gcd", "lcm", "nextafter", "i0",
 ]
 
 
@@ -261,3 +264,45 @@ def saturate_cast(x, dtype):
         # outside the target's range: take the one just inside instead.
         lowest, highest = _toward_zero_in(lowest, source), _toward_zero_in(highest, source)
     return _B.cast(_B.clip(x, lowest, highest), dtype)
+
+
+def _integer_pair(x1, x2, name):
+    """Both operands as tensors of their common integer dtype (Python ints weak)."""
+    kinds = [_operand(x) for x in (x1, x2)]
+    if any(type(kind) is not int and kind not in INT_TYPES for kind in kinds):
+        raise TypeError(f"Arguments to {name} must be integers. Received: "
+                        f"{[k if isinstance(k, str) else type(k).__name__ for k in kinds]}")
+    dtype = result_type(*kinds)
+    return _B.convert_to_tensor(x1, dtype), _B.convert_to_tensor(x2, dtype)
+
+
+@symbolic_or
+def gcd(x1, x2):
+    """The elementwise greatest common divisor of two integer tensors
+    (non-negative; gcd(0, 0) = 0), as ``numpy.gcd``."""
+    return _B.gcd(*_integer_pair(x1, x2, "gcd"))
+
+
+@symbolic_or
+def lcm(x1, x2):
+    """The elementwise least common multiple of two integer tensors
+    (non-negative; 0 where either is 0), as ``numpy.lcm``: |x1 // gcd * x2|."""
+    x1, x2 = _integer_pair(x1, x2, "lcm")
+    divisor = _B.gcd(x1, x2)
+    safe = _B.where(_B.equal(divisor, 0), _B.ones((), _B.dtype(divisor)), divisor)
+    return _B.abs(_B.multiply(_B.floor_divide(x1, safe), x2))
+
+
+@symbolic_or
+def nextafter(x1, x2):
+    """The next float after `x1` toward `x2`, elementwise (``numpy.nextafter``):
+    integers compute in floatx; mixed float dtypes in their common one."""
+    return _B.nextafter(*_floating_pair(x1, x2))
+
+
+@symbolic_or
+def i0(x):
+    """The modified Bessel function of the first kind, order 0, elementwise
+    (``numpy.i0``); integer input computes in floatx. An adapter primitive:
+    a Chebyshev composite costs about 100 kernels per call."""
+    return _B.i0(_floating(x))

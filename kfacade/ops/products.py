@@ -1,13 +1,15 @@
 """Products, distances and integrals of ``keras.ops`` composed of the
 adapter's primitives: ``outer``, ``inner``, ``vdot``, ``kron``, ``cross``,
-``cdist``, ``corrcoef``, ``trapezoid``, ``in_top_k``. NumPy's semantics.
+``cdist``, ``corrcoef``, ``trapezoid``, ``in_top_k``, ``correlate``. NumPy's semantics.
 """
 from kfacade.backend.active import adapter as _B
+from kfacade.backend.dtypes import true_divide_result_type
 from kfacade.ops._composite import floating as _floating, slice_axis as _slice_axis, tensor as _tensor
 from kfacade.ops.dispatch import symbolic_or
 
 __all__ = [
     "outer", "inner", "vdot", "kron", "cross", "cdist", "corrcoef", "trapezoid", "in_top_k",
+    "correlate",
 ]
 
 
@@ -150,3 +152,40 @@ def in_top_k(targets, predictions, k):
     target_score = _B.take_along_axis(predictions, _B.reshape(targets, (-1, 1)), axis=1)
     higher = _B.sum(_B.cast(_B.greater(predictions, target_score), "int32"), axis=1)
     return _B.less(higher, k)
+
+
+def _correlate_window(mode, m, n):
+    """(offset, length) of `mode`'s output inside the full correlation of
+    lengths `m` and `n` (NumPy swaps the inputs when `v` is the longer one)."""
+    if mode == "full":
+        return 0, m + n - 1
+    if mode == "valid":
+        return min(m, n) - 1, max(m, n) - min(m, n) + 1
+    return ((n - 1) // 2 if m >= n else m // 2), max(m, n)
+
+
+@symbolic_or
+def correlate(x1, x2, mode="valid"):
+    """The cross-correlation of two 1-D sequences, ``numpy.correlate``:
+    ``c[k] = sum_n x1[n + k] * x2[n]`` over the lags `mode` keeps ("valid":
+    full overlaps only, "same": max(len) centred values, "full": every lag).
+
+    One ``conv`` over `x1` zero-padded by len(x2) - 1 on each side gives every
+    lag; `mode` then slices. Integers compute in floatx.
+
+    Raises:
+        ValueError: `mode` is not one of them, or an input is not 1-D.
+    """
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"Invalid mode: {mode!r}. Mode must be one of: 'full', 'same', 'valid'.")
+    x1, x2 = _tensor(x1), _tensor(x2)
+    if len(_B.shape(x1)) != 1 or len(_B.shape(x2)) != 1:
+        raise ValueError(f"correlate() only supports 1-dimensional inputs. Received: "
+                         f"x1.shape={tuple(_B.shape(x1))}, x2.shape={tuple(_B.shape(x2))}")
+    dtype = true_divide_result_type(_B.dtype(x1), _B.dtype(x2))
+    compute = "float32" if dtype in ("float16", "bfloat16") else dtype
+    m, n = _B.shape(x1)[0], _B.shape(x2)[0]
+    signal = _B.pad(_B.cast(x1, compute), ((n - 1, n - 1),))
+    lags = _B.conv(_B.reshape(signal, (1, m + 2 * n - 2, 1)), _B.reshape(_B.cast(x2, compute), (n, 1, 1)))
+    offset, length = _correlate_window(mode, m, n)
+    return _B.cast(_B.slice(_B.reshape(lags, (m + n - 1,)), (offset,), (length,)), dtype)

@@ -2,12 +2,10 @@
 (active only in training), Rescaling; feature encodings (CategoryEncoding,
 Normalization, Discretization); the host-side string and vocabulary layers
 (Hashing, StringLookup, IntegerLookup, TextVectorization: see ``host_layer``)."""
-from kfacade.layers.preprocessing.affine_transform import affine_transform
 from kfacade.layers.preprocessing.category_encoding import CategoryEncoding
 from kfacade.layers.preprocessing.center_crop import CenterCrop
 from kfacade.layers.preprocessing.discretization import Discretization
 from kfacade.layers.preprocessing.hashing import Hashing
-from kfacade.layers.preprocessing.image_resize import resize
 from kfacade.layers.preprocessing.normalization import Normalization
 from kfacade.layers.preprocessing.random_color import RandomBrightness, RandomContrast
 from kfacade.layers.preprocessing.random_crop import RandomCrop
@@ -25,5 +23,4 @@ __all__ = [
     "Normalization", "StringLookup", "TextVectorization", "RandomBrightness", "RandomContrast",
     "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Rescaling",
     "Resizing",
-    "affine_transform", "resize",
 ]

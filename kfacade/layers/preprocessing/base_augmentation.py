@@ -11,12 +11,12 @@ from kfacade import ops
 from kfacade.backend.config import standardize_data_format
 from kfacade.backend.dtypes import standardize_dtype
 from kfacade.layers.layer import Layer
-from kfacade.layers.preprocessing.affine_transform import (
-    FILL_MODES,
-    INTERPOLATIONS,
-    affine_transform,
-)
+from kfacade.ops.image import affine_transform
+from kfacade.ops.image.sampling import INTERPOLATIONS
 from kfacade.random import SeedGenerator
+
+#: The fill modes of Keras 3's augmentation layers (the op also takes "mirror").
+FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 
 
 class BaseImageAugmentation(Layer):

@@ -2,9 +2,8 @@
 from kfacade import ops
 from kfacade.backend.config import standardize_data_format
 from kfacade.layers.layer import Layer
-from kfacade.layers.preprocessing.image_resize import (
-    aspect_crop_box, checked_image_axes, crop, image_axes, resize,
-)
+from kfacade.ops.image._common import checked_image_axes, image_axes
+from kfacade.ops.image.resizing import aspect_crop_box, crop, resize
 from kfacade.layers.preprocessing.resizing import spatial_output_shape
 
 

@@ -4,7 +4,8 @@ from kfacade import random
 from kfacade.backend.config import standardize_data_format
 from kfacade.layers.layer import Layer
 from kfacade.layers.preprocessing.center_crop import smart_resize
-from kfacade.layers.preprocessing.image_resize import checked_image_axes, crop
+from kfacade.ops.image._common import checked_image_axes
+from kfacade.ops.image.resizing import crop
 from kfacade.layers.preprocessing.resizing import spatial_output_shape
 from kfacade.random import SeedGenerator
 

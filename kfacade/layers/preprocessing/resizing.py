@@ -3,7 +3,7 @@ from kfacade import ops
 from kfacade.backend.config import standardize_data_format
 from kfacade.backend.dtypes import is_float_dtype, standardize_dtype
 from kfacade.layers.layer import Layer
-from kfacade.layers.preprocessing.image_resize import cast_like_input, check_resize_options, resize
+from kfacade.ops.image.resizing import cast_like_input, check_resize_options, resize
 
 
 def spatial_output_shape(input_shape, height, width, data_format):
@@ -31,7 +31,7 @@ class Resizing(Layer):
         interpolation: "bilinear" (default), "nearest", "bicubic", "area",
             "lanczos3" or "lanczos5" (TensorFlow's ``tf.image.resize``
             definitions, half-pixel centres; see
-            ``kfacade.layers.preprocessing.image_resize``).
+            ``kfacade.ops.image._resize_weights``).
         crop_to_aspect_ratio: first take the largest centred crop with the
             target's aspect ratio, so the image is not distorted.
         pad_to_aspect_ratio: first pad evenly with `fill_value` to the

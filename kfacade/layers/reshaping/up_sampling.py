@@ -4,7 +4,7 @@ from kfacade.backend.config import standardize_data_format
 from kfacade.engine.input_spec import InputSpec
 from kfacade.layers.convolutional import conv_utils
 from kfacade.layers.layer import Layer
-from kfacade.layers.preprocessing.image_resize import RESIZE_INTERPOLATIONS, resize_axis
+from kfacade.ops.image.resizing import RESIZE_INTERPOLATIONS, resize_axis
 
 
 def _upsample_nearest(inputs, axes, size):
@@ -16,7 +16,7 @@ def _upsample_nearest(inputs, axes, size):
 
 
 def _upsample_interpolated(inputs, axes, size, interpolation):
-    """Each axis resized by its factor with `interpolation` (``image_resize``'s definitions)."""
+    """Each axis resized by its factor with `interpolation` (``kfacade.ops.image._resize_weights``)."""
     for axis, factor in zip(axes, size):
         if factor != 1:
             inputs = resize_axis(inputs, axis, ops.shape(inputs)[axis] * factor, interpolation)
@@ -83,7 +83,7 @@ class UpSampling2D(_BaseUpSampling):
         data_format: "channels_last" (default) or "channels_first".
         interpolation: "nearest" (repeat each pixel), "bilinear",
             "bicubic", "area", "lanczos3" or "lanczos5" (as ``tf.image.resize``,
-            half-pixel centres; see ``kfacade.layers.preprocessing.image_resize``).
+            half-pixel centres; see ``kfacade.ops.image._resize_weights``).
 
     Example:
         >>> UpSampling2D(2, interpolation="bilinear")(np.ones((1, 3, 3, 1))).shape  # (1, 6, 6, 1)
