@@ -27,6 +27,7 @@ from kfacade.losses.losses import (
     BinaryFocalCrossentropy, CategoricalFocalCrossentropy, Dice, Tversky,
     binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky,
     CategoricalGeneralizedCrossEntropy, categorical_generalized_cross_entropy,
+    CTC, Circle, ctc, circle,
     binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge,
     huber, kl_divergence, kld, kullback_leibler_divergence, log_cosh, logcosh, mae, mape,
     mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
@@ -40,13 +41,14 @@ _CLASSES = (
     MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
     SparseCategoricalCrossentropy, SquaredHinge, BinaryFocalCrossentropy,
     CategoricalFocalCrossentropy, Dice, Tversky, CategoricalGeneralizedCrossEntropy,
+    CTC, Circle,
 )
 _FUNCTIONS = (
     binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge,
     huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
     mean_squared_error, mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
     squared_hinge, binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky,
-    categorical_generalized_cross_entropy,
+    categorical_generalized_cross_entropy, ctc, circle,
 )
 
 #: Every name ``get`` and ``deserialize`` know: functions, aliases, classes.

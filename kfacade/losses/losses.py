@@ -10,7 +10,8 @@ import warnings
 from kfacade import ops
 from kfacade.backend.config import epsilon
 from kfacade.engine import object_registry
-from kfacade.engine.masks import get_keras_mask
+from kfacade.backend.dtypes import dtype_range
+from kfacade.engine.masks import get_keras_mask, set_keras_mask
 from kfacade.losses.loss import Loss, squeeze_or_expand_to_same_rank
 
 _LOG_2 = 0.6931471805599453
@@ -359,6 +360,97 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q):
     labels = ops.one_hot(ops.cast(y_true, "int32"), ops.shape(y_pred)[-1], dtype=ops.dtype(y_pred))
     p = ops.sum(ops.multiply(y_pred, labels), axis=-1)
     return ops.divide(ops.subtract(1.0, ops.power(p, q)), q)
+
+
+def ctc(y_true, y_pred):
+    """The CTC loss of each sample (``ops.ctc_loss`` with blank 0).
+
+    Args:
+        y_true: (batch_size, max_length) integer labels; 0 is the blank and
+            pads the labels: each label's length is its count of nonzero entries.
+        y_pred: (batch_size, max_length, num_classes) logits (not softmax-normalised);
+            every time step is used.
+
+    Returns:
+        (batch_size,) negative log-likelihoods.
+    """
+    if len(ops.shape(y_true)) != 2:
+        raise ValueError(
+            "Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` "
+            f"in integer format. Received: y_true.shape={ops.shape(y_true)}")
+    if len(ops.shape(y_pred)) != 3:
+        raise ValueError(
+            "Logits `y_pred` are expected to be a tensor of shape "
+            f"`(batch_size, max_length, num_classes)`. Received: y_pred.shape={ops.shape(y_pred)}")
+    batch, time_steps = ops.shape(y_pred)[:2]
+    label_length = ops.sum(ops.cast(ops.not_equal(y_true, 0), "int32"), axis=-1)
+    output_length = ops.full((batch,), time_steps, dtype="int32")
+    return ops.ctc_loss(y_true, y_pred, label_length, output_length, mask_index=0)
+
+
+def _circle_masked(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True,
+                   gamma=80, margin=0.4):
+    """(circle losses, mask of the positive ones): the mean runs over the
+    samples with a positive loss, as Keras's mask on the losses does."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+    reference = y_pred if ref_embeddings is None else ops.convert_to_tensor(ref_embeddings,
+                                                                            dtype=ops.dtype(y_pred))
+    ref_labels = labels if ref_labels is None else ops.reshape(ops.cast(ref_labels, "int32"), (-1,))
+    # Similarity s = 1 - cosine distance, the distance clipped at 0 (s <= 1).
+    similarity = ops.subtract(1.0, ops.maximum(
+        ops.subtract(1.0, ops.matmul(y_pred, ops.transpose(reference))), 0.0))
+    positive = ops.equal(ops.expand_dims(labels, 1), ops.expand_dims(ref_labels, 0))
+    negative = ops.logical_not(positive)
+    if remove_diagonal:
+        not_self = ops.logical_not(ops.eye(ops.shape(labels)[0], ops.shape(ref_labels)[0],
+                                           dtype="bool"))
+        positive = ops.logical_and(positive, not_self)
+    # Sun et al. (2020): alpha_p = [1 + m - s]_+, delta_p = 1 - m;
+    # alpha_n = [s + m]_+, delta_n = m; logits gamma * alpha * (s - delta).
+    alpha_p = ops.maximum(ops.subtract(1.0 + margin, similarity), 0.0)
+    alpha_n = ops.maximum(ops.add(similarity, margin), 0.0)
+    logit_p = ops.multiply(-gamma, ops.multiply(alpha_p, ops.subtract(similarity, 1.0 - margin)))
+    logit_n = ops.multiply(gamma, ops.multiply(alpha_n, ops.subtract(similarity, margin)))
+    # A finite floor for the excluded pairs (Keras: -inf) keeps gradients
+    # finite for a sample with no positive or no negative pair; its loss is
+    # softplus of a huge negative number, 0, as with -inf.
+    floor = ops.convert_to_tensor(dtype_range(ops.dtype(y_pred))[0] / 4, dtype=ops.dtype(y_pred))
+    log_p = ops.logsumexp(ops.where(positive, logit_p, floor), axis=1)
+    log_n = ops.logsumexp(ops.where(negative, logit_n, floor), axis=1)
+    losses = ops.softplus(ops.add(log_p, log_n))
+    return losses, ops.greater(losses, 0.0)
+
+
+def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80,
+           margin=0.4):
+    """The Circle loss (Sun et al., 2020) of each sample's L2-normalised embedding.
+
+    ``softplus(logsumexp_p(-gamma * alpha_p * (s_p - (1 - margin)))
+    + logsumexp_n(gamma * alpha_n * (s_n - margin)))`` over the sample's
+    positive pairs p (same label; itself left out with `remove_diagonal`)
+    and negative pairs n, `s` the cosine similarity, ``alpha_p = [1 +
+    margin - s_p]_+``, ``alpha_n = [s_n + margin]_+``.
+
+    Args:
+        y_true: (batch_size,) integer labels.
+        y_pred: (batch_size, dim) L2-normalised embeddings.
+        ref_labels, ref_embeddings: the reference set compared against
+            (default: `y_true` and `y_pred` themselves).
+        remove_diagonal: whether a sample is left out of its own positives.
+        gamma: the scale. margin: the relaxation margin.
+
+    Returns:
+        (batch_size,) losses; the zero ones carry a mask, which leaves them
+        out of a ``Circle`` loss's mean, as in Keras.
+    """
+    losses, mask = _circle_masked(y_true, y_pred, ref_labels, ref_embeddings, remove_diagonal,
+                                  gamma, margin)
+    set_keras_mask(losses, mask)
+    return losses
+
+
+circle._with_mask = _circle_masked
 
 
 # Keras's short names.
@@ -728,6 +820,50 @@ class CategoricalGeneralizedCrossEntropy(_FunctionLoss):
             raise ValueError("q must be in the interval (0, 1)")
         super().__init__(categorical_generalized_cross_entropy, name=name, reduction=reduction,
                          dtype=dtype, q=q)
+
+
+class CTC(LossFunctionWrapper):
+    """The CTC loss (``ctc``: integer labels padded with the blank 0, logits).
+
+    Args: reduction, name (default "ctc"), dtype (as ``Loss``).
+
+    Example:
+        >>> CTC()(np.array([[1, 2, 0]]), logits)  # logits: (1, time_steps, num_classes)
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(ctc, name=name, reduction=reduction, dtype=dtype)
+
+    def get_config(self):
+        return Loss.get_config(self)
+
+
+class Circle(LossFunctionWrapper):
+    """The Circle loss (``circle``) of integer labels and L2-normalised embeddings:
+    pulls same-label embeddings together and pushes the others apart, each
+    pair weighted by how far it is from its optimum. The mean runs over the
+    samples with a positive loss.
+
+    Args:
+        gamma: the scale (default 80). margin: the relaxation margin (default 0.4).
+        remove_diagonal: whether a sample is left out of its own positives.
+        reduction, name (default "circle"), dtype: as ``Loss``.
+
+    Example:
+        >>> model.compile(optimizer="adam", loss=Circle())  # model ends in UnitNormalization
+    """
+
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True,
+                 reduction="sum_over_batch_size", name="circle", dtype=None):
+        super().__init__(circle, name=name, reduction=reduction, dtype=dtype, gamma=gamma,
+                         margin=margin, remove_diagonal=remove_diagonal)
+        self.gamma = gamma
+        self.margin = margin
+        self.remove_diagonal = remove_diagonal
+
+    def get_config(self):
+        return {**Loss.get_config(self), "gamma": self.gamma, "margin": self.margin,
+                "remove_diagonal": self.remove_diagonal}
 
 
 def _loss_function(name):
