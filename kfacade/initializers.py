@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from kfacade.engine import object_registry
+from kfacade.ops.signal import window_values
 
 _global_rng = [np.random.default_rng()]
 
@@ -253,6 +254,71 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+class STFT(Initializer):
+    """Conv kernels computing one side of a short-time Fourier transform: the
+    `STFTSpectrogram` layer's weights.
+
+    For a kernel of shape `(T, 1, F // 2 + 1)` (`T` the window length, `F` the
+    FFT length), entry `[t, 0, k]` is `cos(-2 pi t k / F)` ("real" side) or
+    `sin(-2 pi t k / F)` ("imag"), times the window divided by its scaling.
+
+    Args:
+        side: "real" or "imag".
+        window: a window name ("hann", "hamming", "blackman", "bartlett",
+            "boxcar"), an array of `T` values, or None (no window).
+        scaling: "density" (divide by the window's L2 norm), "spectrum" (by
+            its L1 norm) or None.
+        periodic: whether a named window is periodic (SciPy's `fftbins`)
+            rather than symmetric.
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            window_values(window, 1)  # raises for an unknown name
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(
+                "Scaling is invalid, it must be `None`, 'density' "
+                f"or 'spectrum'. Received scaling={scaling}")
+        self.side = side
+        self.window = window
+        self.scaling = scaling
+        self.periodic = periodic
+
+    def __call__(self, shape, dtype="float32"):
+        if len(shape) != 3:
+            raise ValueError(
+                "STFT initializer expects a shape (frame_length, input_channels, "
+                f"fft_length // 2 + 1). Received: shape={shape}")
+        frame_length, _, bins = shape
+        fft_length = (bins - 1) * 2
+        time = np.arange(frame_length, dtype=np.float64).reshape(frame_length, 1, 1)
+        freq = np.arange(bins, dtype=np.float64).reshape(1, 1, bins) / max(fft_length, 1)
+        angle = -2.0 * np.pi * time * freq
+        kernel = np.cos(angle) if self.side == "real" else np.sin(angle)
+        if self.window is not None:
+            win = self.window
+            if isinstance(win, str):
+                win = window_values(win, frame_length, self.periodic)
+            win = np.asarray(win, dtype=np.float64)
+            if win.ndim != 1 or win.shape[-1] != frame_length:
+                raise ValueError(
+                    "The shape of `window` must be equal to [frame_length]."
+                    f"Received: window shape={win.shape}")
+            scale = 1.0
+            if self.scaling == "density":
+                scale = np.sqrt(np.sum(np.square(win)))
+            elif self.scaling == "spectrum":
+                scale = np.sum(np.abs(win))
+            kernel = kernel * win.reshape(frame_length, 1, 1) / scale
+        return self._cast(np.broadcast_to(kernel, tuple(shape)), dtype)
+
+    def get_config(self):
+        return {"side": self.side, "window": self.window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
 _ALIASES = {
     "zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,
     "uniform": RandomUniform, "random_uniform": RandomUniform,
@@ -261,6 +327,7 @@ _ALIASES = {
     "he_normal": HeNormal, "he_uniform": HeUniform,
     "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform,
     "orthogonal": Orthogonal, "identity": Identity, "variance_scaling": VarianceScaling,
+    "stft": STFT,
 }
 for _cls in list(_ALIASES.values()):
     _ALIASES.setdefault(_cls.__name__, _cls)
@@ -317,3 +384,5 @@ identity, variance_scaling = Identity, VarianceScaling
 # Keras 3's longer names of the same classes.
 IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
 _ALIASES.update({"IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal})
+stft, STFTInitializer = STFT, STFT
+_ALIASES.update({"STFTInitializer": STFT})

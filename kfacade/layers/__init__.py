@@ -56,11 +56,24 @@ from kfacade.layers.rnn import (
 from kfacade.layers.attention import (
     AdditiveAttention, Attention, GroupedQueryAttention, GroupQueryAttention, MultiHeadAttention,
 )
+from kfacade.layers.audio import MelSpectrogram, STFTSpectrogram
 from kfacade.layers.preprocessing import (
     CategoryEncoding, Discretization, Hashing, IntegerLookup, Normalization, StringLookup,
     TextVectorization, CenterCrop, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
     RandomTranslation, RandomZoom, Rescaling, Resizing,
 )
+from kfacade.layers.preprocessing.color_adjust import (
+    AutoContrast, RandomGrayscale, RandomInvert, RandomPosterization, Solarization,
+)
+from kfacade.layers.preprocessing.color_random import (
+    RandomColorDegeneration, RandomColorJitter, RandomHue, RandomSaturation, RandomSharpness,
+)
+from kfacade.layers.preprocessing.equalization import Equalization
+from kfacade.layers.core.spectral_normalization import SpectralNormalization
+from kfacade.layers.preprocessing.hashed_crossing import HashedCrossing
+from kfacade.layers.preprocessing.mix_augmentation import CutMix, MixUp
+from kfacade.layers.preprocessing.pipeline import Pipeline
+from kfacade.layers.preprocessing.random_erasing import RandomErasing
 
 
 def _register_layers(namespace):
