@@ -17,18 +17,23 @@ from kfacade.optimizers.ftrl import Ftrl
 from kfacade.optimizers.lamb import Lamb
 from kfacade.optimizers.lion import Lion
 from kfacade.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from kfacade.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from kfacade.optimizers.muon import Muon
 from kfacade.optimizers.nadam import Nadam
 from kfacade.optimizers.rmsprop import RMSprop
+from kfacade.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from kfacade.optimizers.sgd import SGD
 
 _BY_NAME = {cls.__name__.lower(): cls
             for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam,
-                        Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer)}
+                        Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer, Muon, ScheduleFreeAdamW,
+                        MultiOptimizer)}
 
 _object_registry.register("optimizers", _BY_NAME)
 
 __all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
-           "Nadam", "Adafactor", "Ftrl", "Lamb", "Lion", "get", "serialize", "deserialize", "schedules"]
+           "Nadam", "Adafactor", "Ftrl", "Lamb", "Lion", "Muon", "ScheduleFreeAdamW",
+           "MultiOptimizer", "OptimizerMap", "get", "serialize", "deserialize", "schedules"]
 
 
 def serialize(optimizer):

@@ -616,19 +616,22 @@ class Optimizer:
                 "its variables must have been created). You can build it via "
                 "`optimizer.build(trainable_variables)`."
             )
-        if len(optimizer_variables) != len(self._variables):
+        # `variables`, not `_variables`: a wrapper (MultiOptimizer,
+        # LossScaleOptimizer) lists its sub-optimizers' state there too.
+        state = self.variables
+        if len(optimizer_variables) != len(state):
             raise ValueError(
                 "Argument `optimizer_variables` must be a list of tensors corresponding "
                 f"1:1 to {type(self).__name__}().variables. Received list with length "
-                f"{len(optimizer_variables)}, but expected {len(self._variables)} variables."
+                f"{len(optimizer_variables)}, but expected {len(state)} variables."
             )
         mapping = list(zip(self._trainable_variables, trainable_variables)) + \
-            list(zip(self._variables, optimizer_variables))
+            list(zip(state, optimizer_variables))
         with StatelessScope(mapping) as scope:
             self.apply(grads)
         return (
             [scope.get_current_value(v) for v in self._trainable_variables],
-            [scope.get_current_value(v) for v in self._variables],
+            [scope.get_current_value(v) for v in state],
         )
 
     def scale_loss(self, loss):
@@ -685,7 +688,7 @@ class Optimizer:
 
     def get_weights(self):
         """The values of ``variables`` as NumPy arrays (Keras 2)."""
-        return [v.numpy() for v in self._variables]
+        return [v.numpy() for v in self.variables]
 
     def set_weights(self, weights):
         """Assigns ``variables`` from arrays, in order.
@@ -699,7 +702,7 @@ class Optimizer:
                 "built. Please call `optimizer.build(trainable_variables)` to create the "
                 "optimizer weights before calling `set_weights()`."
             )
-        for variable, weight in zip(self._variables, weights):
+        for variable, weight in zip(self.variables, weights):
             if tuple(variable.shape) != tuple(getattr(weight, "shape", ())):
                 raise ValueError(
                     f"Optimizer variable {variable.path!r} has shape {variable.shape} not "
