@@ -58,6 +58,13 @@ REQUIRED_ARGUMENTS = {
     "RandomZoom": lambda: dict(height_factor=0.1), "RepeatVector": lambda: dict(n=2),
     "Rescaling": lambda: dict(scale=0.5), "Reshape": lambda: dict(target_shape=(2, 2)),
     "Resizing": lambda: dict(height=2, width=2),
+    "RandomColorDegeneration": lambda: dict(factor=0.5), "RandomHue": lambda: dict(factor=0.5),
+    "RandomPosterization": lambda: dict(factor=4), "RandomSaturation": lambda: dict(factor=0.5),
+    "RandomSharpness": lambda: dict(factor=0.5), "HashedCrossing": lambda: dict(num_bins=3),
+    "Pipeline": lambda: dict(layers=[L.Rescaling(0.5)]),
+    "SpectralNormalization": lambda: dict(layer=L.Dense(2)),
+    "MultiOptimizer": lambda: dict(optimizer_map=kfacade.optimizers.OptimizerMap(
+        kfacade.optimizers.SGD(), {"dense/.*": kfacade.optimizers.Adam()})),
     "SeparableConv1D": lambda: dict(filters=2, kernel_size=3),
     "SeparableConv2D": lambda: dict(filters=2, kernel_size=3),
     "SimpleRNN": lambda: dict(units=2), "SimpleRNNCell": lambda: dict(units=2),
