@@ -10,6 +10,8 @@ once per backend shows all three agree:
 - an eager ``scan`` reads the values its step closes over afresh on every
   call (JAX compiles one eager scan per structure and feeds it each call's
   arrays), and on JAX a repeated eager scan compiles nothing more;
+- a ``scan``'s gradient compiles under ``jit_compile=True`` (XLA needs the
+  loop's maximum trip count);
 - ``take`` of rows wraps negative and nested indices as NumPy does, and an
   out-of-range index raises an error naming the axis's size (not on JAX).
 """
@@ -194,3 +196,24 @@ def test_take_rows_with_negative_and_nested_indices_matches_numpy():
                                   np.take(table, indices, axis=0))
     np.testing.assert_array_equal(to_numpy(B.take(B.convert_to_tensor(table), np.array(-2), axis=0)),
                                   np.take(table, -2, axis=0))
+
+
+@pytest.mark.skipif(B.name == "torch", reason="adapter 'torch': its scan is a Python loop, "
+                                              "which torch.compile unrolls: no loop to size")
+def test_a_scans_gradient_compiles_with_jit_compile(rng):
+    """XLA (TensorFlow's jit_compile=True) sizes a loop's gradient stacks from
+    its maximum trip count; the scan's gradient equals the eager one."""
+    xs = rng.standard_normal((5, 3)).astype(F32)
+    w = kfacade.Variable(np.full((3,), 0.5, F32))
+
+    def loss():
+        carry, ys = B.scan(_scaled_running_sum(w.value, 2.0), [B.zeros((3,))],
+                           B.convert_to_tensor(xs))
+        return B.sum(ys) + B.sum(carry[0]), None
+
+    def gradient(_):
+        return {"grad": B.value_and_grad(loss, [w])[1][0]}
+
+    compiled = B.compile_function(gradient, [w], True)
+    np.testing.assert_allclose(to_numpy(compiled(None)["grad"]), to_numpy(gradient(None)["grad"]),
+                               rtol=1e-5)

@@ -113,8 +113,11 @@ def _scan_while(f, init, xs, flat_xs, length, reverse, repack):
         arrays = [a.write(index(i), convert_to_tensor(v, a.dtype)) for a, v in zip(arrays, flat_y)]
         return i + 1, new_carry, arrays
 
+    # `maximum_iterations`: XLA sizes the gradient's per-step stacks from it
+    # (without it, a scan's gradient under jit_compile=True fails to compile).
     _, flat_carry, arrays = tf.while_loop(
-        lambda i, *_: i < length, body, (tf.constant(1), flat_carry, arrays)
+        lambda i, *_: i < length, body, (tf.constant(1), flat_carry, arrays),
+        maximum_iterations=length - 1,  # the first step ran above
     )
     carry = tf.nest.pack_sequence_as(init, flat_carry)
     ys = None if y is None else tf.nest.pack_sequence_as(y, [a.stack() for a in arrays])
