@@ -179,3 +179,41 @@ def test_fit_with_accumulation_equals_fit_with_the_larger_batch():
     small.fit(x, y, batch_size=6, epochs=2, shuffle=False, verbose=0)
     for got, expected in zip(small.get_weights(), big.get_weights()):
         assert_close(got, expected)
+
+
+# ---------------------------------------------- callbacks over a MultiOptimizer
+
+def _multi_model(kernel_optimizer, bias_optimizer):
+    model = _model()
+    optimizer = optimizers.MultiOptimizer(optimizers.OptimizerMap(
+        bias_optimizer, {".*kernel.*": kernel_optimizer}))
+    model.compile(optimizer=optimizer, loss="mse")
+    return model
+
+
+def test_learning_rate_callbacks_set_and_log_each_sub_optimizers_rate():
+    """As Keras: one rate per sub-optimizer, logged as learning_rate_<name>."""
+    x, y = _data()
+    model = _multi_model(optimizers.SGD(0.1, name="kernels"), optimizers.SGD(0.2, name="biases"))
+    history = model.fit(x, y, epochs=2, verbose=0, callbacks=[
+        callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2),
+        # min_delta=inf: no epoch improves, so the rate drops after each one
+        # (after the epoch's logs are written, as in Keras).
+        callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=np.inf)])
+    assert history.history["learning_rate_kernels"] == pytest.approx([0.05, 0.0125])
+    assert history.history["learning_rate_biases"] == pytest.approx([0.1, 0.025])
+
+
+def test_swap_ema_weights_swaps_the_sub_optimizers_that_average():
+    x, y = _data()
+    model = _multi_model(optimizers.SGD(0.05, use_ema=True, ema_momentum=0.7),
+                         optimizers.SGD(0.05))
+    recorder = _Recorder()
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0, validation_data=(x, y),
+              callbacks=[callbacks.SwapEMAWeights(), recorder])
+    kernel_optimizer = model.optimizer.optimizers[1] if model.optimizer.optimizers[1].use_ema \
+        else model.optimizer.optimizers[0]
+    (average,) = kernel_optimizer._model_variables_moving_average
+    # The kernel was validated on its average; the bias, which has none, on itself.
+    assert_close(recorder.test_begins[0][0], average)
+    assert_close(recorder.test_begins[0][1], recorder.after_batch[-1][1])

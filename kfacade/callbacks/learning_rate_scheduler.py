@@ -6,7 +6,7 @@ import numpy as np
 
 from kfacade.callbacks.callback import Callback
 from kfacade.callbacks.logs import to_python_value
-from kfacade.callbacks.monitor import get_learning_rate, optimizer_of
+from kfacade.callbacks.monitor import learning_rate_of, rate_holders
 from kfacade.utils.progbar import _write
 
 
@@ -61,9 +61,23 @@ class LearningRateScheduler(Callback):
         return self.schedule(epoch, lr) if takes_lr else self.schedule(epoch)
 
     def on_epoch_begin(self, epoch, logs=None):
-        optimizer = optimizer_of(self.model, "LearningRateScheduler")
-        lr = get_learning_rate(self.model, "LearningRateScheduler")
-        new_lr = self._call_schedule(epoch, lr)
+        for key, optimizer in rate_holders(self.model, "LearningRateScheduler"):
+            new_lr = self._checked(self._call_schedule(epoch, learning_rate_of(optimizer)))
+            optimizer.learning_rate = new_lr
+            if self.verbose > 0:
+                which = "" if key == "learning_rate" else f"{optimizer.name} "
+                _write(
+                    f"\nEpoch {epoch + 1}: LearningRateScheduler setting {which}learning rate "
+                    f"to {new_lr}.\n"
+                )
+
+    @staticmethod
+    def _checked(new_lr):
+        """`schedule`'s output as a finite Python float.
+
+        Raises:
+            ValueError: not a number, or not finite.
+        """
         if not isinstance(new_lr, numbers.Real) or isinstance(new_lr, bool):
             value = to_python_value(new_lr)
             if not isinstance(value, float):
@@ -76,13 +90,9 @@ class LearningRateScheduler(Callback):
             raise ValueError(
                 f"The output of the `schedule` function should be a finite float. Got: {new_lr}"
             )
-        optimizer.learning_rate = new_lr
-        if self.verbose > 0:
-            _write(
-                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
-                f"{new_lr}.\n"
-            )
+        return new_lr
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["learning_rate"] = get_learning_rate(self.model, "LearningRateScheduler")
+            for key, optimizer in rate_holders(self.model, "LearningRateScheduler"):
+                logs[key] = learning_rate_of(optimizer)

@@ -102,11 +102,21 @@ def optimizer_of(model, owner):
     return optimizer
 
 
-def get_learning_rate(model, owner):
-    """The optimizer's current learning rate as a Python float."""
+def rate_holders(model, owner):
+    """``[(log key, optimizer)]`` of the optimizers whose learning rate a
+    callback sets: the model's optimizer ("learning_rate"), or each of a
+    ``MultiOptimizer``'s ("learning_rate_<name>"), as Keras logs them."""
+    sub_optimizers = getattr(getattr(model, "optimizer", None), "optimizers", None)
+    if sub_optimizers is not None:
+        return [(f"learning_rate_{optimizer.name}", optimizer) for optimizer in sub_optimizers]
+    return [("learning_rate", optimizer_of(model, owner))]
+
+
+def learning_rate_of(optimizer):
+    """`optimizer`'s current learning rate as a Python float."""
     from kfacade import ops
 
-    value = optimizer_of(model, owner).learning_rate
+    value = optimizer.learning_rate
     if isinstance(value, (int, float)):
         return float(value)
     return float(np.asarray(ops.convert_to_numpy(value)))

@@ -6,11 +6,11 @@ import numpy as np
 from kfacade.callbacks.callback import Callback
 from kfacade.callbacks.monitor import (
     check_mode,
-    get_learning_rate,
     initial_best,
     is_improvement,
+    learning_rate_of,
     monitored_value,
-    optimizer_of,
+    rate_holders,
     resolve_mode,
 )
 from kfacade.utils.progbar import _write
@@ -91,7 +91,9 @@ class ReduceLROnPlateau(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
-        logs["learning_rate"] = get_learning_rate(self.model, "ReduceLROnPlateau")
+        holders = rate_holders(self.model, "ReduceLROnPlateau")
+        for key, optimizer in holders:
+            logs[key] = learning_rate_of(optimizer)
         current = monitored_value(logs, self.monitor)
         if current is None:
             warnings.warn(
@@ -109,14 +111,19 @@ class ReduceLROnPlateau(Callback):
         elif not self.in_cooldown():
             self.wait += 1
             if self.wait >= self.patience:
-                old_lr = get_learning_rate(self.model, "ReduceLROnPlateau")
-                if old_lr > np.float32(self.min_lr):
-                    new_lr = max(old_lr * self.factor, self.min_lr)
-                    optimizer_of(self.model, "ReduceLROnPlateau").learning_rate = new_lr
-                    if self.verbose > 0:
-                        _write(
-                            f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
-                            f"to {new_lr}.\n"
-                        )
+                reduced = False
+                for key, optimizer in holders:
+                    old_lr = learning_rate_of(optimizer)
+                    if old_lr > np.float32(self.min_lr):
+                        new_lr = max(old_lr * self.factor, self.min_lr)
+                        optimizer.learning_rate = new_lr
+                        reduced = True
+                        if self.verbose > 0:
+                            which = "" if key == "learning_rate" else f"{optimizer.name} "
+                            _write(
+                                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing {which}"
+                                f"learning rate to {new_lr}.\n"
+                            )
+                if reduced:
                     self.cooldown_counter = self.cooldown
                     self.wait = 0

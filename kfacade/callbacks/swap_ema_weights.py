@@ -36,19 +36,24 @@ class SwapEMAWeights(Callback):
         self.swap_on_epoch = swap_on_epoch
         self._ema_weights_in_model = False
 
-    def _optimizer(self):
+    def _pairs(self):
+        """``(variable, average)`` of every optimizer keeping averages: the
+        model's, its ``LossScaleOptimizer``'s inner one, or those of a
+        ``MultiOptimizer``'s sub-optimizers that have ``use_ema``."""
         optimizer = self.model.optimizer
         optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
-        if not getattr(optimizer, "use_ema", False):
+        candidates = getattr(optimizer, "optimizers", None)
+        if candidates is None:
+            candidates = [optimizer]
+        averaging = [o for o in candidates if getattr(o, "use_ema", False)]
+        if not averaging:
             raise ValueError(
-                "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
-                f"Received: use_ema={getattr(optimizer, 'use_ema', None)}"
+                "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer "
+                "(or, for a MultiOptimizer, on at least one of its optimizers). Received: "
+                f"use_ema={getattr(optimizer, 'use_ema', False)}"
             )
-        return optimizer
-
-    def _pairs(self):
-        optimizer = self._optimizer()
-        return zip(optimizer._trainable_variables, optimizer._model_variables_moving_average)
+        return [pair for o in averaging
+                for pair in zip(o._trainable_variables, o._model_variables_moving_average)]
 
     def _swap(self, into_model):
         """Exchanges weights and averages when the EMA weights are not yet
