@@ -15,20 +15,45 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BACKENDS = [b for b in ("tensorflow", "torch", "jax") if importlib.util.find_spec(b) is not None]
 
 
-def _run(script, backend, out_path):
-    env = dict(os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, os.path.join(HERE, script), out_path], env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, f"{backend} failed:\n{proc.stderr[-3000:]}"
-    with np.load(out_path) as data:
-        return {k: data[k] for k in data.files}
+def _env(backend):
+    return dict(os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2",
+                PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def _run_all(commands):
+    """Runs ``{label: (backend, argv)}`` as concurrent processes (the backends
+    are independent; a CI machine's cores then share them); fails naming
+    each one that failed."""
+    procs = {label: subprocess.Popen([sys.executable, *argv], env=_env(backend),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for label, (backend, argv) in commands.items()}
+    failures = []
+    for label, proc in procs.items():
+        try:
+            _, stderr = proc.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, stderr = proc.communicate()
+        if proc.returncode != 0:
+            failures.append(f"{label} failed:\n{stderr[-3000:]}")
+    assert not failures, "\n".join(failures)
+
+
+def _run_each_backend(script, out_path):
+    """`script` on every backend at once; ``{backend: its saved arrays}``."""
+    paths = {b: out_path.format(backend=b) for b in BACKENDS}
+    _run_all({b: (b, [os.path.join(HERE, script), paths[b]]) for b in BACKENDS})
+    results = {}
+    for backend, path in paths.items():
+        with np.load(path) as data:
+            results[backend] = {k: data[k] for k in data.files}
+    return results
 
 
 @pytest.mark.skipif(len(BACKENDS) < 2, reason="needs at least two backend frameworks installed")
 @pytest.mark.parametrize("script", ["snippets/seed_models.py"])
 def test_same_predictions_on_every_backend(script, tmp_path):
-    results = {b: _run(script, b, str(tmp_path / f"{b}.npz")) for b in BACKENDS}
+    results = _run_each_backend(script, str(tmp_path / "{backend}.npz"))
     reference_backend = BACKENDS[0]
     for backend in BACKENDS[1:]:
         for name, value in results[reference_backend].items():
@@ -44,7 +69,7 @@ def test_training_agrees_across_backends_and_with_numpy(tmp_path):
     sys.path.insert(0, HERE)
     from snippets import numpy_training
 
-    results = {b: _run("snippets/train_conformance.py", b, str(tmp_path / f"t_{b}.npz")) for b in BACKENDS}
+    results = _run_each_backend("snippets/train_conformance.py", str(tmp_path / "t_{backend}.npz"))
     for optimizer in ("sgd", "adam"):
         expected = numpy_training.reference(optimizer)
         for backend, weights in results.items():
@@ -62,20 +87,13 @@ def test_training_agrees_across_backends_and_with_numpy(tmp_path):
 @pytest.mark.skipif(len(BACKENDS) < 2, reason="needs at least two backend frameworks installed")
 def test_files_saved_on_one_backend_load_on_every_other(tmp_path):
     """A model of the main layer families saved as .keras, .h5 and .weights.h5 on
-    each backend loads on every other with the saved predictions (within 1e-6).
-    Each backend saves and loads what earlier ones saved in one process; a last
-    round loads what later ones saved (five processes for three backends)."""
+    each backend loads on every other with the saved predictions (within 1e-6):
+    every backend saves, then every backend loads what the others saved."""
     root = str(tmp_path)
     script = os.path.join(HERE, "snippets", "save_load_cross.py")
-    runs = [(backend, ["--save", "--load", *BACKENDS[:i]] if i else ["--save"])
-            for i, backend in enumerate(BACKENDS)]
-    runs += [(backend, ["--load", *BACKENDS[i + 1:]]) for i, backend in enumerate(BACKENDS[:-1])]
-    for backend, args in runs:
-        env = dict(os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS="1",
-                   TF_CPP_MIN_LOG_LEVEL="2")
-        proc = subprocess.run([sys.executable, script, root, *[a for a in args if a]], env=env,
-                              capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0, f"{backend} {args} failed:\n{proc.stderr[-3000:]}"
+    _run_all({f"{b} --save": (b, [script, root, "--save"]) for b in BACKENDS})
+    _run_all({f"{b} --load": (b, [script, root, "--load", *[o for o in BACKENDS if o != b]])
+              for b in BACKENDS})
     checked = 0
     for loader in BACKENDS:
         for source in BACKENDS:
