@@ -244,3 +244,13 @@ def test_device_parallel_branches_on_two_tensorflow_logical_cpus():
              "tf.config.list_physical_devices('CPU')[0], [tf.config.LogicalDeviceConfiguration()] * 2)\n"
              "def on_cpu0(a):\n    with tf.device('/CPU:0'):\n        return tf.constant(a)")
     _run_child("tensorflow", setup, {})
+
+
+def test_get_device_count_counts_one_kind():
+    """Keras 3's ``distribution.get_device_count``: the default kind's devices
+    (those a distribution spans), or one kind's; a kind absent here is 0."""
+    from kfacade import distribution
+
+    assert distribution.get_device_count() == len(distribution.list_devices())
+    assert distribution.get_device_count("CPU") == len(distribution.list_devices("cpu")) >= 1
+    assert distribution.get_device_count("tpu") == 0

@@ -140,10 +140,10 @@ def list_devices(device_type=None):
     kind = None if device_type is None else str(device_type).lower()
     if kind == "cuda":
         kind = "gpu"
-    if kind not in (None, "cpu", "gpu"):
+    if kind not in (None, "cpu", "gpu", "tpu"):  # torch has no TPUs: "tpu" lists none
         raise ValueError(
             f"Invalid device type. Received: device_type={device_type!r}; expected "
-            f"None, 'cpu' or 'gpu'."
+            f"None, 'cpu', 'gpu' or 'tpu'."
         )
     devices = []
     if kind in (None, "cpu"):

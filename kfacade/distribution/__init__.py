@@ -24,8 +24,8 @@ from kfacade.distribution.process_env import collective_timeout, job_from_enviro
 
 __all__ = [
     "DataParallel", "DeviceMesh", "Distribution", "LayoutMap", "ModelParallel", "TensorLayout",
-    "distribution", "initialize", "is_chief", "list_devices", "num_processes", "process_id",
-    "set_distribution", "barrier",
+    "distribution", "get_device_count", "initialize", "is_chief", "list_devices",
+    "num_processes", "process_id", "set_distribution", "barrier",
 ]
 
 
@@ -106,6 +106,21 @@ def list_devices(device_type=None):
     if device_type is None:
         return list(_B.distribution_devices())
     return list(_B.list_devices(device_type))
+
+
+def get_device_count(device_type=None):
+    """The number of devices of one kind (Keras 3's ``get_device_count``).
+
+    Without `device_type`, the default kind's: the accelerators when there
+    are any, else the CPUs (the devices ``list_devices()`` spans), never a
+    mix of kinds.
+
+    Args:
+        device_type: "cpu", "gpu" or "tpu" (case-insensitive), or None.
+    """
+    if device_type is None:
+        return len(_B.distribution_devices())
+    return len(_B.list_devices(device_type.lower()))
 
 
 # ------------------------------------------------------ meshes and layouts
