@@ -28,6 +28,7 @@ from kfacade import config, saving, tree
 # Keras 3's top-level base classes.
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.operation import Operation
+from kfacade.engine.name_scope import name_scope
 from kfacade.initializers import Initializer
 from kfacade.losses import Loss
 from kfacade.metrics import Metric

@@ -18,6 +18,7 @@ from kfacade.backend.config import floatx
 from kfacade.backend.dtypes import standardize_dtype
 from kfacade.dtype_policies import autocast_in_use
 from kfacade.engine.keras_tensor import KerasTensor
+from kfacade.engine.name_scope import scoped
 from kfacade.backend.state import (  # noqa: F401 (re-exported: their public home)
     StatelessScope,
     VariableBase,
@@ -66,7 +67,7 @@ class Variable(VariableBase):
                  aggregation="none", autocast=True):
         refuse_in_abstract_run("a new Variable")  # it would keep an abstract value
         self.name = name or f"variable_{next(_uid)}"
-        self.path = self.name
+        self.path = scoped(self.name)  # "block/w" inside name_scope("block")
         self.trainable = bool(trainable)
         self.autocast = bool(autocast)
         if aggregation not in _AGGREGATIONS:

@@ -22,6 +22,7 @@ from kfacade.backend.state import local as _thread_state, refuse_in_abstract_run
 from kfacade.engine import call_context, tree
 from kfacade.engine.input_spec import InputSpec, assert_input_compatibility
 from kfacade.engine.keras_tensor import KerasTensor
+from kfacade.engine.name_scope import scoped
 from kfacade.engine.masks import get_keras_mask, set_keras_mask
 from kfacade.engine.operation import Node, Operation, has_symbolic, run_on_dummies
 from kfacade.random import SeedGenerator
@@ -272,7 +273,7 @@ class Layer(Operation):
         autocast = kwargs.get("autocast")
         variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name,
                             autocast=True if autocast is None else bool(autocast))
-        variable.path = f"{self.name}/{name}"
+        variable.path = scoped(f"{self.name}/{name}")  # inside name_scope("b"): "b/dense/kernel"
         variable.regularizer = regularizers.get(kwargs.get("regularizer"))
         variable.constraint = constraints.get(kwargs.get("constraint"))
         (self._trainable_weights if trainable else self._non_trainable_weights).append(variable)
