@@ -17,6 +17,7 @@ from kfacade.callbacks.model_checkpoint import ModelCheckpoint
 from kfacade.callbacks.progbar_logger import ProgbarLogger
 from kfacade.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from kfacade.callbacks.swap_ema_weights import SwapEMAWeights
+from kfacade.callbacks.tensorboard import TensorBoard
 from kfacade.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "SwapEMAWeights",
+    "TensorBoard",
     "TerminateOnNaN",
 ]
