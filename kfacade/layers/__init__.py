@@ -74,6 +74,12 @@ from kfacade.layers.preprocessing.hashed_crossing import HashedCrossing
 from kfacade.layers.preprocessing.mix_augmentation import CutMix, MixUp
 from kfacade.layers.preprocessing.pipeline import Pipeline
 from kfacade.layers.preprocessing.random_erasing import RandomErasing
+from kfacade.layers.preprocessing.random_elastic_transform import RandomElasticTransform
+from kfacade.layers.preprocessing.random_gaussian_blur import RandomGaussianBlur
+from kfacade.layers.preprocessing.random_perspective import RandomPerspective
+from kfacade.layers.preprocessing.random_shear import RandomShear
+from kfacade.layers.preprocessing.rand_augment import RandAugment
+from kfacade.layers.preprocessing.aug_mix import AugMix
 
 
 def _register_layers(namespace):

@@ -8,6 +8,7 @@ layer's ``SeedGenerator``, whose state is part of the layer's
 non-trainable variables, so compiled steps stay pure.
 """
 from kfacade import ops
+from kfacade import random
 from kfacade.backend.config import standardize_data_format
 from kfacade.backend.dtypes import standardize_dtype
 from kfacade.layers.layer import Layer
@@ -95,16 +96,17 @@ class BaseAffineAugmentation(BaseImageAugmentation):
         }
 
 
-def check_factor(factor, name, error_prefix, lower_open=False):
-    """``(lower, upper)`` of a factor given as a number or a pair, each in [-1, 1].
+def check_factor(factor, name, error_prefix, lower_open=False, lower_bound=-1.0):
+    """``(lower, upper)`` of a factor given as a number or a pair, each in
+    ``[lower_bound, 1]`` (a number ``f`` means ``(-|f|, |f|)``).
 
-    With `lower_open` -1 itself is refused (a zoom of -100% is empty).
+    With `lower_open` `lower_bound` itself is refused (a zoom of -100% is empty).
 
     Raises:
         ValueError: `factor` is neither, or out of range; echoes it.
     """
     def check(value):
-        if value > 1.0 or value < -1.0 or (lower_open and value == -1.0):
+        if value > 1.0 or value < lower_bound or (lower_open and value == lower_bound):
             raise ValueError(error_prefix + f"Received: input_number={value}")
 
     if isinstance(factor, (tuple, list)):
@@ -117,6 +119,14 @@ def check_factor(factor, name, error_prefix, lower_open=False):
         check(factor)
         return (-abs(factor), abs(factor))
     raise ValueError(error_prefix + f"Received: {name}={factor}")
+
+
+def random_apply_mask(generator, batch, factor):
+    """A ``(batch,)`` bool mask of the images to change, as Keras 3 draws it:
+    each image draws a probability in ``[factor[0], factor[1]]`` and is
+    changed when a second uniform draw in [0, 1) falls below it."""
+    probability = random.uniform((batch,), factor[0], factor[1], seed=generator)
+    return ops.less(random.uniform((batch,), seed=generator), probability)
 
 
 def listed_factor(factor):

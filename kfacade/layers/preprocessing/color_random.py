@@ -19,10 +19,10 @@ from kfacade.layers.preprocessing.random_color import (
 from kfacade.ops.image.color import hsv_to_rgb, rgb_to_grayscale, rgb_to_hsv
 
 
-def _from_zero(factor, bounds):
+def _from_zero(factor, bounds, name="factor"):
     """A factor as ``(lower, upper)``: a number ``f`` means ``(0, |f|)`` (Keras's
     documentation), a pair is sorted; checked against `bounds`."""
-    pair = _factor_pair(factor, bounds)
+    pair = _factor_pair(factor, bounds, name)
     return pair if pair is not None else (0, abs(factor))
 
 

@@ -4,14 +4,16 @@ from kfacade import random
 from kfacade.layers.preprocessing.base_augmentation import BaseImageAugmentation
 
 
-def _factor_pair(factor, bounds):
+def _factor_pair(factor, bounds, name="factor"):
     """Keras 3's ``_set_factor``: ``(lower, upper)`` from a number or a pair.
+
+    `name` is the argument the message names (Keras echoes it as ``factor=``).
 
     Raises:
         ValueError: not a number or a pair, or outside `bounds`; echoes it.
     """
     error = (
-        "The `factor` argument should be a number (or a list of two numbers) in the range "
+        f"The `{name}` argument should be a number (or a list of two numbers) in the range "
         f"[{bounds[0]}, {bounds[1]}]. Received: factor={factor}"
     )
     if isinstance(factor, (tuple, list)):

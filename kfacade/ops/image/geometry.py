@@ -214,20 +214,31 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
     if len(_B.shape(images)) not in (3, 4):
         raise rank_error("images", _B.shape(images))
     images, restore = to_batched_channels_last(images, data_format)
+    sigma_value = float(sigma)
+    warped = elastic_displace(images, float(alpha), sigma_value, int(6 * sigma_value) | 1,
+                              order, fill_mode, fill_value, seed)
+    return _like_input(restore(warped), dtype)
+
+
+def elastic_displace(images, alpha, sigma, taps, order, fill_mode, fill_value, seed):
+    """The warp of ``elastic_transform`` on batched channels_last float `images`.
+
+    `alpha` and `sigma` may be scalar tensors (drawn inside a compiled step,
+    as ``RandomElasticTransform`` does); `taps`, the blur's width, must be
+    a Python int since it fixes a shape.
+    """
     batch, height, width, _ = _B.shape(images)
     float_dtype = standardize_dtype(_B.dtype(images))
-    sigma_value = float(sigma)
-    taps = int(6 * sigma_value) | 1
-    noise = random.normal((2 * batch, height, width, 1), stddev=sigma_value, dtype=float_dtype,
-                          seed=seed)
-    noise = gaussian_blur(noise, (taps, taps), (sigma_value, sigma_value),
-                          data_format="channels_last")
-    noise = _B.multiply(_B.reshape(noise, (2, batch, height, width)), float(alpha))
+    sigma = _B.cast(_B.convert_to_tensor(sigma), float_dtype)
+    noise = _B.multiply(random.normal((2 * batch, height, width, 1), dtype=float_dtype,
+                                      seed=seed), sigma)
+    noise = gaussian_blur(noise, (taps, taps), (sigma, sigma), data_format="channels_last")
+    noise = _B.multiply(_B.reshape(noise, (2, batch, height, width)),
+                        _B.cast(_B.convert_to_tensor(alpha), float_dtype))
     dx, dy = noise[0], noise[1]
     xs = _B.reshape(_B.arange(0, width, 1, dtype=float_dtype), (1, 1, width))
     ys = _B.reshape(_B.arange(0, height, 1, dtype=float_dtype), (1, height, 1))
-    warped = sample_images(images, _B.add(ys, dy), _B.add(xs, dx), order, fill_mode, fill_value)
-    return _like_input(restore(warped), dtype)
+    return sample_images(images, _B.add(ys, dy), _B.add(xs, dx), order, fill_mode, fill_value)
 
 
 elastic_transform.output_spec = _same_as_images
