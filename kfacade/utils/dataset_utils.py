@@ -396,6 +396,34 @@ def training_or_validation_split(samples, labels, validation_split, subset):
     return samples, labels
 
 
+def split_directory_datasets(directory, paths, labels, validation_split, subset, make, kind,
+                             allowed=""):
+    """`make(paths, labels)` for the `subset` of the files, or `[training, validation]`
+    for `subset="both"`.
+
+    Raises ValueError "No {kind} found in directory ..." (followed by `allowed`,
+    e.g. Keras's " Allowed format(s): ...") when a part is empty.
+    """
+    if subset == "both":
+        parts = [training_or_validation_split(paths, labels, validation_split, name)
+                 for name in ("training", "validation")]
+        for (found, _), name in zip(parts, ("training", "validation")):
+            if not found:
+                raise ValueError(f"No {name} {kind} found in directory {directory}.{allowed}")
+        return [make(*part) for part in parts]
+    paths, labels = training_or_validation_split(paths, labels, validation_split, subset)
+    if not paths:
+        raise ValueError(f"No {kind} found in directory {directory}.{allowed}")
+    return make(paths, labels)
+
+
+def check_binary_class_names(label_mode, class_names):
+    """Raises ValueError when `label_mode="binary"` does not have exactly 2 classes."""
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 '
+                         f"class_names. Received: class_names={class_names}")
+
+
 def encode_labels(labels, label_mode, num_classes):
     """Integer labels as `label_mode` wants them: "int" int32 `(n,)`, "binary" float32
     `(n, 1)`, "categorical" float32 one-hot `(n, num_classes)`."""

@@ -52,24 +52,6 @@ def _dataset(paths, labels, label_mode, num_classes, batch_size, load_one):
     return dataset_utils.ArrayBatches(len(paths), load, batch_size)
 
 
-def _split_datasets(directory, paths, labels, validation_split, subset, make, kind):
-    """One data set, or `[training, validation]` for `subset="both"`."""
-    if subset == "both":
-        train = dataset_utils.training_or_validation_split(paths, labels, validation_split,
-                                                           "training")
-        val = dataset_utils.training_or_validation_split(paths, labels, validation_split,
-                                                         "validation")
-        for (found, _), name in ((train, "training"), (val, "validation")):
-            if not found:
-                raise ValueError(f"No {name} {kind} found in directory {directory}.")
-        return [make(*train), make(*val)]
-    paths, labels = dataset_utils.training_or_validation_split(paths, labels, validation_split,
-                                                               subset)
-    if not paths:
-        raise ValueError(f"No {kind} found in directory {directory}.")
-    return make(paths, labels)
-
-
 def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
                                  class_names=None, color_mode="rgb", batch_size=32,
                                  image_size=(256, 256), shuffle=True, seed=None,
@@ -157,9 +139,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     paths, labels, class_names = dataset_utils.index_directory(
         directory, labels, formats=ALLOWLIST_FORMATS, class_names=class_names,
         shuffle=shuffle, seed=seed, follow_links=follow_links, verbose=verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 '
-                         f"class_names. Received: class_names={class_names}")
+    dataset_utils.check_binary_class_names(label_mode, class_names)
     data_format = standardize_data_format(data_format)
     size = tuple(int(side) for side in image_size)
     resize = (resize_with_crop if crop_to_aspect_ratio
@@ -176,7 +156,8 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         dataset.file_paths = list(split_paths)
         return dataset
 
-    return _split_datasets(directory, paths, labels, validation_split, subset, make, "images")
+    return dataset_utils.split_directory_datasets(directory, paths, labels, validation_split,
+                                                  subset, make, "images")
 
 
 def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
@@ -232,9 +213,7 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
     paths, labels, class_names = dataset_utils.index_directory(
         directory, labels, formats=(".txt",), class_names=class_names, shuffle=shuffle,
         seed=seed, follow_links=follow_links, verbose=verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 '
-                         f"class_names. Received: class_names={class_names}")
+    dataset_utils.check_binary_class_names(label_mode, class_names)
 
     def load_one(path):
         with open(path, encoding="utf-8") as handle:
@@ -255,5 +234,5 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
         dataset.class_names = class_names
         return dataset
 
-    return _split_datasets(directory, paths, labels, validation_split, subset, make,
-                           "text files")
+    return dataset_utils.split_directory_datasets(directory, paths, labels, validation_split,
+                                                  subset, make, "text files")
