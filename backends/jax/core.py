@@ -171,3 +171,16 @@ def custom_gradient(f):
         return outputs, lambda upstream: tuple(grad(upstream))
 
     return with_gradient
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    return jax.jvp(fun, tuple(primals), tuple(tangents), has_aux=has_aux)
+
+
+def nonzero(x):
+    x = _t(x)
+    if _is_traced(x):
+        raise ValueError(
+            "nonzero needs concrete values: its output length depends on them, "
+            "and this call is being traced (jax.jit)")
+    return tuple(i.astype("int32") for i in jnp.nonzero(x))

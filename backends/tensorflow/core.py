@@ -187,3 +187,25 @@ def custom_gradient(f):
     # otherwise ask `grad` for the variables' gradients apart.
     return lambda *args: with_gradient(
         *(tf.convert_to_tensor(a) if isinstance(a, tf.Variable) else a for a in args))
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """``tf.autodiff.ForwardAccumulator`` watching every primal; outputs that
+    do not depend on them get zero tangents."""
+    with tf.autodiff.ForwardAccumulator(tf.nest.flatten(primals), tf.nest.flatten(tangents)) as acc:
+        outputs = fun(*primals)
+    if has_aux:
+        outputs, aux = outputs
+    tangents_out = tf.nest.map_structure(
+        lambda o: acc.jvp(o, unconnected_gradients=tf.UnconnectedGradients.ZERO), outputs)
+    return (outputs, tangents_out, aux) if has_aux else (outputs, tangents_out)
+
+
+def nonzero(x):
+    x = convert_to_tensor(x)
+    if not tf.executing_eagerly():
+        raise ValueError(
+            "nonzero needs concrete values: its output length depends on them, "
+            "and this call is being traced (tf.function)")
+    positions = tf.cast(tf.where(x), tf.int32)  # (count, ndim)
+    return tuple(positions[:, axis] for axis in range(x.shape.rank))

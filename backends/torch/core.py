@@ -189,3 +189,13 @@ def custom_gradient(f):
             return tuple(ctx.grad(upstream))
 
     return lambda *args: WithGradient.apply(*args)
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    return torch.func.jvp(fun, tuple(primals), tuple(tangents), has_aux=has_aux)
+
+
+def nonzero(x):
+    if type(x) is not Tensor:
+        x = _t(x)
+    return tuple(i.to(torch.int32) for i in torch.nonzero(x, as_tuple=True))

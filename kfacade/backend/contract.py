@@ -1145,6 +1145,30 @@ def custom_gradient(f):
     """
 
 
+def jvp(fun, primals, tangents, has_aux=False):
+    """Forward-mode derivative: ``(fun(*primals), J(primals) @ tangents)``.
+
+    `primals` and `tangents` are tuples of one structure (kfacade checks
+    it), of native floating tensors. `fun` returns a tensor or a nest of
+    them; the tangents out have its structure, zeros where an output does not
+    depend on the primals. With `has_aux`, `fun` returns ``(output, aux)``
+    and the result is ``(primals_out, tangents_out, aux)``, `aux` not
+    differentiated (``jax.jvp``, ``torch.func.jvp``,
+    ``tf.autodiff.ForwardAccumulator``).
+    """
+
+
+def nonzero(x):
+    """A tuple of ``x.ndim`` int32 1-D tensors: the indices of the nonzero
+    entries of `x`, in row-major order (``numpy.nonzero``).
+
+    The length depends on the values, so `x` must be concrete: called on a
+    value traced into a graph (``jax.jit``, ``tf.function``) it raises a
+    ValueError whose text contains "nonzero needs concrete values" (kfacade
+    turns it into an error that names its own fix).
+    """
+
+
 # ---------------------------------------------------------------- linalg
 
 _family("linalg")

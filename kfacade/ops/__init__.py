@@ -27,6 +27,8 @@ from kfacade.ops.bitcast import *  # noqa: F401,F403
 from kfacade.ops.folding import *  # noqa: F401,F403
 from kfacade.ops.einops import *  # noqa: F401,F403
 from kfacade.ops.ctc import *  # noqa: F401,F403
+from kfacade.ops.transforms import *  # noqa: F401,F403
+from kfacade.ops.set_ops import *  # noqa: F401,F403
 from kfacade.ops import nn, numpy, core, linalg, image  # noqa: F401  (linalg: keras.ops.linalg)
 
 from kfacade.engine import keras_tensor as _keras_tensor  # noqa: E402
