@@ -16,6 +16,7 @@ from kfacade.callbacks.learning_rate_scheduler import LearningRateScheduler
 from kfacade.callbacks.model_checkpoint import ModelCheckpoint
 from kfacade.callbacks.progbar_logger import ProgbarLogger
 from kfacade.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from kfacade.callbacks.remote_monitor import RemoteMonitor
 from kfacade.callbacks.swap_ema_weights import SwapEMAWeights
 from kfacade.callbacks.tensorboard import TensorBoard
 from kfacade.callbacks.terminate_on_nan import TerminateOnNaN
@@ -32,6 +33,7 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "RemoteMonitor",
     "SwapEMAWeights",
     "TensorBoard",
     "TerminateOnNaN",

@@ -38,7 +38,7 @@ import inspect
 from kfacade.engine import object_registry
 
 __all__ = ["legacy_model_config", "legacy_optimizer_config", "model_from_keras_config", "normalize_layer_config",
-           "training_config_compat"]
+           "object_config_compat", "training_config_compat"]
 
 #: Arguments Keras writes that kfacade has no use for, with the values meaning "not used".
 _DEFAULT_ONLY = {
@@ -371,6 +371,19 @@ def _optimizer(config):
         inner["learning_rate"] = {"class_name": "InverseTimeDecay", "config": {
             "initial_learning_rate": rate, "decay_steps": 1, "decay_rate": decay}}
     return {"class_name": config["class_name"], "config": inner}
+
+
+def object_config_compat(entry, kind=None):
+    """A serialized object other than a layer (``{"class_name", "config"}``) of any Keras
+    era rewritten for kfacade's ``from_config``, as the loaders rewrite the same objects:
+    `kind` "optimizer" as in a training config (``lr``, ``decay``, ...), "loss" likewise
+    (``reduction="auto"``), anything else (initializer, regularizer, constraint, ...) as
+    a nested layer argument. Returns a new dict; class names lose Keras's prefixes."""
+    if kind == "optimizer":
+        return _optimizer(entry)
+    if kind == "loss":
+        return _loss(entry)
+    return _object(kind or "object", entry)
 
 
 def training_config_compat(training_config):

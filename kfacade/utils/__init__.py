@@ -25,6 +25,7 @@ from kfacade.utils.image_utils import array_to_img
 from kfacade.utils.image_utils import img_to_array
 from kfacade.utils.image_utils import load_img
 from kfacade.utils.image_utils import save_img
+from kfacade.utils import legacy  # the Keras 2 serialization namespace (kfacade.utils.legacy)
 from kfacade.utils.io_utils import (disable_interactive_logging, enable_interactive_logging,
                                     is_interactive_logging_enabled)
 from kfacade.utils.model_utils import get_source_inputs, is_keras_tensor
