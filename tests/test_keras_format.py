@@ -316,6 +316,9 @@ for name in sys.argv[2:]:
 
 
 @pytest.mark.slow
+# Real Keras reads the files, whose layout is the same from every kfacade backend (the
+# cross-backend test loads each backend's files on every other): one session suffices.
+@pytest.mark.backend_independent
 @pytest.mark.skipif(importlib.util.find_spec("keras") is None, reason="keras (Keras 3) is not installed")
 def test_real_keras3_loads_kfacade_keras_files(tmp_path):
     """Four models saved here (Sequential, CNN with BatchNormalization, Embedding

@@ -379,6 +379,9 @@ def test_keras2_training_config():
 
 # ---------------------------------------------------------------- writing for real Keras
 @pytest.mark.slow
+# Real Keras reads the file, whose layout is the same from every kfacade backend (the
+# cross-backend test loads each backend's files on every other): one session suffices.
+@pytest.mark.backend_independent
 @pytest.mark.skipif(importlib.util.find_spec("tf_keras") is None, reason="tf_keras is not installed")
 @pytest.mark.skipif(importlib.util.find_spec("keras") is None, reason="keras is not installed")
 def test_real_keras_loads_what_kfacade_saves(tmp_path):

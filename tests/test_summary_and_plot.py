@@ -86,6 +86,7 @@ def _total(lines, label):
     return int(line.split(":")[1].split("(")[0])
 
 
+@pytest.mark.backend_independent  # runs real Keras; parameter counts do not depend on the backend
 @pytest.mark.skipif(importlib.util.find_spec("keras") is None,
                     reason="keras (Keras 3) is not installed: no reference counts")
 def test_summary_counts_equal_keras(keras_counts):
@@ -132,6 +133,7 @@ NAMED_SUMMARIES = textwrap.dedent("""
 """)
 
 
+@pytest.mark.backend_independent  # runs tf_keras; the table's text does not depend on the backend
 @pytest.mark.skipif(importlib.util.find_spec("tf_keras") is None,
                     reason="tf_keras (Keras 2) is not installed: no reference layout")
 def test_summary_text_matches_tf_keras():
