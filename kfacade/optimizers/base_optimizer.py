@@ -381,9 +381,38 @@ class Optimizer:
             ValueError: an unbuilt optimizer without variables, a variable it
                 was not built with, or only None gradients.
         """
+        resolved = self._resolve_apply_arguments(grads, trainable_variables)
+        if resolved is None:
+            return
+        grads, trainable_variables = resolved
+        grads, trainable_variables = _drop_missing_gradients(grads, trainable_variables)
+        grads = [_as_dtype(g, v.dtype) for g, v in zip(grads, trainable_variables)]
+        if self.loss_scale_factor is not None:
+            grads = [ops.divide(g, self.loss_scale_factor) for g in grads]
+        if self.gradient_accumulation_steps:
+            self._accumulate_then_update(grads, trainable_variables)
+        else:
+            self._update(grads, trainable_variables)
+        if self.use_ema:
+            self._update_moving_averages()
+        self._iterations.assign_add(1)
+        for variable in trainable_variables:
+            constraint = getattr(variable, "constraint", None)
+            if constraint is not None:
+                variable.assign(constraint(variable.value))
+
+    def _resolve_apply_arguments(self, grads, trainable_variables):
+        """``apply``'s arguments checked, the optimizer built on first use:
+        ``(grads, variables)`` as lists, or None when there is no gradient.
+
+        Raises:
+            ValueError: an unbuilt optimizer without variables, a gradient
+                list that does not match the built variables, or a variable
+                it was not built with.
+        """
         grads = list(grads)
         if not grads:
-            return
+            return None
         if trainable_variables is None:
             if not self.built:
                 raise ValueError(
@@ -411,21 +440,7 @@ class Optimizer:
                         "built with. When working with a new set of variables, you should "
                         "recreate a new optimizer instance."
                     )
-        grads, trainable_variables = _drop_missing_gradients(grads, trainable_variables)
-        grads = [_as_dtype(g, v.dtype) for g, v in zip(grads, trainable_variables)]
-        if self.loss_scale_factor is not None:
-            grads = [ops.divide(g, self.loss_scale_factor) for g in grads]
-        if self.gradient_accumulation_steps:
-            self._accumulate_then_update(grads, trainable_variables)
-        else:
-            self._update(grads, trainable_variables)
-        if self.use_ema:
-            self._update_moving_averages()
-        self._iterations.assign_add(1)
-        for variable in trainable_variables:
-            constraint = getattr(variable, "constraint", None)
-            if constraint is not None:
-                variable.assign(constraint(variable.value))
+        return grads, trainable_variables
 
     def _update(self, grads, trainable_variables):
         """Clipping, weight decay and the update of one step."""

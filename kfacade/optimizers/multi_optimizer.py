@@ -235,20 +235,10 @@ class MultiOptimizer(Optimizer):
                 count that differs from the variables', or a variable it was
                 not built with.
         """
-        grads = list(grads)
-        if not grads:
+        resolved = self._resolve_apply_arguments(grads, trainable_variables)
+        if resolved is None:
             return
-        if trainable_variables is None:
-            if not self.built:
-                raise ValueError(
-                    "When passing `grads` without `variables`, the optimizer must already "
-                    "be built on a list of variables. Call "
-                    "`optimizer.build(trainable_variables)` first."
-                )
-            trainable_variables = self._trainable_variables
-        trainable_variables = list(trainable_variables)
-        if not self.built:
-            self.build(trainable_variables)
+        grads, trainable_variables = resolved
         if len(grads) != len(self._trainable_variables_indices):
             raise ValueError(
                 "Gradients must match trainable variables one-to-one. Received "
@@ -257,13 +247,7 @@ class MultiOptimizer(Optimizer):
             )
         groups = {id(o): ([], []) for o in self._inner_optimizers}
         for grad, variable in zip(grads, trainable_variables):
-            optimizer = self._variable_to_optimizer.get(id(variable))
-            if optimizer is None:
-                raise ValueError(
-                    f"Unknown variable: {getattr(variable, 'path', variable)!r}. This "
-                    "optimizer can only be called for the variables it was originally "
-                    "built with."
-                )
+            optimizer = self._variable_to_optimizer[id(variable)]  # known: checked above
             groups[id(optimizer)][0].append(grad)
             groups[id(optimizer)][1].append(variable)
         for optimizer in self._inner_optimizers:
