@@ -28,6 +28,8 @@ from kfacade import config, saving, tree
 # Keras 3's top-level base classes.
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.operation import Operation
+from kfacade.engine.function import Function
+from kfacade.backend.symbolic_scope import SymbolicScope
 from kfacade.engine.name_scope import name_scope
 from kfacade.initializers import Initializer
 from kfacade.losses import Loss

@@ -18,6 +18,7 @@ from kfacade.backend.config import (
     set_image_data_format,
 )
 from kfacade.backend.dtypes import standardize_dtype
+from kfacade.backend.symbolic_scope import SymbolicScope, get_symbolic_scope, in_symbolic_scope
 
 
 def device_of(x):

@@ -11,10 +11,13 @@ stand-ins are abstract values where the adapter has the optional
 ``eval_shape`` hook (JAX: a trace, with no XLA compilation per op and
 shape, which is what an eager op costs the first time), else small
 zero-filled tensors; a call that cannot run abstractly (it creates a
-Variable, adds a loss, or reads a value) runs on the zeros instead.
+Variable, adds a loss, or reads a value) runs on the zeros instead. Either
+run happens inside a ``SymbolicScope`` (Keras 3's marker of the symbolic
+stage).
 """
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.state import abstract_run
+from kfacade.backend.symbolic_scope import SymbolicScope
 from kfacade.engine import tree
 from kfacade.engine.call_context import local as _call_state
 from kfacade.engine.keras_tensor import KerasTensor
@@ -89,7 +92,15 @@ def _merged_spec(first, second):
 
 def run_on_dummies(fn, args, kwargs):
     """The KerasTensor outputs of `fn` inferred by running it on stand-ins
-    for the KerasTensors among `args` and `kwargs` (see the module's doc)."""
+    for the KerasTensors among `args` and `kwargs` (see the module's doc).
+
+    `fn` runs inside a ``SymbolicScope``, so that code it calls can tell a
+    shape-inference run from a real one (``in_symbolic_scope()``)."""
+    with SymbolicScope():
+        return _run_on_dummies(fn, args, kwargs)
+
+
+def _run_on_dummies(fn, args, kwargs):
     hook = getattr(_B, "eval_shape", None)
     if hook is not None:
         outputs = _run_abstractly(hook, fn, args, kwargs)

@@ -57,6 +57,18 @@ def flatten(structure):
     return leaves
 
 
+def flatten_with_path(structure):
+    """`[(path, leaf), ...]`: each leaf with the keys and indices that reach it.
+
+    Example:
+
+    >>> flatten_with_path({"b": [1, 2], "a": 3})
+    [(('b', 0), 1), (('b', 1), 2), (('a',), 3)]
+    """
+    paths, leaves, _ = optree.tree_flatten_with_path(structure, **_OPTIONS)
+    return list(zip(paths, leaves))
+
+
 def map_structure(fn, structure):
     """`structure` with `fn` applied to every leaf, containers preserved.
 

@@ -10,9 +10,6 @@ with the variables read directly. Per-class facts (does ``call`` take
 ``__call__`` does a handful of checks and then runs ``call``.
 """
 import inspect
-import re
-import threading
-from collections import defaultdict
 
 from kfacade.backend.active import adapter as _B
 from kfacade.backend.config import floatx
@@ -23,13 +20,12 @@ from kfacade.engine import call_context, tree
 from kfacade.engine.input_spec import InputSpec, assert_input_compatibility
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.name_scope import scoped
+from kfacade.engine.naming import reset_names, to_snake_case, unique_name
 from kfacade.engine.masks import get_keras_mask, set_keras_mask
 from kfacade.engine.operation import Node, Operation, has_symbolic, run_on_dummies
 from kfacade.random import SeedGenerator
 from kfacade.variables import StatelessScope, Variable
 
-_name_counts = defaultdict(int)
-_name_lock = threading.Lock()
 _call_state = call_context.local  # per thread: the enclosing call's flag, the depth
 _learning_phase = call_context._learning_phase
 # Set when any layer records a loss in call(); lets the outermost call skip
@@ -39,26 +35,7 @@ _losses_pending = [False]
 
 def clear_session():
     """Resets the automatic layer-name counters (``keras.backend.clear_session``)."""
-    _name_counts.clear()
-
-
-def to_snake_case(name):
-    """"MyLayer" -> "my_layer", as Keras names layers."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-    return "_private" + name[1:] if name[0] == "_" else name
-
-
-def unique_name(base):
-    """`base` the first time, then `base_1`, `base_2`, ... (Keras 3's rule).
-
-    The counters are shared by all threads, under a lock: a name is unique
-    in the process, whichever thread (a PyDataset worker) made the object.
-    """
-    with _name_lock:
-        count = _name_counts[base]
-        _name_counts[base] += 1
-    return base if count == 0 else f"{base}_{count}"
+    reset_names()
 
 
 _LAYER_KWARGS = {

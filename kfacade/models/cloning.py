@@ -139,21 +139,16 @@ def _clone_functional(model, input_tensors, clone, call_function):
     else:
         new_inputs = [_new_input_like(x) for x in model._inputs]
         new_inputs_struct = tree.pack_sequence_as(model._inputs_struct, new_inputs)
-    values = {id(old): new for old, new in zip(model._inputs, new_inputs)}
-    for node in model._nodes:
+
+    def call_node(node, args, kwargs):  # each layer's clone, on the new tensors
         operation = node.operation
         if isinstance(operation, Layer):
             operation = clone(operation)
-        args, kwargs = tree.map_structure(
-            lambda x: values[id(x)] if type(x) is KerasTensor else x,
-            (tuple(node.call_args), dict(node.call_kwargs)))
-        if call_function is not None and isinstance(operation, Layer):
-            outputs = call_function(operation, *args, **kwargs)
-        else:
-            outputs = operation(*args, **kwargs)
-        for old, new in zip(node.outputs, tree.flatten(outputs)):
-            values[id(old)] = new
-    new_outputs = tree.map_structure(lambda x: values[id(x)], model._outputs_struct)
+            if call_function is not None:
+                return call_function(operation, *args, **kwargs)
+        return operation(*args, **kwargs)
+
+    new_outputs = model._run_through_graph(new_inputs, call_node)
     model_class = type(model) if _functional_constructor(type(model)) else Functional
     return model_class(new_inputs_struct, new_outputs, name=model.name)
 

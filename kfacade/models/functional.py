@@ -1,15 +1,17 @@
 """Functional models: a graph of layer calls from ``Input``s to outputs.
 
-Construction walks back from the outputs through each KerasTensor's
-history and orders the nodes once; an eager call then runs that list of
-nodes with a dict from symbolic tensor to value. Masks travel beside the
-values only when some layer in the graph produces one.
+A functional model is a ``kfacade.Function`` (``kfacade/engine/function.py``)
+that is also a layer: construction orders the graph's nodes once
+(``ordered_nodes``), and an eager call runs that list of nodes with a dict
+from symbolic tensor to value (``Function._run_through_graph``). Masks
+travel beside the values only when some layer in the graph produces one.
 """
 import inspect
 import json
 
 from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
+from kfacade.engine.function import Function
 from kfacade.engine.masks import get_keras_mask
 from kfacade.engine.input_spec import InputSpec
 from kfacade.engine.keras_tensor import KerasTensor
@@ -18,41 +20,6 @@ from kfacade.layers.layer import Layer
 from kfacade.layers.serialization import deserialize_layer, serialize_layer
 from kfacade.models.model import Model, keras1_names
 from kfacade.trainers.trainer import Trainer
-
-
-def _ordered_nodes(inputs, outputs):
-    """Nodes from `inputs` to `outputs` in an order where each follows its parents."""
-    input_ids = {id(x) for x in inputs}
-    order, visited, visiting = [], set(), set()
-
-    def visit(tensor):
-        if id(tensor) in input_ids:
-            return
-        history = tensor._keras_history
-        if history is None:
-            raise ValueError(f"Output tensor {tensor} was not produced by a kfacade layer or op.")
-        operation, node_index, _ = history
-        node = operation._inbound_nodes[node_index]
-        if id(node) in visited:
-            return
-        if id(node) in visiting:
-            raise ValueError("The functional graph has a cycle.")
-        visiting.add(id(node))
-        if isinstance(operation, InputLayer):
-            raise ValueError(
-                f"Graph disconnected: cannot obtain value for tensor {tensor} at layer "
-                f"{operation.name!r}. The following previous layers were accessed without "
-                f"issue: {[n.operation.name for n in order]}. Pass that Input in `inputs`."
-            )
-        for parent_tensor in node.input_tensors:
-            visit(parent_tensor)
-        visiting.discard(id(node))
-        visited.add(id(node))
-        order.append(node)
-
-    for output in outputs:
-        visit(output)
-    return order
 
 
 _FUNCTIONAL_FORMS = {}
@@ -77,8 +44,17 @@ def functional_form(cls):
     return form
 
 
-class Functional(Model):
-    """A model defined by its inputs and outputs (see ``Model``)."""
+class Functional(Function, Model):
+    """A model defined by its inputs and outputs (see ``Model``).
+
+    As in Keras 3, a functional model is a ``kfacade.Function`` (it orders
+    and runs its graph with Function's code) and a ``Model``.
+    """
+
+    _graph_kind = "functional Model"
+    # The layer's shape inference (a run on stand-ins), not Function's:
+    # Layer's symbolic call keeps each output's own dtype and mask that way.
+    compute_output_shape = Layer.compute_output_shape
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         if "input" in kwargs or "output" in kwargs:  # Model(input=..., output=...)
@@ -92,17 +68,7 @@ class Functional(Model):
                 f"inputs={inputs!r}, outputs={outputs!r}.")
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         Trainer.__init__(self)
-        self._inputs_struct = inputs
-        self._outputs_struct = outputs
-        self._inputs = tree.flatten(inputs)
-        self._outputs = tree.flatten(outputs)
-        for x in self._inputs + self._outputs:
-            if not isinstance(x, KerasTensor):
-                raise ValueError(
-                    f"All `inputs` and `outputs` of a functional Model must be symbolic "
-                    f"tensors from kfacade.Input or layers called on them. Received: {x!r}"
-                )
-        self._nodes = _ordered_nodes(self._inputs, self._outputs)
+        self._init_graph(inputs, outputs)
         layers = []
         for x in self._inputs:
             operation = x._keras_history[0] if x._keras_history else None
@@ -352,35 +318,23 @@ class Functional(Model):
         )
 
     def call(self, inputs, training=None, mask=None):
-        values = {}
-        masks = {} if self._uses_masks else None
+        flat_inputs = self._flatten_inputs(inputs)
+        if not self._uses_masks:
+            return self._run_through_graph(flat_inputs)
+        masks = {}
         flat_masks = tree.flatten(mask) if mask is not None else [None] * len(self._inputs)
-        for tensor, value, m in zip(self._inputs, self._flatten_inputs(inputs), flat_masks):
-            values[id(tensor)] = value
-            if masks is not None:
-                masks[id(tensor)] = m
-        for node in self._nodes:
+        for tensor, m in zip(self._inputs, flat_masks):
+            masks[id(tensor)] = m
+
+        def call_node(node, args, kwargs):
             operation = node.operation
-            if node.single_input:
-                arg = node.call_args[0]
-                args, kwargs = (values[id(arg)],), {}
-            else:
-                args, kwargs = tree.map_structure(
-                    lambda x: values[id(x)] if type(x) is KerasTensor else x,
-                    (node.call_args, node.call_kwargs),
-                )
             if node.device is not None:
-                outputs = self._call_placed(operation, node, args, kwargs, masks)
-            elif masks is not None and isinstance(operation, Layer):
-                outputs = self._call_with_masks(operation, node, args, kwargs, masks)
-            else:
-                outputs = operation(*args, **kwargs)
-            if len(node.outputs) == 1 and not isinstance(node.output_structure, (list, tuple, dict)):
-                values[id(node.outputs[0])] = outputs
-            else:
-                for tensor, value in zip(node.outputs, tree.flatten(outputs)):
-                    values[id(tensor)] = value
-        return tree.map_structure(lambda x: values[id(x)], self._outputs_struct)
+                return self._call_placed(operation, node, args, kwargs, masks)
+            if isinstance(operation, Layer):
+                return self._call_with_masks(operation, node, args, kwargs, masks)
+            return operation(*args, **kwargs)
+
+        return self._run_through_graph(flat_inputs, call_node)
 
     def _call_placed(self, operation, node, args, kwargs, masks):
         """A node called under a ``kfacade.device`` scope runs under it again."""
