@@ -31,6 +31,7 @@ from kfacade.engine.operation import Operation
 from kfacade.engine.function import Function
 from kfacade.backend.symbolic_scope import SymbolicScope
 from kfacade.engine.name_scope import name_scope
+from kfacade.engine.remat import RematScope, remat
 from kfacade.initializers import Initializer
 from kfacade.losses import Loss
 from kfacade.metrics import Metric

@@ -177,6 +177,11 @@ def jvp(fun, primals, tangents, has_aux=False):
     return jax.jvp(fun, tuple(primals), tuple(tangents), has_aux=has_aux)
 
 
+def remat(fn):
+    """``jax.checkpoint``: the backward pass recomputes `fn`'s intermediates."""
+    return jax.checkpoint(fn)
+
+
 def nonzero(x):
     x = _t(x)
     if _is_traced(x):

@@ -201,6 +201,16 @@ def jvp(fun, primals, tangents, has_aux=False):
     return (outputs, tangents_out, aux) if has_aux else (outputs, tangents_out)
 
 
+def remat(fn):
+    """``tf.recompute_grad``: the backward pass reruns `fn` under a tape.
+
+    Variables read inside `fn` get their gradients through the `variables`
+    that ``tf.recompute_grad``'s custom gradient is given, in eager and in
+    ``tf.function`` alike.
+    """
+    return tf.recompute_grad(fn)
+
+
 def nonzero(x):
     x = convert_to_tensor(x)
     if not tf.executing_eagerly():

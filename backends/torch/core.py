@@ -1,6 +1,7 @@
 """The contract's ``core`` family on torch tensors: ``stop_gradient``, ``scan``,
 scatters and segment reductions, and control flow."""
 import torch
+import torch.utils.checkpoint
 
 from kfacade.backend.contract import FAMILIES
 from kfacade.backend.dtypes import dtype_range
@@ -193,6 +194,19 @@ def custom_gradient(f):
 
 def jvp(fun, primals, tangents, has_aux=False):
     return torch.func.jvp(fun, tuple(primals), tuple(tangents), has_aux=has_aux)
+
+
+def remat(fn):
+    """``torch.utils.checkpoint.checkpoint`` (non-reentrant) when autograd
+    records; with grad disabled (``no_grad``, inference) `fn` runs directly,
+    as nothing would be saved for a backward pass anyway."""
+
+    def rematerialized(*args):
+        if torch.is_grad_enabled():
+            return torch.utils.checkpoint.checkpoint(fn, *args, use_reentrant=False)
+        return fn(*args)
+
+    return rematerialized
 
 
 def nonzero(x):

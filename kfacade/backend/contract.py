@@ -1158,6 +1158,20 @@ def jvp(fun, primals, tangents, has_aux=False):
     """
 
 
+def remat(fn):
+    """A function computing ``fn(*args)`` whose intermediate activations are
+    recomputed in the backward pass instead of stored (gradient checkpointing).
+
+    kfacade calls the result with positional native tensors only (it binds
+    every other argument into `fn` itself); `fn` returns a tensor or a nest
+    of them and may read kfacade Variables, whose gradients must flow as
+    without remat. Values and gradients equal ``fn``'s; only memory and
+    time differ (``jax.checkpoint``, ``tf.recompute_grad``,
+    ``torch.utils.checkpoint.checkpoint``). Where no gradient can be taken
+    (torch with grad disabled) the adapter may simply call `fn`.
+    """
+
+
 def nonzero(x):
     """A tuple of ``x.ndim`` int32 1-D tensors: the indices of the nonzero
     entries of `x`, in row-major order (``numpy.nonzero``).

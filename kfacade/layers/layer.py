@@ -23,6 +23,7 @@ from kfacade.engine.name_scope import scoped
 from kfacade.engine.naming import reset_names, to_snake_case, unique_name
 from kfacade.engine.masks import get_keras_mask, set_keras_mask
 from kfacade.engine.operation import Node, Operation, has_symbolic, run_on_dummies
+from kfacade.engine import remat as _remat
 from kfacade.random import SeedGenerator
 from kfacade.variables import StatelessScope, Variable
 
@@ -99,6 +100,9 @@ class Layer(Operation):
     #: (input_spec, input shapes) of the last eager call that passed the input
     #: check; the same again skips it.
     _accepted_inputs = None
+    #: The ``RematMode`` of the ``RematScope`` the layer was constructed in
+    #: (None: no scope; then `call` runs with a single check of this).
+    _remat_mode = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -137,6 +141,9 @@ class Layer(Operation):
                 f"Layer names must be strings without '/'. Received: name={self.name!r}"
             )
         self._set_dtype_policy(dtype)
+        remat_mode = _remat.get_current_remat_mode()
+        if remat_mode is not None:  # read at construction, as Keras 3
+            self._remat_mode = remat_mode
         self.autocast = kwargs.get("autocast", True)
         self.trainable = trainable
         self.built = False
@@ -554,7 +561,10 @@ class Layer(Operation):
                     first = tree.map_structure(lambda x: _cast_float(x, compute, mixed), first)
                 args = (first,) + args[1:]
         try:
-            outputs = self.call(*args, **kwargs)
+            if self._remat_mode is None:
+                outputs = self.call(*args, **kwargs)
+            else:
+                outputs = self.rematerialized_call(self.call, *args, **kwargs)(*args, **kwargs)
         except (RuntimeError, ValueError) as error:
             if outer == 0:  # the outermost call names the devices once
                 _raise_if_devices_differ(self, args, kwargs, error)
@@ -570,6 +580,13 @@ class Layer(Operation):
                     _B.divide(self.activity_regularizer(output), _B.shape(output)[0])
                 )
         return outputs
+
+    def rematerialized_call(self, layer_call, *args, **kwargs):
+        """The function to run for ``layer_call(*args, **kwargs)`` under the
+        ``RematScope`` the layer was built in: `layer_call` rematerialized
+        (``kfacade.remat``), with only its activation rematerialized, or
+        unchanged, per the scope's mode (see ``kfacade.RematScope``)."""
+        return _remat.layer_call_for(self, layer_call, args, kwargs)
 
     def _symbolic_call(self, args, kwargs):
         inputs = args[0] if args else kwargs.get("inputs")
