@@ -40,6 +40,12 @@ def inv(x):
     return jnp.linalg.inv(_float(x))
 
 
+def lu_factor(x):
+    # lax's kernel batches over leading axes; its pivots are LAPACK's, 0-based.
+    lu, pivots, _ = jax.lax.linalg.lu(_float(x))
+    return lu, pivots.astype(jnp.int32)
+
+
 def qr(x, mode="reduced"):
     q, r = jnp.linalg.qr(_float(x), mode=mode)
     return q, r

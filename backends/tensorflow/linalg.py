@@ -3,7 +3,8 @@
 Where TF differs from the contract (NumPy's semantics): ``tf.linalg.svd``
 returns ``(s, u, v)`` with `v` not transposed; ``tf.linalg.solve`` neither
 takes a vector right-hand side nor broadcasts batch axes; ``qr`` names its
-mode ``full_matrices``. Integer input computes in floatx.
+mode ``full_matrices``; ``tf.linalg.lu`` returns a row permutation where the
+contract wants LAPACK's row interchanges. Integer input computes in floatx.
 """
 import tensorflow as tf
 
@@ -36,6 +37,11 @@ def eigh(x):
 
 def inv(x):
     return tf.linalg.inv(_float(x))
+
+
+def lu_factor(x):
+    lu, permutation = tf.linalg.lu(_float(x), output_idx_type=tf.int32)
+    return lu, _interchanges(permutation)
 
 
 def qr(x, mode="reduced"):
@@ -85,3 +91,32 @@ def _same_batch(a, b):
     batch = tf.broadcast_dynamic_shape(a_shape[:-2], b_shape[:-2])
     return (tf.broadcast_to(a, tf.concat([batch, a_shape[-2:]], axis=0)),
             tf.broadcast_to(b, tf.concat([batch, b_shape[-2:]], axis=0)))
+
+
+def _interchanges(permutation):
+    """LAPACK's 0-based row interchanges (``pivots``) equal to `permutation`
+    (``(..., M)``: row ``k`` of the permuted matrix is row ``permutation[k]``).
+
+    Replays the swaps: at step ``i`` the row that belongs at ``i`` is found
+    where the swaps so far left it (``rows`` holds each position's row) and
+    swapped up. A ``tf.while_loop`` of elementwise selects, so it runs in
+    graphs, batched, and for an ``M`` known only when run.
+    """
+    size = tf.shape(permutation)[-1]
+    positions = tf.range(size)
+    # Each position's row before any swap, one row of them per matrix.
+    rows = tf.broadcast_to(positions, tf.shape(permutation))
+
+    def step(i, rows, pivots):
+        wanted = permutation[..., i:i + 1]
+        j = tf.argmax(tf.cast(tf.equal(rows, wanted), tf.int32), axis=-1,
+                      output_type=tf.int32)[..., tf.newaxis]
+        at_i, at_j = tf.equal(positions, i), tf.equal(positions, j)
+        rows = tf.where(at_i, wanted, tf.where(at_j, rows[..., i:i + 1], rows))
+        pivots = tf.where(at_i, j, pivots)
+        return i + 1, rows, pivots
+
+    _, _, pivots = tf.while_loop(
+        lambda i, rows, pivots: i < size, step,
+        (tf.constant(0), rows, tf.zeros_like(permutation)))
+    return pivots

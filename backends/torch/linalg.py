@@ -39,6 +39,13 @@ def inv(x):
     return torch.linalg.inv_ex(_float(_t(x)))[0]
 
 
+def lu_factor(x):
+    # `_ex`: a singular matrix is no error (nor a device sync); torch's
+    # pivots are 1-based.
+    lu, pivots, _ = torch.linalg.lu_factor_ex(_float(_t(x)))
+    return lu, (pivots - 1).to(torch.int32)
+
+
 def qr(x, mode="reduced"):
     q, r = torch.linalg.qr(_float(_t(x)), mode=mode)
     return q, r

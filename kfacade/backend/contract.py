@@ -1215,6 +1215,21 @@ def inv(x):
     """The inverse of each square matrix."""
 
 
+def lu_factor(x):
+    """``(lu, pivots)``: the LU factorisation with partial pivoting of each
+    square matrix, as ``scipy.linalg.lu_factor`` (LAPACK's ``getrf``).
+
+    `lu` (``(..., M, M)``, `x`'s float dtype) packs L below the diagonal
+    (its unit diagonal not stored) and U on and above it. `pivots`
+    (``(..., M)``, int32) are 0-based row interchanges: row ``i`` was
+    swapped with row ``pivots[i]``, for ``i = 0, 1, ...`` in turn; torch's
+    are 1-based and TF's kernel returns a permutation instead, which the
+    adapter converts. A singular matrix gives a zero on U's diagonal, not an
+    error, except on TensorFlow, whose CPU kernel raises InvalidArgumentError
+    ("Input is not invertible").
+    """
+
+
 def qr(x, mode="reduced"):
     """``(q, r)`` with ``x = q @ r``; `mode` "reduced" (q is (m, min(m, n)))
     or "complete" (q is (m, m))."""

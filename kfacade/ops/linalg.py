@@ -3,7 +3,7 @@
 
 Matrices are the last two axes of a tensor; leading axes are a batch.
 The factorisations (``cholesky``, ``det``, ``slogdet``, ``eigh``, ``inv``,
-``qr``, ``solve``, ``solve_triangular``, ``svd``) are the adapter's
+``lu_factor``, ``qr``, ``solve``, ``solve_triangular``, ``svd``) are the adapter's
 primitives (the contract's ``linalg`` family); ``norm``, ``logdet``,
 ``cholesky_inverse``, ``pinv``, ``matrix_rank`` and ``lstsq`` are composed of
 them here. Results follow ``numpy.linalg``; integer input computes in
@@ -27,8 +27,8 @@ from kfacade.ops._composite import floating as _floating, tensor as _tensor
 from kfacade.ops.dispatch import make_op, symbolic_or
 
 __all__ = [
-    "cholesky", "cholesky_inverse", "det", "eigh", "inv", "logdet", "lstsq", "matrix_rank",
-    "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
+    "cholesky", "cholesky_inverse", "det", "eigh", "inv", "logdet", "lstsq", "lu_factor",
+    "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
 ]
 
 #: Machine epsilon by float dtype: the default cut-offs of pinv, matrix_rank, lstsq.
@@ -275,6 +275,38 @@ inv = _primitive(
     Example:
         >>> ops.inv([[2.0, 0.0], [0.0, 4.0]])  # [[0.5, 0.], [0., 0.25]]
     """)
+
+lu_factor = _primitive(
+    "lu_factor", _square("lu_factor"), lambda shapes: [shapes[0], shapes[0][:-1]],
+    doc="""The LU factorisation with partial pivoting of each square matrix, as
+    `scipy.linalg.lu_factor`: `x = P @ L @ U`.
+
+    Args:
+        x: tensor of shape `(..., M, M)`.
+
+    Returns:
+        A tuple `(lu, pivots)`: `lu` of shape `(..., M, M)` holds U on and
+        above the diagonal and L (whose diagonal of ones is not stored) below
+        it; `pivots`, int32 of shape `(..., M)`, are LAPACK's 0-based row
+        interchanges, on every backend: row `i` was swapped with row
+        `pivots[i]`, for `i = 0, 1, ..., M - 1` in turn. A singular matrix
+        gives a zero on U's diagonal (TensorFlow's CPU kernel raises instead).
+
+    Example:
+        >>> lu, pivots = ops.lu_factor([[1.0, 2.0], [3.0, 4.0]])
+        >>> # lu = [[3., 4.], [1/3, 2/3]], pivots = [1, 1]
+    """)
+_float_lu_factor_spec = lu_factor.output_spec
+
+
+def _lu_factor_spec(*args, **kwargs):
+    """`lu_factor`'s outputs on KerasTensors: unlike every other factor, the
+    pivots are int32 (Keras's symbolic rule says `x`'s dtype, its kernels int32)."""
+    lu, pivots = _float_lu_factor_spec(*args, **kwargs)
+    return lu, _spec(pivots.shape, "int32")
+
+
+lu_factor.output_spec = _lu_factor_spec
 
 qr = _primitive(
     "qr", _qr_check, _qr_rule,
