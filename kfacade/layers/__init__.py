@@ -69,6 +69,7 @@ from kfacade.layers.preprocessing.color_random import (
     RandomColorDegeneration, RandomColorJitter, RandomHue, RandomSaturation, RandomSharpness,
 )
 from kfacade.layers.preprocessing.equalization import Equalization
+from kfacade.layers.preprocessing.clahe import ContrastLimitedAdaptiveHistogramEqualization
 from kfacade.layers.core.spectral_normalization import SpectralNormalization
 from kfacade.layers.preprocessing.hashed_crossing import HashedCrossing
 from kfacade.layers.preprocessing.mix_augmentation import CutMix, MixUp
