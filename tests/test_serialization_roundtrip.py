@@ -40,6 +40,7 @@ REQUIRED_ARGUMENTS = {
     "ConvLSTM3D": lambda: dict(filters=2, kernel_size=3),
     "DepthwiseConv1D": lambda: dict(kernel_size=3), "DepthwiseConv2D": lambda: dict(kernel_size=3),
     "Discretization": lambda: dict(bin_boundaries=[0.0, 1.0]), "Dot": lambda: dict(axes=1),
+    "FeatureSpace": lambda: dict(features={"a": "float", "b": "string_categorical"}),
     "Dropout": lambda: dict(rate=0.5), "Embedding": lambda: dict(input_dim=10, output_dim=3),
     "GRU": lambda: dict(units=2), "GRUCell": lambda: dict(units=2),
     "GaussianDropout": lambda: dict(rate=0.1), "GaussianNoise": lambda: dict(stddev=0.1),

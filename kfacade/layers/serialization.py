@@ -23,7 +23,7 @@ def serialize_layer(layer):
     registered = object_registry.get_registered_name(cls)
     if cls.__module__.startswith("kfacade.") and object_registry.get(
             "layers", cls.__name__) is cls:
-        module = _MODEL_MODULES.get(cls.__name__, "keras.layers")
+        module = _MODEL_MODULES.get(cls.__name__, cls.__dict__.get("keras_module", "keras.layers"))
         registered = cls.__name__ if cls.__name__ in _MODEL_MODULES else None
         class_name = cls.__name__
     else:

@@ -9,6 +9,7 @@ Example:
     >>> @register_keras_serializable(package="my_package")
     ... def my_loss(y_true, y_pred): ...
 """
+from kfacade.engine import object_registry as _object_registry
 from kfacade.engine.object_registry import (CustomObjectScope, get_custom_objects,
                                             get_registered_name, get_registered_object,
                                             register_keras_serializable)
@@ -18,6 +19,9 @@ from kfacade.saving.saving_api import (WeightsIOMixin, load_model, load_weights,
 from kfacade.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 
 custom_object_scope = CustomObjectScope
+
+# Found by lower floors that save themselves (FeatureSpace.save).
+_object_registry.register("saving", {"save_model": save_model})
 
 __all__ = ["CustomObjectScope", "WeightsIOMixin", "custom_object_scope",
            "deserialize_keras_object", "get_custom_objects", "get_registered_name",

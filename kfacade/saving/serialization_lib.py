@@ -72,7 +72,10 @@ def _public_module(cls):
                 found = object_registry.get("layers", cls.__name__)
             else:
                 found = getattr(namespace, cls.__name__, None)
-            return module if found is cls else None
+            if found is not cls:
+                return None
+            # A layer Keras 3 keeps outside keras.layers names its module (FeatureSpace).
+            return cls.__dict__.get("keras_module", module)
     return None
 
 

@@ -1,5 +1,6 @@
 """`keras.utils`: data sets of batches, label and sequence helpers, image files, file
-downloads, the progress bar, model plots, and the custom-object registry.
+downloads, the progress bar, model plots, the custom-object registry, and
+FeatureSpace (structured data through the preprocessing layers).
 
 The `*_dataset_from_*` functions and `split_dataset` return NumPy data (a
 `PyDataset` of batches) where Keras 3 returns `tf.data.Dataset`s; see
@@ -13,6 +14,7 @@ from kfacade.engine.object_registry import (CustomObjectScope, get_custom_object
                                             get_registered_name, get_registered_object,
                                             register_keras_serializable)
 from kfacade.layers import layer as _layer
+from kfacade.layers.preprocessing.feature_space import FeatureSpace
 from kfacade.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from kfacade.utils.audio_dataset import audio_dataset_from_directory
 from kfacade.utils.config import Config
