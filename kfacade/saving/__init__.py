@@ -13,6 +13,7 @@ from kfacade.engine import object_registry as _object_registry
 from kfacade.engine.object_registry import (CustomObjectScope, get_custom_objects,
                                             get_registered_name, get_registered_object,
                                             register_keras_serializable)
+from kfacade.saving.file_editor import KerasFileEditor
 from kfacade.saving.h5_weights import load_weights_from_h5, save_weights_to_h5
 from kfacade.saving.saving_api import (WeightsIOMixin, load_model, load_weights, save_model,
                                        save_weights)
@@ -23,7 +24,7 @@ custom_object_scope = CustomObjectScope
 # Found by lower floors that save themselves (FeatureSpace.save).
 _object_registry.register("saving", {"save_model": save_model})
 
-__all__ = ["CustomObjectScope", "WeightsIOMixin", "custom_object_scope",
+__all__ = ["CustomObjectScope", "KerasFileEditor", "WeightsIOMixin", "custom_object_scope",
            "deserialize_keras_object", "get_custom_objects", "get_registered_name",
            "get_registered_object", "load_model", "load_weights", "load_weights_from_h5",
            "register_keras_serializable", "save_model", "save_weights", "save_weights_to_h5",

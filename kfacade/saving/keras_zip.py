@@ -197,6 +197,20 @@ def _read_archive(filepath):
     return config, weights
 
 
+def read_metadata(filepath):
+    """The ``metadata.json`` dict of a .keras file (``keras_version``, ``date_saved``),
+    or None where the zip holds none; call it after ``_read_archive`` checked the file."""
+    try:
+        with zipfile.ZipFile(filepath, "r") as archive:
+            if METADATA_FILENAME not in archive.namelist():
+                return None
+            metadata = json.loads(archive.read(METADATA_FILENAME).decode("utf-8"))
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
+        raise ValueError(f"Unable to read {METADATA_FILENAME} of {filepath!r}: the file is "
+                         f"truncated or corrupt ({type(error).__name__}: {error}).") from error
+    return metadata if isinstance(metadata, dict) else None
+
+
 def _open_weights(filepath, weights_bytes):
     h5py = import_h5py()
     try:
@@ -258,4 +272,4 @@ def load_weights_from_zip(model, filepath, skip_mismatch=False):
 
 
 __all__ = ["save_model", "load_model", "load_weights_from_zip", "compile_config",
-           "model_config"]
+           "model_config", "read_metadata"]
