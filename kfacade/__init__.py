@@ -21,6 +21,7 @@ from kfacade.legacy import training as _legacy_training
 from kfacade.trainers.trainer import Trainer as _Trainer
 from kfacade.device import device
 from kfacade import distribution
+from kfacade import distillation
 from kfacade import dtype_policies, mixed_precision
 from kfacade.dtype_policies import DTypePolicy
 from kfacade.dtype_policies import DTypePolicy as FloatDTypePolicy

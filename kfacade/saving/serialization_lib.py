@@ -76,6 +76,11 @@ def _public_module(cls):
                 return None
             # A layer Keras 3 keeps outside keras.layers names its module (FeatureSpace).
             return cls.__dict__.get("keras_module", module)
+    # A class of another Keras 3 namespace (keras.distillation), registered
+    # in the object registry under its module's name.
+    module = cls.__dict__.get("keras_module")
+    if module and object_registry.get(module, cls.__name__) is cls:
+        return module
     return None
 
 
@@ -207,6 +212,12 @@ def _class(config, custom_objects):
             found = object_registry.get_registered_object(name, custom_objects)
             if found is not None:
                 return found
+    module = config.get("module") or ""
+    if module.startswith("kfacade"):
+        module = "keras" + module[len("kfacade"):]
+    found = object_registry.get(module, class_name) if module else None
+    if inspect.isclass(found):  # a class registered under its Keras module (see _public_module)
+        return found
     for namespace in _namespaces_of(config.get("module")):
         found = (object_registry.get("layers", class_name) if namespace is None
                  else getattr(namespace, class_name, None))

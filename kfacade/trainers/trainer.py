@@ -342,7 +342,9 @@ class Trainer:
         x, y, sample_weight = data
         with _B.no_grad():
             y_pred = self(x, training=False)
-            if (self._compile_loss is not None and y is not None) or self._activity_losses():
+            # An overridden compute_loss (a Distiller's) always runs, as in Keras.
+            if (self._compile_loss is not None and y is not None) or self._activity_losses() \
+                    or type(self).compute_loss is not Trainer.compute_loss:
                 loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
                 self._update_loss_trackers(loss, _batch_size(x))
             logs = self.compute_metrics(x, y, y_pred, sample_weight)
