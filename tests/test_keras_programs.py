@@ -76,6 +76,26 @@ def test_dict_inputs_and_targets_match_by_name():
     assert np.isfinite(history.history["loss"][0])
 
 
+def test_a_model_built_on_a_nested_dict_runs_in_its_compiled_steps():
+    """Inputs given as a dict whose keys are not sorted, one of them nested:
+    jax.jit rebuilds dicts in sorted-key order, which must not reorder them."""
+    keras.utils.set_random_seed(3)
+    z, c = keras.Input((3,), name="z"), keras.Input((2,), name="c")
+    model = keras.Model({"z": z, "b": {"c": c}},
+                        keras.layers.Dense(1)(keras.layers.concatenate([z, c])))
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.RandomState(0)
+    x = {"z": rng.rand(8, 3).astype("float32"), "b": {"c": rng.rand(8, 2).astype("float32")}}
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in model.layers[-1].weights)
+    expected = np.concatenate([x["z"], x["b"]["c"]], axis=1) @ kernel + bias
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(x)), expected, rtol=1e-5, atol=1e-6)
+    history = model.fit(x, rng.rand(8, 1).astype("float32"), batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    with pytest.raises(ValueError, match="'b' should be nested"):
+        model.predict({"z": x["z"], "b": x["b"]["c"]}, verbose=0)
+
+
 def test_a_dict_missing_an_input_names_it():
     model = two_input_model()
     with pytest.raises(ValueError, match="aux_input"):

@@ -11,7 +11,7 @@ import json
 
 from kfacade.backend.active import adapter as _B
 from kfacade.engine import tree
-from kfacade.engine.function import Function
+from kfacade.engine.function import Function, _flatten_like
 from kfacade.engine.masks import get_keras_mask
 from kfacade.engine.input_spec import InputSpec
 from kfacade.engine.keras_tensor import KerasTensor
@@ -286,7 +286,14 @@ class Functional(Function, Model):
             missing = [k for k in self._inputs_struct if k not in inputs]
             if missing:
                 raise ValueError(f"Model {self.name!r}: missing inputs {missing}.")
-            return [inputs[k] for k in self._inputs_struct]
+            flat = []
+            for key, reference in self._inputs_struct.items():
+                # A nested entry ({"b": {"c": Input}}) is matched as Function matches it.
+                if not _flatten_like(reference, inputs[key], flat):
+                    raise ValueError(
+                        f"Model {self.name!r}: input {key!r} should be nested as "
+                        f"{reference}. Received: {inputs[key]!r}")
+            return flat
         if isinstance(inputs, dict):
             names = self.input_names
             missing = [n for n in names if n not in inputs]
@@ -304,8 +311,10 @@ class Functional(Function, Model):
         return flat
 
     def __call__(self, *args, **kwargs):
-        if args and isinstance(args[0], dict) and not isinstance(self._inputs_struct, dict):
-            # Matched by input name (Keras), before any check compares by position.
+        if args and isinstance(args[0], dict):
+            # Matched by key or input name (Keras), before any check compares
+            # by position: the dict's own order is not the inputs' (jax.jit
+            # rebuilds dicts with sorted keys).
             args = (self._flatten_inputs(args[0]),) + args[1:]
         if args and isinstance(args[0], (list, tuple, dict)):
             args = (self._convert_nested(args[0]),) + args[1:]
