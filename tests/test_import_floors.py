@@ -43,6 +43,7 @@ MODULE_FLOORS = {
     "kfacade.utils": 6,
     "kfacade.utils.random_seed": 6,  # seeds initializers, kfacade.random and the adapter
     "kfacade.utils.legacy": 6,  # serves the Keras 2 shim kfacade.legacy.serialization
+    "kfacade.utils.bounding_boxes": 6,  # serves kfacade.layers.preprocessing.bounding_boxes
 }
 
 #: Function-local imports allowed to close a circle: ``Model(inputs, outputs)``

@@ -41,6 +41,7 @@ REQUIRED_ARGUMENTS = {
     "DepthwiseConv1D": lambda: dict(kernel_size=3), "DepthwiseConv2D": lambda: dict(kernel_size=3),
     "Discretization": lambda: dict(bin_boundaries=[0.0, 1.0]), "Dot": lambda: dict(axes=1),
     "FeatureSpace": lambda: dict(features={"a": "float", "b": "string_categorical"}),
+    "MaxNumBoundingBoxes": lambda: dict(max_number=2),
     "Distiller": lambda: dict(teacher=kfacade.Sequential([L.Input((3,)), L.Dense(2)]),
                               student=kfacade.Sequential([L.Input((3,)), L.Dense(2)]),
                               distillation_losses=kfacade.distillation.LogitsDistillation()),

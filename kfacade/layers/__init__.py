@@ -73,6 +73,7 @@ from kfacade.layers.preprocessing.clahe import ContrastLimitedAdaptiveHistogramE
 from kfacade.layers.core.spectral_normalization import SpectralNormalization
 from kfacade.layers.preprocessing.hashed_crossing import HashedCrossing
 from kfacade.layers.preprocessing.mix_augmentation import CutMix, MixUp
+from kfacade.layers.preprocessing.max_num_bounding_boxes import MaxNumBoundingBoxes
 from kfacade.layers.preprocessing.pipeline import Pipeline
 from kfacade.layers.preprocessing.random_erasing import RandomErasing
 from kfacade.layers.preprocessing.random_elastic_transform import RandomElasticTransform

@@ -17,6 +17,7 @@ from kfacade.layers import layer as _layer
 from kfacade.layers.preprocessing.feature_space import FeatureSpace
 from kfacade.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from kfacade.utils.audio_dataset import audio_dataset_from_directory
+from kfacade.utils import bounding_boxes  # keras.utils.bounding_boxes
 from kfacade.utils.config import Config
 from kfacade.utils.dataset_utils import (pack_x_y_sample_weight, split_dataset,
                                          unpack_x_y_sample_weight)
