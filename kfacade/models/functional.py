@@ -250,14 +250,7 @@ class Functional(Function, Model):
         return model_class(inputs, outputs, name=config.get("name"))
 
     # ------------------------------------------------------------ graph
-    @property
-    def inputs(self):
-        return list(self._inputs)
-
-    @property
-    def outputs(self):
-        return list(self._outputs)
-
+    # `inputs` and `outputs` are Function's.
     @property
     def input(self):
         return self._inputs_struct

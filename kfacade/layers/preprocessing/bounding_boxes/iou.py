@@ -46,14 +46,7 @@ def compute_iou(boxes1, boxes2, bounding_box_format, use_masking=False, mask_val
         # [[0.1428...]]: overlap 1, union 7
     """
     rank1, rank2 = _checked_rank(boxes1, "boxes1"), _checked_rank(boxes2, "boxes2")
-    if "rel" in bounding_box_format and image_shape is None:
-        raise ValueError(
-            "When using relative bounding box formats (e.g. `rel_yxyx`) "
-            f"the `image_shape` argument must be provided. Received `image_shape`: {image_shape}"
-        )
-    height, width = _image_size(image_shape)
-    boxes1 = convert_format(boxes1, bounding_box_format, "xyxy", height=height, width=width)
-    boxes2 = convert_format(boxes2, bounding_box_format, "xyxy", height=height, width=width)
+    boxes1, boxes2 = _both_as_xyxy(boxes1, boxes2, bounding_box_format, image_shape)
     x1_a, y1_a, x2_a, y2_a = ops.split(boxes1, 4, axis=-1)  # (..., M, 1)
     x1_b, y1_b, x2_b, y2_b = (_as_columns(ops.squeeze(part, -1))
                               for part in ops.split(boxes2, 4, axis=-1))  # (..., 1, N)
@@ -90,14 +83,7 @@ def compute_ciou(boxes1, boxes2, bounding_box_format, image_shape=None):
     Returns:
         The CIoU, `(...)` (the broadcast shape without the last axis), float32.
     """
-    if "rel" in bounding_box_format and image_shape is None:
-        raise ValueError(
-            "When using relative bounding box formats (e.g. `rel_yxyx`) "
-            f"the `image_shape` argument must be provided. Received `image_shape`: {image_shape}"
-        )
-    height, width = _image_size(image_shape)
-    boxes1 = convert_format(boxes1, bounding_box_format, "xyxy", height=height, width=width)
-    boxes2 = convert_format(boxes2, bounding_box_format, "xyxy", height=height, width=width)
+    boxes1, boxes2 = _both_as_xyxy(boxes1, boxes2, bounding_box_format, image_shape)
     x1_a, y1_a, x2_a, y2_a = (ops.squeeze(part, -1) for part in ops.split(boxes1, 4, axis=-1))
     x1_b, y1_b, x2_b, y2_b = (ops.squeeze(part, -1) for part in ops.split(boxes2, 4, axis=-1))
     eps = epsilon()
@@ -117,3 +103,16 @@ def compute_ciou(boxes1, boxes2, bounding_box_format, image_shape=None):
                                 - ops.arctan(width_a / height_a)) ** 2
     alpha = v / (v - iou + (1.0 + eps))
     return iou - (center_distance_squared / diagonal_squared + v * alpha)
+
+
+def _both_as_xyxy(boxes1, boxes2, bounding_box_format, image_shape):
+    """`boxes1` and `boxes2` converted from `bounding_box_format` to "xyxy"
+    (a relative format needs `image_shape`)."""
+    if "rel" in bounding_box_format and image_shape is None:
+        raise ValueError(
+            "When using relative bounding box formats (e.g. `rel_yxyx`) "
+            f"the `image_shape` argument must be provided. Received `image_shape`: {image_shape}"
+        )
+    height, width = _image_size(image_shape)
+    return tuple(convert_format(boxes, bounding_box_format, "xyxy", height=height, width=width)
+                 for boxes in (boxes1, boxes2))
