@@ -26,6 +26,7 @@ from kfacade import dtype_policies, mixed_precision
 from kfacade.dtype_policies import DTypePolicy
 from kfacade.dtype_policies import DTypePolicy as FloatDTypePolicy
 from kfacade import config, saving, tree
+from kfacade import visualization
 # Keras 3's top-level base classes.
 from kfacade.engine.keras_tensor import KerasTensor
 from kfacade.engine.operation import Operation
