@@ -189,3 +189,40 @@ def test_errors():
         distiller.compile()
     with pytest.raises(ValueError, match="metrics must be a list or tuple"):
         distiller.compile(loss="mse", metrics="mae")
+
+
+def test_save_and_load_keras_file_and_json(tmp_path):
+    """A compiled Distiller through ``.keras`` comes back with the teacher's and
+    student's weights, the same predictions, and its compile state: its first
+    loaded step logs the loss the original computes; ``to_json`` round-trips."""
+    rng = np.random.RandomState(3)
+    x = rng.rand(6, 5).astype("float32")
+    y = rng.randint(0, 4, (6,)).astype("int32")
+    teacher, student = _model(8, "teacher"), _model(3, "student")
+    distiller = distillation.Distiller(
+        teacher, student,
+        [distillation.LogitsDistillation(temperature=2.0),
+         distillation.FeatureDistillation(teacher_layer_name="feat", student_layer_name="feat")],
+        distillation_loss_weights=[1.0, 0.5], student_loss_weight=0.3)
+    distiller.compile(optimizer=keras.optimizers.SGD(0.1),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    path = str(tmp_path / "distiller.keras")
+    distiller.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, distillation.Distiller) and not loaded.teacher.trainable
+    assert loaded.distillation_loss_weights == [1.0, 0.5] and loaded.student_loss_weight == 0.3
+    for original, restored in ((teacher, loaded.teacher), (student, loaded.student)):
+        for before, after in zip(original.get_weights(), restored.get_weights()):
+            np.testing.assert_array_equal(before, after)
+    assert_close(loaded.predict(x, verbose=0), distiller.predict(x, verbose=0))
+    expected = distiller.compute_loss(x, y, distiller(x))
+    history = loaded.fit(x, y, batch_size=6, epochs=1, shuffle=False, verbose=0).history
+    assert_close(history["loss"][0], expected, rtol=1e-5)
+    assert isinstance(loaded.optimizer, keras.optimizers.SGD)
+
+    from_json = keras.models.model_from_json(distiller.to_json())
+    assert isinstance(from_json, distillation.Distiller)
+    assert [layer.name for layer in from_json.student.layers] == \
+        [layer.name for layer in student.layers]
+    from_json.set_weights(distiller.get_weights())
+    assert_close(from_json.predict(x, verbose=0), distiller.predict(x, verbose=0))

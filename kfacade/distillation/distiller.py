@@ -7,11 +7,16 @@ and each backend's compiled step (``jax.jit``, ``tf.function``, torch)
 runs it unchanged. The teacher runs inside the step in inference mode;
 frozen, its weights are state the step reads, never gradients it applies.
 """
+import warnings
+
+from kfacade import losses as losses_module
 from kfacade import metrics as metrics_module
 from kfacade import ops, tree
 from kfacade.distillation.distillation_loss import _loss_from_identifier
 from kfacade.models.model import Model
 from kfacade.models.sequential import Sequential
+from kfacade.saving import keras_zip
+from kfacade.saving.h5_model import _serialize_nested
 from kfacade.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 
 _FINAL_OUTPUT = "final_output"
@@ -120,10 +125,33 @@ class Distiller(Model):
             raise ValueError("'loss' cannot be `None`.")
         if metrics is not None and not isinstance(metrics, (list, tuple)):
             raise ValueError(f"metrics must be a list or tuple, got {type(metrics)}")
+        self._student_loss_identifier = loss  # as given, for get_compile_config
         self._student_loss = tree.map_structure(_loss_from_identifier, loss)
         # The trainer's own compiled loss stays empty: ``compute_loss`` below
         # combines the student loss with the distillation losses.
         super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
+
+    def get_compile_config(self):
+        """Keras 3's ``compile_config`` with the student loss as its ``loss``
+        (what ``compile`` takes back), or None when not compiled. Keras 3
+        saves no loss for a Distiller, so a file it writes loads uncompiled."""
+        config = keras_zip.compile_config(self)
+        if config is not None:
+            config["loss"] = _serialize_nested(self._student_loss_identifier,
+                                               losses_module.serialize)
+        return config
+
+    def compile_from_config(self, config):
+        """Compiles as ``get_compile_config`` saved it; a config without a
+        student loss (a Distiller Keras 3 saved) leaves it uncompiled, with a
+        warning, as Keras 3 does."""
+        if config.get("loss") is None:
+            warnings.warn(
+                "`compile()` was not called as part of model loading: the saved compile config "
+                "has no student loss (Keras 3 saves none for a Distiller). Call `compile()` "
+                "manually after loading.", stacklevel=2)
+            return
+        keras_zip.compile_from_config(self, config)
 
     def call(self, inputs, training=None, **kwargs):
         """The student's outputs."""

@@ -18,6 +18,8 @@ What it rewrites:
   or 2 on recurrent layers, which only chose how Keras computed the same result);
 - initializer, regularizer and constraint dicts, Keras 2's (``{"class_name": "GlorotUniform",
   "config": {...}}``) and Keras 3's (with ``module``), nested in any layer argument;
+- a serialized layer or model nested in any argument (a Distiller's ``teacher``, a list of
+  ``cells``), found by its class, as a layer config: its layers keep ``name``/``inbound_nodes``;
 - functional ``inbound_nodes`` in Keras 3's encoding (``{"args": [{"class_name":
   "__keras_tensor__", "config": {"keras_history": [layer, node, tensor]}}], "kwargs"}``)
   into Keras 2's (``[[layer, node, tensor, kwargs], ...]``), nested models included;
@@ -36,6 +38,7 @@ metric dicts, ``reduction="auto"`` in loss configs.
 import inspect
 
 from kfacade.engine import object_registry
+from kfacade.layers.layer import Layer
 
 __all__ = ["legacy_model_config", "legacy_optimizer_config", "model_from_keras_config", "normalize_layer_config",
            "object_config_compat", "training_config_compat"]
@@ -59,6 +62,10 @@ _RECURRENT = {"SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell"
               "ConvLSTM2D", "ConvLSTM3D", "RNN", "Bidirectional", "CuDNNLSTM", "CuDNNGRU"}
 
 _MODEL_CLASSES = {"Functional", "Model", "Sequential"}
+
+#: Modules of Keras 3's layer and model classes (a ``module`` key's value).
+_LAYER_MODULES = ("keras.layers", "keras.src.layers", "keras.models", "keras.src.models",
+                  "keras.engine", "keras.src.engine")
 
 #: Keys of a serialized object other than its class and arguments.
 _ENVELOPE_KEYS = ("module", "registered_name", "build_config", "compile_config", "shared_object_id")
@@ -120,7 +127,24 @@ def _object(layer, value):
         if inner.get("distribution") == "normal" and value["class_name"] == "VarianceScaling":
             inner["distribution"] = "truncated_normal"  # Keras 2.0's "normal" was truncated
         inner = {key: _object(layer, item) for key, item in inner.items()}
-    return {"class_name": _class_name(value), "config": inner}
+    result = {"class_name": _class_name(value), "config": inner}
+    if _module_category(value) is not None:
+        # Found only under its module (keras.distillation's losses): kept for the lookup.
+        result["module"] = value["module"]
+    return result
+
+
+def _module_category(entry):
+    """The registry category named by `entry`'s ``module`` (``kfacade.`` read as
+    ``keras.``) when its class is registered there, else None."""
+    module = _keras_module(entry)
+    return module if module and _class_name(entry) in object_registry.names(module) else None
+
+
+def _keras_module(entry):
+    """`entry`'s ``module``, "" when none, with ``kfacade`` read as ``keras``."""
+    module = str(entry.get("module") or "")
+    return "keras" + module[len("kfacade"):] if module.startswith("kfacade") else module
 
 
 def _layer_arguments(class_name, config):
@@ -151,8 +175,44 @@ def _layer_arguments(class_name, config):
         elif key == "layers" and isinstance(value, list):
             config[key] = [normalize_layer_config(v) for v in value]
         elif key not in ("dtype", "name"):
-            config[key] = _object(layer, value)
+            config[key] = _argument(layer, value)
     return config
+
+
+def _is_layer_config(value):
+    """Whether `value` is a serialized layer or model (``{"class_name", "config"}``,
+    with ``module``/``registered_name`` in Keras 3's format): its class, looked up by
+    its module when it names one, is a kfacade ``Layer``, or its config is a
+    functional model's (``layers``, ``input_layers``, ``output_layers``)."""
+    if not isinstance(value, dict) or not isinstance(value.get("config"), dict) \
+            or not isinstance(value.get("class_name"), str):
+        return False
+    if {"layers", "input_layers", "output_layers"} <= value["config"].keys():
+        return True
+    class_name = _class_name(value, "layers")
+    category = _module_category(value)
+    if category is None:
+        module = _keras_module(value)
+        if (module == "keras" or module.startswith("keras.")) and \
+                not module.startswith(_LAYER_MODULES):
+            return False  # Keras's other namespaces (keras.initializers' Identity, ...)
+        category = "layers"
+    found = object_registry.get(category, class_name)
+    return inspect.isclass(found) and issubclass(found, Layer)
+
+
+def _argument(layer, value):
+    """A constructor argument other than ``layer``/``cell``/``layers``: a serialized
+    layer or model in it (a Distiller's ``teacher``, a list of cells) normalized as a
+    layer, whatever the argument's name, anything else as a nested object."""
+    if isinstance(value, list):
+        return [_argument(layer, item) for item in value]
+    if _is_layer_config(value):
+        normalized = normalize_layer_config(value)
+        if "build_config" in value:  # read by deserialize_keras_object
+            normalized["build_config"] = value["build_config"]
+        return normalized
+    return _object(layer, value)
 
 
 def _keras_history(value):

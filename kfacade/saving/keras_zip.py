@@ -132,7 +132,10 @@ def model_config(model, include_optimizer=True):
                 and len(getattr(model, ends, None) or ()) == 1
                 and not isinstance(single, (list, tuple, dict))):
             inner[key] = inner[key][0]
-    compiled = compile_config(model) if include_optimizer else None
+    compiled = None
+    if include_optimizer:  # Keras 3's hook of a model whose compile is custom (Distiller)
+        compiled = (model.get_compile_config() if hasattr(model, "get_compile_config")
+                    else compile_config(model))
     if compiled is not None:
         config["compile_config"] = compiled
     else:
@@ -225,7 +228,7 @@ def _model_from_config(config, custom_objects, safe_mode):
     return config_compat.model_from_keras_config(config, custom_objects, safe_mode=safe_mode)
 
 
-def _compile(model, compile_config, custom_objects):
+def compile_from_config(model, compile_config, custom_objects=None):
     """Compiles `model` with Keras 3's ``compile_config`` (the h5 loader's path)."""
     training_config = {key: value for key, value in compile_config.items() if key != "optimizer"}
     training_config["optimizer_config"] = compile_config.get("optimizer") or "rmsprop"
@@ -258,7 +261,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     with object_registry.SafeModeScope(object_registry.in_safe_mode(safe_mode)):
         model = _model_from_config(config, custom_objects, safe_mode)
     if compile and compiled:
-        _compile(model, compiled, custom_objects)
+        if hasattr(model, "compile_from_config"):  # Keras 3's hook, as get_compile_config
+            with object_registry.CustomObjectScope(custom_objects):
+                model.compile_from_config(compiled)
+        else:
+            compile_from_config(model, compiled, custom_objects)
     with _open_weights(filepath, weights_bytes) as f:
         keras3_weights.load_weights(model, filepath, h5_file=f)
     return model
@@ -271,5 +278,5 @@ def load_weights_from_zip(model, filepath, skip_mismatch=False):
         keras3_weights.load_weights(model, filepath, skip_mismatch=skip_mismatch, h5_file=f)
 
 
-__all__ = ["save_model", "load_model", "load_weights_from_zip", "compile_config",
+__all__ = ["save_model", "load_model", "load_weights_from_zip", "compile_config", "compile_from_config",
            "model_config", "read_metadata"]
