@@ -132,7 +132,9 @@ def _model(scope_mode):
     with kfacade.RematScope(scope_mode) if scope_mode else contextlib.nullcontext():
         model = kfacade.Sequential([
             kfacade.Input((8,)), layers.Dense(16, activation="tanh"), layers.Dense(2)])
-    model.compile(optimizer=kfacade.optimizers.SGD(0.1), loss="mse")
+    # On TF, remat recomputes under XLA only (see backends/tensorflow/core.py).
+    jit_compile = True if kfacade.backend.backend() == "tensorflow" else "auto"
+    model.compile(optimizer=kfacade.optimizers.SGD(0.1), loss="mse", jit_compile=jit_compile)
     return model
 
 
@@ -188,7 +190,9 @@ def test_the_framework_checkpoint_is_used():
         import tensorflow as tf
 
         def forward_tanh_ops(layer):
-            @tf.function
+            # Under XLA: a plain tf.function graph runs the layer as it is
+            # (see backends/tensorflow/core.py's remat).
+            @tf.function(jit_compile=True)
             def grads(t):
                 with tf.GradientTape() as tape:
                     out = tf.reduce_sum(layer(t))

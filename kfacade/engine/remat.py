@@ -4,6 +4,9 @@ Rematerializing a function drops its intermediate activations after the
 forward pass and recomputes them in the backward pass: less memory for more
 compute. ``remat(f)`` does it for one function (the adapter's ``remat``:
 ``jax.checkpoint``, ``tf.recompute_grad``, ``torch.utils.checkpoint``).
+On TensorFlow it recomputes eagerly and under XLA (``jit_compile=True``)
+only: in a plain ``tf.function`` graph ``tf.recompute_grad`` trained
+nondeterministically, so there the function runs as it is.
 
 ``RematScope`` marks the layers *constructed* under it (as Keras 3, which
 reads the scope in the constructor, not at call time): ``Layer.__init__``
