@@ -36,6 +36,14 @@ def register(category, objects):
     _registry.setdefault(category, {}).update(objects)
 
 
+
+def keras_module_name(module):
+    """A saved ``module`` key as Keras names it: ``kfacade.x`` read as ``keras.x``
+    ("" for None); the registry keeps classes of other Keras namespaces under
+    such names (``keras.distillation``)."""
+    module = str(module or "")
+    return "keras" + module[len("kfacade"):] if module.startswith("kfacade") else module
+
 def get(category, name, custom_objects=None):
     """The object registered as `name` in `category`, else None.
 

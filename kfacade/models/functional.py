@@ -309,7 +309,7 @@ class Functional(Function, Model):
             # by position: the dict's own order is not the inputs' (jax.jit
             # rebuilds dicts with sorted keys).
             args = (self._flatten_inputs(args[0]),) + args[1:]
-        if args and isinstance(args[0], (list, tuple, dict)):
+        if args and isinstance(args[0], (list, tuple)):  # a dict is a list by now
             args = (self._convert_nested(args[0]),) + args[1:]
         return super().__call__(*args, **kwargs)
 

@@ -137,14 +137,8 @@ def _object(layer, value):
 def _module_category(entry):
     """The registry category named by `entry`'s ``module`` (``kfacade.`` read as
     ``keras.``) when its class is registered there, else None."""
-    module = _keras_module(entry)
+    module = object_registry.keras_module_name(entry.get("module"))
     return module if module and _class_name(entry) in object_registry.names(module) else None
-
-
-def _keras_module(entry):
-    """`entry`'s ``module``, "" when none, with ``kfacade`` read as ``keras``."""
-    module = str(entry.get("module") or "")
-    return "keras" + module[len("kfacade"):] if module.startswith("kfacade") else module
 
 
 def _layer_arguments(class_name, config):
@@ -192,7 +186,7 @@ def _is_layer_config(value):
     class_name = _class_name(value, "layers")
     category = _module_category(value)
     if category is None:
-        module = _keras_module(value)
+        module = object_registry.keras_module_name(value.get("module"))
         if (module == "keras" or module.startswith("keras.")) and \
                 not module.startswith(_LAYER_MODULES):
             return False  # Keras's other namespaces (keras.initializers' Identity, ...)

@@ -195,9 +195,7 @@ def _function(name, custom_objects):
 
 def _namespaces_of(module):
     """The kfacade namespaces to search for a class saved with `module`."""
-    module = module or ""
-    if module.startswith("kfacade"):
-        module = "keras" + module[len("kfacade"):]
+    module = object_registry.keras_module_name(module)
     if module.startswith(("keras.src.models", "keras.models")):
         module = "keras.layers"
     named = [namespace for _, keras_module, namespace in _NAMESPACES if keras_module == module]
@@ -212,9 +210,7 @@ def _class(config, custom_objects):
             found = object_registry.get_registered_object(name, custom_objects)
             if found is not None:
                 return found
-    module = config.get("module") or ""
-    if module.startswith("kfacade"):
-        module = "keras" + module[len("kfacade"):]
+    module = object_registry.keras_module_name(config.get("module"))
     found = object_registry.get(module, class_name) if module else None
     if inspect.isclass(found):  # a class registered under its Keras module (see _public_module)
         return found
