@@ -164,6 +164,37 @@ def test_repeated_eager_scans_compile_once():
     assert not np.allclose(first, second)
 
 
+@pytest.mark.skipif(B.name != "jax", reason="JAX compiles one program per new shape for a "
+                                            "device cast or copy; TensorFlow and torch compile none")
+def test_new_variables_and_float64_inputs_compile_nothing():
+    """Building a model makes a variable per weight shape and reads NumPy
+    float64 data: on JAX each used to compile a copy or cast (about 50 ms)."""
+    import jax
+
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    source = np.arange(6.0).reshape(2, 3)  # float64
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        from_numpy = kfacade.Variable(source, dtype="float32")
+        from_array = kfacade.Variable(B.convert_to_tensor(np.ones((3, 7), F32)))
+        data = B.convert_to_tensor(np.linspace(-2, 2, 11).reshape(11, 1))
+        labels = B.convert_to_tensor(np.array([[3], [2**40 + 5]]), dtype="int32")
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert compiles == []
+    source[0, 0] = 99.0  # the variable holds a copy
+    np.testing.assert_array_equal(to_numpy(from_numpy), np.arange(6.0, dtype=F32).reshape(2, 3))
+    assert to_numpy(from_array).dtype == F32 and to_numpy(from_array).shape == (3, 7)
+    np.testing.assert_array_equal(to_numpy(data), np.linspace(-2, 2, 11, dtype=F32).reshape(11, 1))
+    assert to_numpy(data).dtype == F32
+    np.testing.assert_array_equal(to_numpy(labels), np.array([[3], [5]], np.int32))  # wraps
+
+
 def test_dropout_layer_rate_one_drops_everything_in_training_only():
     layer = kfacade.layers.Dropout(1.0, seed=4)
     x = np.ones((2, 5), F32)

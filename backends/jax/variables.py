@@ -66,13 +66,18 @@ def convert_to_tensor(x, dtype=None):
         return x if x.dtype == dtype else _astype(x, dtype)
     if isinstance(x, VariableBase):
         return convert_to_tensor(x.value, dtype)
-    if dtype is not None:
-        return jnp.asarray(x, dtype=jax_dtype(dtype))
     if isinstance(x, np.ndarray | np.generic):
         # Always with a dtype: without one, jnp.asarray lifts a NumPy array
         # through a compiled identity (``lax.stage``), one compilation per
         # new shape (15 ms) and 11x slower on a 4 MB array than this copy.
-        return jnp.asarray(x, dtype=jax.dtypes.canonicalize_dtype(x.dtype))
+        dtype = jax.dtypes.canonicalize_dtype(x.dtype) if dtype is None else jax_dtype(dtype)
+        if x.dtype != dtype and _casts_alike_on_host(x.dtype, dtype):
+            # NumPy casts these as XLA does, in one host copy; on the device
+            # the cast compiles once per new shape (float64 -> float32 too).
+            x = np.asarray(x, dtype=dtype)
+        return jnp.asarray(x, dtype=dtype)
+    if dtype is not None:
+        return jnp.asarray(x, dtype=jax_dtype(dtype))
     if isinstance(x, bool):
         return jnp.asarray(x, dtype=jnp.bool_)
     if isinstance(x, int):
@@ -85,6 +90,18 @@ def convert_to_tensor(x, dtype=None):
     if array.dtype == np.int64:
         return jnp.asarray(array, dtype=jnp.int32)
     return jnp.asarray(array)
+
+
+def _casts_alike_on_host(source, target):
+    """Whether NumPy's cast from `source` to `target` gives XLA's result: to
+    float32/64 from any real number type (one IEEE rounding), or between
+    integer and boolean types (both wrap). Float-to-integer casts differ on
+    NaN and out-of-range values and stay on the device."""
+    if source.kind not in "biuf":
+        return False
+    if target in (np.float32, np.float64):
+        return True
+    return target.kind in "iu" and source.kind in "biu"
 
 
 def convert_to_numpy(x):
@@ -143,9 +160,17 @@ def variable_create(value, dtype, trainable, name):
     """
     device = current_device()
     with contextlib.nullcontext() if device is None else jax.default_device(device):
+        # ``device_put(may_alias=False)`` copies as ``astype``/``jnp.array``
+        # would, to the same place, without compiling a copy program for each
+        # new variable shape (about 50 ms each on a small CPU).
+        dtype = jax_dtype(dtype)
         if isinstance(value, jax.Array):
-            return value.astype(jax_dtype(dtype), copy=True)
-        return jnp.array(value, dtype=jax_dtype(dtype))
+            if value.dtype == dtype and (device is None or value.committed):
+                return jax.device_put(value, may_alias=False)
+            return value.astype(dtype, copy=True)
+        if isinstance(value, np.ndarray | np.generic) and _casts_alike_on_host(value.dtype, dtype):
+            return jax.device_put(np.asarray(value, dtype=dtype), may_alias=False)
+        return jnp.array(value, dtype=dtype)
 
 
 #: How many values ``variable_assign`` has handed out. Storing a value, not a
