@@ -1,5 +1,6 @@
 """The contract's ``nn`` family over jax.nn and jax.lax: activations, conv and pool, moments, dropout."""
 import builtins
+import functools
 import math
 
 import jax
@@ -67,8 +68,13 @@ def hard_sigmoid(x):
     return jax.nn.hard_sigmoid(_t(x))  # relu6(x + 3) / 6
 
 
+# jax.nn.softmax is not jitted: called eagerly it runs (and first compiles)
+# five programs per new shape; as one jitted function, one.
+_softmax = jax.jit(jax.nn.softmax, static_argnames="axis")
+
+
 def softmax(x, axis=-1):
-    return jax.nn.softmax(_t(x), axis=axis)
+    return _softmax(_t(x), axis=tuple(axis) if isinstance(axis, list) else axis)
 
 
 def log_softmax(x, axis=-1):
@@ -230,8 +236,13 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format="
 
 
 def moments(x, axes, keepdims=False):
-    x = convert_to_tensor(x)
     axes = tuple(axes) if isinstance(axes, list | tuple) else (axes,)
+    return _moments(convert_to_tensor(x), axes, keepdims)
+
+
+@functools.partial(jax.jit, static_argnames=("axes", "keepdims"))
+def _moments(x, axes, keepdims):
+    """One program, not six run eagerly one by one."""
     dtype = x.dtype
     # Half-precision sums lose too much: compute in float32 as Keras does.
     if dtype in (jnp.float16, jnp.bfloat16):
