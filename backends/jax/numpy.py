@@ -43,7 +43,12 @@ def full(shape, fill_value, dtype="float32"):
 
 
 def arange(start, stop=None, step=1, dtype=None):
-    return jnp.arange(start, stop, step, dtype=None if dtype is None else jax_dtype(dtype))
+    dtype = None if dtype is None else jax_dtype(dtype)
+    if isinstance(step, int) and step == 1:
+        # Without a step, jnp.arange is one iota; with step=1 it is also a
+        # multiply and an add, each compiled per new length when eager.
+        return jnp.arange(start, stop, dtype=dtype)
+    return jnp.arange(start, stop, step, dtype=dtype)
 
 
 def eye(n, m=None, dtype="float32"):
