@@ -193,6 +193,9 @@ def test_new_variables_and_float64_inputs_compile_nothing():
     np.testing.assert_array_equal(to_numpy(data), np.linspace(-2, 2, 11, dtype=F32).reshape(11, 1))
     assert to_numpy(data).dtype == F32
     np.testing.assert_array_equal(to_numpy(labels), np.array([[3], [5]], np.int32))  # wraps
+    with B.device_scope("cpu:0"):  # a traced value has no placement to keep: it is cast
+        traced = jax.jit(lambda x: B.variable_create(x, "float32", True, "v") * 2)(np.ones(3, F32))
+    np.testing.assert_array_equal(to_numpy(traced), np.full(3, 2.0, F32))
 
 
 def test_dropout_layer_rate_one_drops_everything_in_training_only():

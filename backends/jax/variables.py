@@ -165,7 +165,8 @@ def variable_create(value, dtype, trainable, name):
         # new variable shape (about 50 ms each on a small CPU).
         dtype = jax_dtype(dtype)
         if isinstance(value, jax.Array):
-            if value.dtype == dtype and (device is None or value.committed):
+            if value.dtype == dtype and not isinstance(value, jax.core.Tracer) and (
+                    device is None or value.committed):
                 return jax.device_put(value, may_alias=False)
             return value.astype(dtype, copy=True)
         if isinstance(value, np.ndarray | np.generic) and _casts_alike_on_host(value.dtype, dtype):
