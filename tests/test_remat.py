@@ -32,6 +32,20 @@ def _block(x, v, scale=None, training=False):
     return ops.sum(y * y)
 
 
+def test_an_eager_remat_call_runs_on_concrete_values():
+    """Called eagerly, the function sees concrete tensors, as when called
+    without remat: it may read a value in Python (JAX used to trace it)."""
+    seen = []
+
+    def block(x):
+        seen.append(float(B.convert_to_numpy(ops.sum(x))))
+        return ops.tanh(x) * 2.0
+
+    out = kfacade.remat(block)(X)
+    assert_close(B.convert_to_numpy(out), np.tanh(X) * 2.0)
+    assert seen == [pytest.approx(float(X.sum()), rel=1e-5)]
+
+
 def test_remat_gives_the_same_value_and_gradients():
     v = kfacade.Variable(rng.normal(size=(8, 3)).astype(F32), name="v")
     x = ops.convert_to_tensor(X)

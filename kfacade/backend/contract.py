@@ -1168,7 +1168,8 @@ def remat(fn):
     without remat. Values and gradients equal ``fn``'s; only memory and
     time differ (``jax.checkpoint``, ``tf.recompute_grad``,
     ``torch.utils.checkpoint.checkpoint``). Where no gradient can be taken
-    (torch with grad disabled) the adapter may simply call `fn`.
+    (torch with grad disabled, JAX on concrete arrays) the adapter may
+    simply call `fn`; called eagerly, `fn` sees concrete tensors.
     """
 
 
