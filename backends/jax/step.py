@@ -44,9 +44,12 @@ def value_and_grad(fn, variables):
     )
     for variable, value in zip(assigned, new_values):
         variable.assign(value)
-    grads = [jnp.zeros_like(value) for value in values]
+    grads = [None] * len(values)
     for i, grad in zip(differentiable, partial_grads):
         grads[i] = grad
+    # Zeros for the integer variables only: eagerly each zeros_like is a
+    # program run (and compiled per new shape).
+    grads = [jnp.zeros_like(value) if grad is None else grad for grad, value in zip(grads, values)]
     return (loss, aux), grads
 
 
