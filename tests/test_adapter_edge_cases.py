@@ -198,6 +198,19 @@ def test_new_variables_and_float64_inputs_compile_nothing():
     np.testing.assert_array_equal(to_numpy(traced), np.full(3, 2.0, F32))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int32", "bool"])
+def test_a_variable_keeps_its_value_when_the_source_array_is_written_at_once(dtype):
+    """A variable holds a copy made before it is returned: a transfer that still
+    read the caller's array afterwards took in writes made right after."""
+    changed = 0
+    for _ in range(40):
+        source = np.ones((64, 65), dtype)
+        variable = kfacade.Variable(source, dtype=dtype)
+        source[...] = 0
+        changed += int(not to_numpy(variable).all())
+    assert changed == 0
+
+
 def test_dropout_layer_rate_one_drops_everything_in_training_only():
     layer = kfacade.layers.Dropout(1.0, seed=4)
     x = np.ones((2, 5), F32)

@@ -170,7 +170,9 @@ def variable_create(value, dtype, trainable, name):
                 return jax.device_put(value, may_alias=False)
             return value.astype(dtype, copy=True)
         if isinstance(value, np.ndarray | np.generic) and _casts_alike_on_host(value.dtype, dtype):
-            return jax.device_put(np.asarray(value, dtype=dtype), may_alias=False)
+            # From a private host copy: the transfer may read its source after
+            # this returns, when the caller may already be writing `value`.
+            return jax.device_put(np.array(value, dtype=dtype), may_alias=False)
         return jnp.array(value, dtype=dtype)
 
 
