@@ -71,7 +71,7 @@ def convert_to_tensor(x, dtype=None):
         # through a compiled identity (``lax.stage``), one compilation per
         # new shape (15 ms) and 11x slower on a 4 MB array than this copy.
         dtype = jax.dtypes.canonicalize_dtype(x.dtype) if dtype is None else jax_dtype(dtype)
-        if x.dtype != dtype and _casts_alike_on_host(x.dtype, dtype):
+        if _casts_alike_on_host(x.dtype, dtype):
             # NumPy casts these as XLA does, in one host copy; on the device
             # the cast compiles once per new shape (float64 -> float32 too).
             x = np.asarray(x, dtype=dtype)
@@ -94,9 +94,12 @@ def convert_to_tensor(x, dtype=None):
 
 def _casts_alike_on_host(source, target):
     """Whether NumPy's cast from `source` to `target` gives XLA's result: to
-    float32/64 from any real number type (one IEEE rounding), or between
-    integer and boolean types (both wrap). Float-to-integer casts differ on
-    NaN and out-of-range values and stay on the device."""
+    the same dtype (a copy), to float32/64 from any real number type (one
+    IEEE rounding), or between integer and boolean types (both wrap).
+    Float-to-integer casts differ on NaN and out-of-range values and stay on
+    the device."""
+    if source == target:
+        return True
     if source.kind not in "biuf":
         return False
     if target in (np.float32, np.float64):
